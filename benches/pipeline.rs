@@ -1,0 +1,104 @@
+//! Benchmarks of the hot path between a source and the wire: policy evaluation of one draft,
+//! and spool append + batch + ack. Figures and method: docs/PERFORMANCE.md.
+
+use std::hint::black_box;
+use std::time::SystemTime;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use noticed::policy::{KEY_LEN, Policy, PseudonymKey, Verdict, evaluate};
+use noticed::record::{Category, Draft, Record};
+use noticed::spool::Spool;
+use serde_json::json;
+
+const POLICY: &str = r#"
+[notice]
+title = "bench"
+version = "1"
+contact = "c"
+[category.performance]
+purpose = "service-operational"
+allow = ["cpu.*", "memory.*", "load.*", "disk.*", "network.*"]
+drop = ["disk.mounts.mount"]
+[category.configuration]
+purpose = "service-operational"
+allow = ["os.*", "kernel.*", "hardware.*"]
+pseudonymize = ["host.name"]
+"#;
+
+/// A host_metrics-shaped draft: 2 cores, 4 mounts, 3 interfaces, some fields not allowed.
+fn metrics_draft() -> Draft {
+    let fields = json!({
+        "cpu": {"usage_percent": 12.5, "count": 2, "cores": [{"usage_percent": 10.0}, {"usage_percent": 15.0}]},
+        "memory": {"total_bytes": 25_276_502_016u64, "used_bytes": 458_244_096u64, "available_bytes": 24_818_257_920u64},
+        "swap": {"total_bytes": 0, "used_bytes": 0},
+        "load": {"one": 0.1, "five": 0.2, "fifteen": 0.3},
+        "disk": {"mounts": (0..4).map(|i| json!({"mount": format!("/mnt/{i}"), "file_system": "ext4", "total_bytes": 1u64 << 40, "available_bytes": 1u64 << 39})).collect::<Vec<_>>()},
+        "network": {"interfaces": (0..3).map(|i| json!({"name": format!("eth{i}"), "rx_bytes_total": 123_456_789u64, "tx_bytes_total": 98_765_432u64})).collect::<Vec<_>>()},
+        "processes": {"count": 123},
+    });
+    let serde_json::Value::Object(map) = fields else {
+        unreachable!()
+    };
+    Draft::new(Category::Performance, "host_metrics", map)
+}
+
+fn records(n: usize) -> Vec<Record> {
+    let policy = Policy::parse(POLICY, "bench").unwrap();
+    let key = PseudonymKey::from_bytes(&[1; KEY_LEN]);
+    (0..n)
+        .map(|_| match evaluate(&policy, &key, metrics_draft()) {
+            Verdict::Keep(r) => r,
+            Verdict::Refuse(_) => unreachable!(),
+        })
+        .collect()
+}
+
+fn policy_evaluate(c: &mut Criterion) {
+    let policy = Policy::parse(POLICY, "bench").unwrap();
+    let key = PseudonymKey::from_bytes(&[1; KEY_LEN]);
+    let mut g = c.benchmark_group("policy");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("evaluate_host_metrics_draft", |b| {
+        b.iter_batched(
+            metrics_draft,
+            |d| black_box(evaluate(&policy, &key, d)),
+            BatchSize::SmallInput,
+        )
+    });
+    let host = json!({"host": {"name": "db-7.corp.example"}, "os": {"name": "Debian"}});
+    let serde_json::Value::Object(host) = host else {
+        unreachable!()
+    };
+    g.bench_function("evaluate_pseudonymized_config_draft", |b| {
+        b.iter_batched(
+            || Draft::new(Category::Configuration, "host_config", host.clone()),
+            |d| black_box(evaluate(&policy, &key, d)),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn spool_append_ack(c: &mut Criterion) {
+    const N: usize = 1000;
+    let mut g = c.benchmark_group("spool");
+    g.throughput(Throughput::Elements(N as u64));
+    g.sample_size(20);
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    g.bench_function("append_batch_ack_1000_records_durable", |b| {
+        b.iter_batched(
+            || records(N),
+            |recs| {
+                spool.append(&recs, &[("stored", N as u64)]).unwrap();
+                let batch = spool.next_batch(N).unwrap().unwrap();
+                spool.ack(batch.id, SystemTime::now()).unwrap();
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, policy_evaluate, spool_append_ack);
+criterion_main!(benches);

@@ -1,0 +1,64 @@
+//! The local admin API: JSON lines over a Unix socket in the data directory. The daemon serves
+//! it (it alone holds the spool); the CLI is its client.
+//!
+//! The request and response types here are the API's contract, versioned by `v`, and kept
+//! apart from the daemon's internals.
+
+mod client;
+mod server;
+
+pub use client::{AdminClientError, request};
+pub use server::{bind, serve};
+
+use serde::{Deserialize, Serialize};
+
+use crate::spool::Stored;
+
+/// The API version this build speaks.
+pub const VERSION: u32 = 1;
+
+/// One request, one line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// API version; a server refuses versions it does not speak.
+    pub v: u32,
+    /// What is asked.
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+/// What a request asks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Op {
+    /// The newest records with their delivery state.
+    Records {
+        /// At most this many.
+        limit: usize,
+    },
+    /// The spool's counters and depth.
+    Status,
+}
+
+/// One response, one line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Response {
+    /// Answer to [`Op::Records`].
+    Records {
+        /// Newest first.
+        records: Vec<Stored>,
+    },
+    /// Answer to [`Op::Status`].
+    Status {
+        /// Counter name and value.
+        counters: Vec<(String, u64)>,
+        /// Records not yet acknowledged.
+        unsent: u64,
+    },
+    /// The request failed.
+    Error {
+        /// Why, and what to do.
+        message: String,
+    },
+}

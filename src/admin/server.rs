@@ -1,0 +1,90 @@
+//! The daemon's side of the admin socket.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+
+use super::{Op, Request, Response, VERSION};
+use crate::spool::{Spool, on_blocking_pool};
+
+/// Most bytes read from one connection (requests are one short line each).
+const MAX_REQUEST_BYTES: u64 = 64 * 1024;
+
+/// Binds the socket at `path` (replacing a stale one), private to the owner.
+///
+/// # Errors
+/// The socket cannot be bound.
+pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    // Only the process holding the spool lock gets here, so an existing socket is stale.
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+/// Answers requests until `shutdown`; each connection is served on its own task.
+pub async fn serve(listener: UnixListener, spool: Arc<Spool>, shutdown: CancellationToken) {
+    loop {
+        let stream = tokio::select! {
+            () = shutdown.cancelled() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "admin socket accept failed");
+                    continue;
+                }
+            },
+        };
+        let spool = Arc::clone(&spool);
+        tokio::spawn(async move {
+            if let Err(e) = connection(stream, spool).await {
+                tracing::debug!(error = %e, "admin connection ended with an error");
+            }
+        });
+    }
+}
+
+async fn connection(stream: UnixStream, spool: Arc<Spool>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read.take(MAX_REQUEST_BYTES)).lines();
+    while let Some(line) = lines.next_line().await? {
+        let response = match serde_json::from_str::<Request>(&line) {
+            Ok(req) if req.v == VERSION => answer(req.op, &spool).await,
+            Ok(req) => Response::Error {
+                message: format!(
+                    "admin API version {} is not spoken here (this daemon speaks {VERSION}); use a matching noticed CLI",
+                    req.v
+                ),
+            },
+            Err(e) => Response::Error {
+                message: format!("malformed request: {e}"),
+            },
+        };
+        let mut out = serde_json::to_vec(&response).expect("responses always serialize");
+        out.push(b'\n');
+        write.write_all(&out).await?;
+    }
+    Ok(())
+}
+
+async fn answer(op: Op, spool: &Arc<Spool>) -> Response {
+    let spool = Arc::clone(spool);
+    let result = match op {
+        Op::Records { limit } => on_blocking_pool(move || spool.list(limit))
+            .await
+            .map(|records| Response::Records { records }),
+        Op::Status => on_blocking_pool(move || Ok((spool.counters()?, spool.unsent()?)))
+            .await
+            .map(|(counters, unsent)| Response::Status { counters, unsent }),
+    };
+    result.unwrap_or_else(|e| Response::Error {
+        message: e.to_string(),
+    })
+}

@@ -1,0 +1,74 @@
+//! The admit step: the policy applied to a round of drafts, and the tally of what it did.
+
+use crate::policy::{Policy, PseudonymKey, Refusal, Verdict, evaluate};
+use crate::record::{Action, Draft, Record};
+
+/// What the policy did to a set of drafts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Drafts the sources produced.
+    pub collected: u64,
+    /// Drafts refused because their category is not in the policy.
+    pub refused_category: u64,
+    /// Drafts refused because usage consent is off.
+    pub refused_consent: u64,
+    /// Fields (and bodies) removed.
+    pub removed: u64,
+    /// Fields pseudonymised.
+    pub pseudonymized: u64,
+    /// Fields masked.
+    pub masked: u64,
+    /// Records kept for the spool.
+    pub kept: u64,
+}
+
+impl Tally {
+    /// Adds another tally to this one.
+    pub fn add(&mut self, o: &Tally) {
+        self.collected += o.collected;
+        self.refused_category += o.refused_category;
+        self.refused_consent += o.refused_consent;
+        self.removed += o.removed;
+        self.pseudonymized += o.pseudonymized;
+        self.masked += o.masked;
+        self.kept += o.kept;
+    }
+
+    /// The tally as spool counters.
+    pub fn counters(&self) -> [(&'static str, u64); 7] {
+        [
+            ("collected", self.collected),
+            ("refused.category-not-collected", self.refused_category),
+            ("refused.no-usage-consent", self.refused_consent),
+            ("fields.removed", self.removed),
+            ("fields.pseudonymized", self.pseudonymized),
+            ("fields.masked", self.masked),
+            ("stored", self.kept),
+        ]
+    }
+}
+
+/// Applies the policy to each draft; returns the records to store and what was done.
+pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Vec<Record>, Tally) {
+    let mut tally = Tally::default();
+    let mut records = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        tally.collected += 1;
+        match evaluate(policy, key, draft) {
+            Verdict::Keep(r) => {
+                for p in &r.provenance {
+                    match p.action {
+                        Action::Removed => tally.removed += 1,
+                        Action::Pseudonymized => tally.pseudonymized += 1,
+                        Action::Masked => tally.masked += 1,
+                    }
+                }
+                tally.kept += 1;
+                records.push(r);
+            }
+            Verdict::Refuse(Refusal::CategoryNotCollected) => tally.refused_category += 1,
+            Verdict::Refuse(Refusal::NoUsageConsent) => tally.refused_consent += 1,
+        }
+    }
+    (records, tally)
+}

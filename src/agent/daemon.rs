@@ -1,0 +1,221 @@
+//! `noticed run`: the daemon. One task per source, one admit task that applies the policy and
+//! writes the spool, one shipper task, one admin-socket task; all stop on `shutdown`.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{Notify, mpsc};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use super::{Agent, admit};
+use crate::policy::{Policy, PseudonymKey};
+use crate::record::Draft;
+use crate::ship::{Backoff, Shipper, drain};
+use crate::sources::{self, Source};
+use crate::spool::{Spool, on_blocking_pool};
+
+/// Rounds waiting between sources and the admit task; a full queue slows sources down.
+const QUEUE_ROUNDS: usize = 64;
+
+/// Runs the daemon until `shutdown` is cancelled, then drains what was collected into the spool.
+///
+/// # Errors
+/// The admin socket cannot be bound.
+pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let socket = agent.admin_socket();
+    let listener = crate::admin::bind(&socket)
+        .with_context(|| format!("cannot bind the admin socket {}", socket.display()))?;
+    let Agent {
+        loaded,
+        key,
+        spool,
+        shipper,
+        ..
+    } = agent;
+    let policy = Arc::new(loaded.policy);
+    let sources_stop = shutdown.child_token();
+    let tracker = TaskTracker::new();
+    let (tx, rx) = mpsc::channel::<Vec<Draft>>(QUEUE_ROUNDS);
+    for spec in &policy.file.sources {
+        let source = sources::build(spec);
+        let span = tracing::info_span!("source", kind = spec.kind());
+        tracker.spawn(
+            source_task(source, spec.interval(), tx.clone(), sources_stop.clone()).instrument(span),
+        );
+    }
+    drop(tx);
+    tracker.close();
+
+    let wake_shipper = Arc::new(Notify::new());
+    let admit = tokio::spawn(
+        admit_task(
+            rx,
+            Arc::clone(&policy),
+            key,
+            Arc::clone(&spool),
+            Arc::clone(&wake_shipper),
+        )
+        .instrument(tracing::info_span!("admit")),
+    );
+    let ship = shipper.map(|s| {
+        tokio::spawn(
+            ship_task(
+                s,
+                Arc::clone(&spool),
+                Arc::clone(&policy),
+                wake_shipper,
+                shutdown.clone(),
+            )
+            .instrument(tracing::info_span!("ship")),
+        )
+    });
+    let admin = tokio::spawn(crate::admin::serve(
+        listener,
+        Arc::clone(&spool),
+        shutdown.clone(),
+    ));
+    tracing::info!(
+        policy = %loaded.origin,
+        version = %policy.stamp.version,
+        sources = policy.file.sources.len(),
+        socket = %socket.display(),
+        "noticed running"
+    );
+
+    shutdown.cancelled().await;
+    tracing::info!("shutting down: stopping sources, storing what was collected");
+    tracker.wait().await;
+    if let Err(e) = admit.await {
+        tracing::error!(error = %e, "admit task failed");
+    }
+    if let Some(ship) = ship {
+        let _ = ship.await;
+    }
+    let _ = admin.await;
+    let _ = std::fs::remove_file(&socket);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Runs rounds at `interval` (the first at once) until `stop`; a failed round is logged.
+async fn source_task(
+    source: Box<dyn Source>,
+    interval: Duration,
+    tx: mpsc::Sender<Vec<Draft>>,
+    stop: CancellationToken,
+) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut source = Some(source);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        let mut s = source.take().expect("the source is back after each round");
+        let round = tokio::task::spawn_blocking(move || {
+            let drafts = s.round();
+            (s, drafts)
+        });
+        let (s, drafts) = tokio::select! {
+            () = stop.cancelled() => return,
+            done = round => match done {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::error!(error = %e, "source round panicked; the source is stopped");
+                    return;
+                }
+            },
+        };
+        source = Some(s);
+        match drafts {
+            Ok(d) if d.is_empty() => {}
+            Ok(d) => {
+                if tx.send(d).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "source round failed"),
+        }
+    }
+}
+
+/// Applies the policy to each round and stores the result; rounds already queued are batched
+/// into one transaction. Ends when every source has stopped and the queue is empty.
+async fn admit_task(
+    mut rx: mpsc::Receiver<Vec<Draft>>,
+    policy: Arc<Policy>,
+    key: PseudonymKey,
+    spool: Arc<Spool>,
+    wake_shipper: Arc<Notify>,
+) {
+    while let Some(mut drafts) = rx.recv().await {
+        while let Ok(more) = rx.try_recv() {
+            drafts.extend(more);
+        }
+        let (records, tally) = admit(&policy, &key, drafts);
+        let counters = tally.counters();
+        let s = Arc::clone(&spool);
+        match on_blocking_pool(move || s.append(&records, &counters)).await {
+            Ok(()) => {
+                tracing::debug!(
+                    stored = tally.kept,
+                    collected = tally.collected,
+                    "round stored"
+                );
+                wake_shipper.notify_one();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, lost = tally.kept, "cannot store a round; it is lost")
+            }
+        }
+    }
+}
+
+/// Sends pending batches whenever woken or every flush interval; on failure, backs off and
+/// retries forever (records stay in the spool meanwhile).
+async fn ship_task(
+    shipper: Shipper,
+    spool: Arc<Spool>,
+    policy: Arc<Policy>,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) {
+    let flush = policy
+        .file
+        .collector
+        .as_ref()
+        .map_or(Duration::from_secs(10), |c| c.flush_interval.0);
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(300));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = wake.notified() => {}
+            () = tokio::time::sleep(flush) => {}
+        }
+        let attempt = drain(&spool, &shipper, &policy.stamp, 1, &mut backoff);
+        let outcome = tokio::select! {
+            () = shutdown.cancelled() => return,
+            outcome = attempt => outcome,
+        };
+        match outcome {
+            Ok(d) if d.records > 0 => {
+                tracing::info!(records = d.records, batches = d.batches, "sent")
+            }
+            Ok(_) => {}
+            Err((d, e)) => {
+                let wait = backoff.next_delay();
+                tracing::warn!(sent = d.records, error = %e, retry_in = ?wait, at = ?SystemTime::now(), "delivery stopped; records stay in the spool");
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(wait) => {}
+                }
+                wake.notify_one();
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The agent: wires sources → policy → spool → shipper, once (`run --once`) or as a daemon.
+//!
+//! Setup (policy, data directory, key) happens before anything is bound or spawned, so a bad
+//! policy stops the agent before it touches the network.
+
+mod admit;
+mod daemon;
+mod once;
+pub mod setup;
+
+pub use admit::{Tally, admit};
+pub use daemon::run;
+pub use once::{OnceSummary, run_once};
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::policy::PseudonymKey;
+use crate::ship::Shipper;
+use crate::spool::Spool;
+use setup::{LoadedPolicy, SetupError};
+
+/// The name of the admin socket in the data directory.
+pub const ADMIN_SOCKET: &str = "admin.sock";
+
+/// A ready agent: policy loaded, key read, spool open, shipper built.
+pub struct Agent {
+    /// The policy in force and its origin.
+    pub loaded: LoadedPolicy,
+    /// Where the spool and socket live.
+    pub data_dir: PathBuf,
+    /// The host's pseudonym key.
+    pub key: PseudonymKey,
+    /// The open spool (this process holds its lock).
+    pub spool: Arc<Spool>,
+    /// The shipper, when the policy names a collector.
+    pub shipper: Option<Shipper>,
+}
+
+/// Why the agent could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Policy, data directory or key.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// The spool.
+    #[error(transparent)]
+    Spool(#[from] crate::spool::SpoolError),
+    /// The HTTP client.
+    #[error(transparent)]
+    Ship(#[from] crate::ship::SendError),
+}
+
+impl Agent {
+    /// Opens everything the policy names, creating the data directory and key if needed.
+    ///
+    /// # Errors
+    /// [`StartError`] saying which part failed and why.
+    pub fn start(loaded: LoadedPolicy) -> Result<Agent, StartError> {
+        let data_dir = setup::data_dir(&loaded.policy)?;
+        let spool = Arc::new(Spool::open(&data_dir)?);
+        let key = setup::load_or_create_key(&setup::key_path(&loaded.policy, &data_dir))?;
+        let host_name = sysinfo::System::host_name().unwrap_or_default();
+        let shipper = match &loaded.policy.file.collector {
+            Some(c) => Some(Shipper::new(c, key.pseudonym_str(&host_name))?),
+            None => None,
+        };
+        Ok(Agent {
+            loaded,
+            data_dir,
+            key,
+            spool,
+            shipper,
+        })
+    }
+
+    /// The admin socket's path.
+    pub fn admin_socket(&self) -> PathBuf {
+        self.data_dir.join(ADMIN_SOCKET)
+    }
+}

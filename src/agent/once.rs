@@ -1,0 +1,174 @@
+//! `noticed run --once`: one round from every source, stored, then everything pending sent.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Agent, Tally, admit};
+use crate::policy::SourceSpec;
+use crate::record::Draft;
+use crate::ship::{Backoff, Drained, drain};
+use crate::sources;
+use crate::spool::{SpoolError, on_blocking_pool};
+
+/// How many times `--once` tries one batch before giving up for this run.
+const ONCE_ATTEMPTS: u32 = 4;
+
+/// What one round did, for the summary line and the exit code.
+#[derive(Clone, Debug)]
+pub struct OnceSummary {
+    /// Where the policy came from.
+    pub origin: String,
+    /// Its notice version.
+    pub version: String,
+    /// Its hash.
+    pub sha256: String,
+    /// Sources run.
+    pub sources: usize,
+    /// Sources whose round failed, with a value-free reason.
+    pub source_errors: Vec<(String, String)>,
+    /// What the policy did.
+    pub tally: Tally,
+    /// The spool file.
+    pub spool: PathBuf,
+    /// Where records were sent, if a collector is configured.
+    pub collector: Option<String>,
+    /// What was sent.
+    pub sent: Drained,
+    /// Why sending stopped, if it did.
+    pub send_error: Option<String>,
+    /// Records still waiting after this run.
+    pub unsent: u64,
+}
+
+impl OnceSummary {
+    /// Whether everything collected reached the collector (or none is configured).
+    pub fn delivered(&self) -> bool {
+        self.send_error.is_none()
+    }
+}
+
+/// Collects one round from every source, stores it, and sends what is pending.
+///
+/// # Errors
+/// Only a spool failure; send failures are reported in the summary (nothing is lost).
+pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
+    let policy = &agent.loaded.policy;
+    let (drafts, source_errors) = collect_round(&policy.file.sources).await;
+    let (records, tally) = admit(policy, &agent.key, drafts);
+    let counters = tally.counters();
+    let spool = Arc::clone(&agent.spool);
+    on_blocking_pool(move || spool.append(&records, &counters)).await?;
+
+    let mut summary = OnceSummary {
+        origin: agent.loaded.origin.clone(),
+        version: policy.stamp.version.clone(),
+        sha256: policy.stamp.sha256.clone(),
+        sources: policy.file.sources.len(),
+        source_errors,
+        tally,
+        spool: agent.spool.path().to_owned(),
+        collector: agent.shipper.as_ref().map(|s| s.endpoint().to_string()),
+        sent: Drained::default(),
+        send_error: None,
+        unsent: 0,
+    };
+    if let Some(shipper) = &agent.shipper {
+        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+        match drain(
+            &agent.spool,
+            shipper,
+            &policy.stamp,
+            ONCE_ATTEMPTS,
+            &mut backoff,
+        )
+        .await
+        {
+            Ok(d) => summary.sent = d,
+            Err((d, e)) => {
+                summary.sent = d;
+                summary.send_error = Some(e.to_string());
+            }
+        }
+    }
+    let spool = Arc::clone(&agent.spool);
+    summary.unsent = on_blocking_pool(move || spool.unsent()).await?;
+    Ok(summary)
+}
+
+/// Runs every source's round concurrently on the blocking pool.
+async fn collect_round(specs: &[SourceSpec]) -> (Vec<Draft>, Vec<(String, String)>) {
+    let handles: Vec<_> = specs
+        .iter()
+        .map(|spec| {
+            let mut source = sources::build(spec);
+            (
+                spec.kind(),
+                tokio::task::spawn_blocking(move || source.round()),
+            )
+        })
+        .collect();
+    let mut drafts = Vec::new();
+    let mut errors = Vec::new();
+    for (kind, h) in handles {
+        match h.await {
+            Ok(Ok(d)) => drafts.extend(d),
+            Ok(Err(e)) => errors.push((kind.to_owned(), e)),
+            Err(e) => errors.push((kind.to_owned(), format!("source task failed: {e}"))),
+        }
+    }
+    (drafts, errors)
+}
+
+impl fmt::Display for OnceSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.tally;
+        writeln!(
+            f,
+            "policy     {} (notice {}, sha256 {})",
+            self.origin,
+            self.version,
+            &self.sha256[..12]
+        )?;
+        writeln!(
+            f,
+            "collected  {} records from {} sources",
+            t.collected, self.sources
+        )?;
+        for (kind, e) in &self.source_errors {
+            writeln!(f, "  failed   source {kind}: {e}")?;
+        }
+        if t.refused_category + t.refused_consent > 0 {
+            writeln!(
+                f,
+                "refused    {} (category not in policy: {}, usage without consent: {})",
+                t.refused_category + t.refused_consent,
+                t.refused_category,
+                t.refused_consent
+            )?;
+        }
+        writeln!(
+            f,
+            "fields     {} removed, {} pseudonymized, {} masked (`noticed records --json` shows which and why)",
+            t.removed, t.pseudonymized, t.masked
+        )?;
+        writeln!(
+            f,
+            "stored     {} records in {}",
+            t.kept,
+            self.spool.display()
+        )?;
+        match (&self.collector, &self.send_error) {
+            (None, _) => writeln!(
+                f,
+                "sent       none: the policy has no [collector], so records stay on this host"
+            )?,
+            (Some(c), None) => writeln!(f, "sent       {} to {c}", self.sent)?,
+            (Some(c), Some(e)) => {
+                writeln!(f, "sent       {} to {c}, then stopped: {e}", self.sent)?
+            }
+        }
+        write!(f, "pending    {} records wait in the spool", self.unsent)
+    }
+}

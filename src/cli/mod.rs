@@ -1,0 +1,128 @@
+//! The `noticed` command line: one clap definition drives parsing and `--help`; each command
+//! lives in its own module. The binary's `main` is just [`main`].
+
+mod collector;
+mod output;
+mod policy;
+mod records;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for an unusable policy (sysexits' EX_CONFIG).
+pub const EXIT_CONFIG: u8 = 78;
+/// Exit code when records were kept but could not be delivered yet (EX_TEMPFAIL).
+pub const EXIT_TEMPFAIL: u8 = 75;
+
+/// A telemetry agent whose privacy notice is its configuration.
+#[derive(Debug, Parser)]
+#[command(name = "noticed", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the agent: collect, apply the policy, spool, and ship to the collector.
+    Run {
+        /// Policy file [default: /etc/noticed/policy.toml, else the embedded default].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Collect one round from every source, send what is pending, print a summary, exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Show what was collected, what waits and what was sent, newest first.
+    Records {
+        /// Policy file naming the data directory [default: as for `run`].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Show at most this many records.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Work with policy files.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Run the reference collector: accept batches and store them as JSON lines.
+    Collector {
+        /// Address to listen on (port 0 picks a free port, printed at start).
+        #[arg(long, default_value = "127.0.0.1:4390")]
+        listen: std::net::SocketAddr,
+        /// Directory for the received records.
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy file: exit 0 with a summary, or name FILE:LINE:COLUMN of the fault.
+    Check {
+        /// The policy file.
+        file: PathBuf,
+    },
+}
+
+/// Parses the command line, runs the command and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let daemon_like = matches!(
+        cli.command,
+        Command::Run { once: false, .. } | Command::Collector { .. }
+    );
+    init_logging(if daemon_like { "info" } else { "warn" });
+    let result = match cli.command {
+        Command::Policy {
+            command: PolicyCommand::Check { file },
+        } => policy::check(&file),
+        Command::Run { policy, once } => with_runtime(run::run(policy, once)),
+        Command::Records {
+            policy,
+            json,
+            limit,
+        } => with_runtime(records::records(policy, json, limit)),
+        Command::Collector { listen, data_dir } => {
+            with_runtime(collector::collector(listen, data_dir))
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("noticed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn with_runtime(
+    fut: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .max_blocking_threads(8)
+        .build()?
+        .block_on(fut)
+}
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NOTICED_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}

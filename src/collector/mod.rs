@@ -1,0 +1,148 @@
+//! The reference collector: accepts batches at `POST /v1/batches`, deduplicates them by batch
+//! id, and appends each record as one JSON line to `DIR/<purpose>/<YYYY-MM-DD>.jsonl`.
+//!
+//! It never logs record values: malformed input is answered to its sender, and logged only as
+//! a count and a kind.
+
+mod store;
+
+pub use store::{BatchStore, StoreOutcome};
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use flate2::read::GzDecoder;
+
+use crate::wire::{AckV1, BATCHES_PATH, BatchV1, RejectionV1};
+
+/// Largest request body accepted, compressed (413 beyond).
+pub const MAX_BODY_BYTES: usize = 16 << 20;
+/// Largest batch accepted once decompressed (413 beyond): a guard against gzip bombs.
+pub const MAX_DECODED_BYTES: u64 = 128 << 20;
+
+/// How to run a collector.
+#[derive(Clone, Debug)]
+pub struct CollectorConfig {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Where records and the dedup index are kept.
+    pub data_dir: PathBuf,
+}
+
+/// Binds the listener and returns it with the address it got, so callers can report it.
+///
+/// # Errors
+/// The bind or the store could not be set up.
+pub async fn bind(
+    config: &CollectorConfig,
+) -> std::io::Result<(tokio::net::TcpListener, Router, SocketAddr)> {
+    let store = Arc::new(BatchStore::open(&config.data_dir)?);
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    Ok((listener, router(store), addr))
+}
+
+/// The collector's HTTP routes over a store.
+pub fn router(store: Arc<BatchStore>) -> Router {
+    Router::new()
+        .route(BATCHES_PATH, post(accept_batch))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(store)
+}
+
+async fn accept_batch(
+    State(store): State<Arc<BatchStore>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let decoded = match decode_body(&headers, &body) {
+        Ok(d) => d,
+        Err((status, why)) => return reject(status, why),
+    };
+    let batch: BatchV1 = match serde_json::from_slice(&decoded) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(kind = ?e.classify(), line = e.line(), column = e.column(), "rejected a malformed batch");
+            return reject(StatusCode::BAD_REQUEST, format!("malformed batch: {e}"));
+        }
+    };
+    if let Err(why) = store::validate(&batch) {
+        tracing::warn!(batch = %batch.batch_id, "rejected an invalid batch");
+        return reject(StatusCode::BAD_REQUEST, why);
+    }
+    let id = batch.batch_id;
+    let result = tokio::task::spawn_blocking(move || store.store(&batch)).await;
+    match result {
+        Ok(Ok(outcome)) => {
+            let (stored, duplicate) = match outcome {
+                StoreOutcome::Stored(n) => (n, false),
+                StoreOutcome::Duplicate => (0, true),
+            };
+            tracing::info!(batch = %id, stored, duplicate, "batch accepted");
+            (
+                StatusCode::OK,
+                axum::Json(AckV1 {
+                    batch_id: id,
+                    stored,
+                    duplicate,
+                }),
+            )
+                .into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(batch = %id, error = %e, "cannot store batch");
+            reject(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot store the batch now: {e}"),
+            )
+        }
+        Err(e) => reject(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("store task failed: {e}"),
+        ),
+    }
+}
+
+fn decode_body(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, (StatusCode, String)> {
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
+    match encoding.as_deref() {
+        None | Some("identity") => Ok(body.to_vec()),
+        Some("gzip") => {
+            let mut out = Vec::new();
+            let mut reader = GzDecoder::new(&body[..]).take(MAX_DECODED_BYTES + 1);
+            reader.read_to_end(&mut out).map_err(|e| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("body is not valid gzip: {e}"),
+                )
+            })?;
+            if out.len() as u64 > MAX_DECODED_BYTES {
+                return Err((
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "batch exceeds {MAX_DECODED_BYTES} bytes decompressed; send smaller batches"
+                    ),
+                ));
+            }
+            Ok(out)
+        }
+        Some(other) => Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("unsupported content-encoding `{other}`; send gzip or identity"),
+        )),
+    }
+}
+
+fn reject(status: StatusCode, error: String) -> Response {
+    (status, axum::Json(RejectionV1 { error })).into_response()
+}

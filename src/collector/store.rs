@@ -1,0 +1,115 @@
+//! The collector's storage: JSON-lines files per purpose and day, and an append-only index of
+//! stored batch ids that makes resent batches harmless, also across restarts.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::wire::BatchV1;
+
+/// The dedup index's file name in the data directory.
+pub const INDEX_FILE: &str = "batches.idx";
+
+/// What storing a batch did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreOutcome {
+    /// Newly stored, this many records.
+    Stored(usize),
+    /// Stored before; nothing written.
+    Duplicate,
+}
+
+/// Stored records and the set of batch ids already stored.
+pub struct BatchStore {
+    dir: PathBuf,
+    seen: Mutex<Seen>,
+}
+
+struct Seen {
+    ids: HashSet<uuid::Uuid>,
+    index: File,
+}
+
+impl BatchStore {
+    /// Opens the store in `dir`, reloading the ids of batches stored before.
+    ///
+    /// # Errors
+    /// The directory or index cannot be created or read.
+    pub fn open(dir: &Path) -> std::io::Result<BatchStore> {
+        std::fs::create_dir_all(dir)?;
+        let index_path = dir.join(INDEX_FILE);
+        let mut ids = HashSet::new();
+        if let Ok(f) = File::open(&index_path) {
+            for line in BufReader::new(f).lines() {
+                // A torn last line (crash mid-append) is not a stored batch: skip it.
+                if let Ok(id) = line?.trim().parse::<uuid::Uuid>() {
+                    ids.insert(id);
+                }
+            }
+        }
+        let index = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&index_path)?;
+        Ok(BatchStore {
+            dir: dir.to_owned(),
+            seen: Mutex::new(Seen { ids, index }),
+        })
+    }
+
+    /// Stores a validated batch unless its id was stored before. Records are durable before
+    /// the id enters the index, so a crash in between leads to a resend, never to a loss.
+    ///
+    /// # Errors
+    /// Writing failed; the batch is then not marked stored and the sender will retry.
+    pub fn store(&self, batch: &BatchV1) -> std::io::Result<StoreOutcome> {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.ids.contains(&batch.batch_id) {
+            return Ok(StoreOutcome::Duplicate);
+        }
+        let mut files: BTreeMap<PathBuf, Vec<u8>> = BTreeMap::new();
+        for r in &batch.records {
+            let day = r.collected_at.get(..10).unwrap_or("undated");
+            let path = self
+                .dir
+                .join(r.purpose.as_str())
+                .join(format!("{day}.jsonl"));
+            let buf = files.entry(path).or_default();
+            serde_json::to_writer(&mut *buf, r).expect("a record always serializes");
+            buf.push(b'\n');
+        }
+        for (path, lines) in files {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
+            f.write_all(&lines)?;
+            f.sync_data()?;
+        }
+        writeln!(seen.index, "{}", batch.batch_id)?;
+        seen.index.sync_data()?;
+        seen.ids.insert(batch.batch_id);
+        Ok(StoreOutcome::Stored(batch.records.len()))
+    }
+}
+
+/// Checks what serde cannot: times that name a day, and a non-empty batch.
+///
+/// # Errors
+/// A reason for the sender.
+pub fn validate(batch: &BatchV1) -> Result<(), String> {
+    if batch.records.is_empty() {
+        return Err("batch has no records".into());
+    }
+    for (i, r) in batch.records.iter().enumerate() {
+        if humantime::parse_rfc3339(&r.collected_at).is_err() {
+            return Err(format!(
+                "record {i} ({}): collected_at is not an RFC 3339 UTC time",
+                r.id
+            ));
+        }
+    }
+    Ok(())
+}

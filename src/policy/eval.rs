@@ -1,0 +1,358 @@
+//! Evaluating a draft against the policy: admit or refuse it, then keep, pseudonymise, mask or
+//! remove each field, fail-closed, and note what was done without the values.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::schema::CategoryRules;
+use super::{Policy, PseudonymKey};
+use crate::record::{Action, Category, Draft, Provenance, Purpose, Record, RecordId, rfc3339};
+
+/// The text that replaces a masked value.
+pub const MASK: &str = "[masked]";
+
+/// The policy's answer for one draft.
+#[derive(Clone, Debug, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "Keep is the common case; boxing it would allocate once more per record"
+)]
+pub enum Verdict {
+    /// The draft becomes this record (possibly with every field removed).
+    Keep(Record),
+    /// The draft is not collected at all.
+    Refuse(Refusal),
+}
+
+/// Why a draft was not collected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Refusal {
+    /// The policy has no `[category.X]` section for the draft's category.
+    CategoryNotCollected,
+    /// The draft's purpose is `usage` and the customer has not opted in.
+    NoUsageConsent,
+}
+
+impl Refusal {
+    /// A stable name for counters and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::CategoryNotCollected => "category-not-collected",
+            Refusal::NoUsageConsent => "no-usage-consent",
+        }
+    }
+}
+
+/// Applies `policy` to `draft`. Pure and total: it cannot fail or panic on any input.
+pub fn evaluate(policy: &Policy, key: &PseudonymKey, draft: Draft) -> Verdict {
+    let Some(rules) = policy.category(draft.category) else {
+        return Verdict::Refuse(Refusal::CategoryNotCollected);
+    };
+    if rules.purpose == Purpose::Usage && !policy.file.consent.usage {
+        return Verdict::Refuse(Refusal::NoUsageConsent);
+    }
+    let mut walker = Walker {
+        rules,
+        category: draft.category,
+        key,
+        provenance: BTreeSet::new(),
+    };
+    let mut path = String::with_capacity(64);
+    let fields = walker.map(&mut path, draft.fields);
+    if draft.body.is_some() {
+        walker.note(
+            "body",
+            format!(
+                "category.{} (free text is not collected unscrubbed)",
+                draft.category
+            ),
+            Action::Removed,
+        );
+    }
+    Verdict::Keep(Record {
+        id: RecordId::new(),
+        collected_at: rfc3339(draft.collected_at),
+        category: draft.category,
+        purpose: rules.purpose,
+        source: draft.source,
+        event: draft.event,
+        fields,
+        body: None,
+        policy: policy.stamp.clone(),
+        provenance: walker.provenance.into_iter().collect(),
+    })
+}
+
+struct Walker<'a> {
+    rules: &'a CategoryRules,
+    category: Category,
+    key: &'a PseudonymKey,
+    provenance: BTreeSet<Provenance>,
+}
+
+impl Walker<'_> {
+    /// Walks an object whose own path is `path` (empty at the root); `path` is one buffer,
+    /// extended and truncated in place, so walking allocates no path strings.
+    fn map(&mut self, path: &mut String, map: Map<String, Value>) -> Map<String, Value> {
+        let mut out = Map::new();
+        let base = path.len();
+        for (name, value) in map {
+            if base > 0 {
+                path.push('.');
+            }
+            path.push_str(&name);
+            if let Some(kept) = self.value(path, value) {
+                out.insert(name, kept);
+            }
+            path.truncate(base);
+        }
+        out
+    }
+
+    /// Objects and arrays are walked (array elements share the array's path); other values,
+    /// and empty containers, are leaves. A container left empty is removed.
+    fn value(&mut self, path: &mut String, value: Value) -> Option<Value> {
+        match value {
+            Value::Object(m) if !m.is_empty() => {
+                let m = self.map(path, m);
+                (!m.is_empty()).then_some(Value::Object(m))
+            }
+            Value::Array(a) if !a.is_empty() => {
+                let a: Vec<Value> = a.into_iter().filter_map(|v| self.value(path, v)).collect();
+                (!a.is_empty()).then_some(Value::Array(a))
+            }
+            leaf => self.leaf(path, leaf),
+        }
+    }
+
+    fn leaf(&mut self, path: &str, value: Value) -> Option<Value> {
+        let r = self.rules;
+        if let Some(g) = r.drop.iter().find(|g| g.covers(path)) {
+            self.note(path, self.rule("drop", g.as_str()), Action::Removed);
+            return None;
+        }
+        if let Some(g) = r.pseudonymize.iter().find(|g| g.covers(path)) {
+            self.note(
+                path,
+                self.rule("pseudonymize", g.as_str()),
+                Action::Pseudonymized,
+            );
+            return Some(Value::String(self.key.pseudonym(&value)));
+        }
+        if let Some(g) = r.mask.iter().find(|g| g.covers(path)) {
+            self.note(path, self.rule("mask", g.as_str()), Action::Masked);
+            return Some(Value::String(MASK.to_owned()));
+        }
+        if r.allow.iter().any(|g| g.covers(path)) {
+            return Some(value);
+        }
+        let rule = format!("category.{}.allow (no pattern matches)", self.category);
+        self.note(path, rule, Action::Removed);
+        None
+    }
+
+    fn rule(&self, list: &str, pattern: &str) -> String {
+        format!("category.{}.{list}[{pattern:?}]", self.category)
+    }
+
+    fn note(&mut self, field: &str, rule: String, action: Action) {
+        self.provenance.insert(Provenance {
+            field: field.to_owned(),
+            rule,
+            action,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::policy::KEY_LEN;
+
+    const HEAD: &str = "[notice]\ntitle = \"t\"\nversion = \"v1\"\ncontact = \"c\"\n";
+
+    fn policy(body: &str) -> Policy {
+        Policy::parse(&format!("{HEAD}{body}"), "test.toml").unwrap()
+    }
+
+    fn draft(category: Category, fields: Value) -> Draft {
+        let Value::Object(map) = fields else {
+            panic!("fields must be an object")
+        };
+        Draft::new(category, "test", map)
+    }
+
+    fn key() -> PseudonymKey {
+        PseudonymKey::from_bytes(&[9; KEY_LEN])
+    }
+
+    fn keep(p: &Policy, d: Draft) -> Record {
+        match evaluate(p, &key(), d) {
+            Verdict::Keep(r) => r,
+            other => panic!("expected a record, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fields_no_rule_allows_are_removed_and_noted() {
+        let p = policy(
+            "[category.performance]\npurpose = \"service-operational\"\nallow = [\"memory.*\"]\n",
+        );
+        let r = keep(
+            &p,
+            draft(
+                Category::Performance,
+                json!({
+                    "memory": {"used_bytes": 5, "total_bytes": 9},
+                    "cpu": {"brand": "x", "usage": 3},
+                }),
+            ),
+        );
+        assert_eq!(
+            Value::Object(r.fields),
+            json!({"memory": {"used_bytes": 5, "total_bytes": 9}})
+        );
+        let removed: Vec<&str> = r.provenance.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(removed, ["cpu.brand", "cpu.usage"]);
+        assert!(r.provenance.iter().all(|p| p.action == Action::Removed
+            && p.rule == "category.performance.allow (no pattern matches)"));
+        assert_eq!(r.purpose, Purpose::ServiceOperational);
+        assert_eq!(r.policy, p.stamp);
+    }
+
+    #[test]
+    fn drop_beats_every_other_rule() {
+        let p = policy(
+            "[category.performance]\npurpose = \"service-operational\"\nallow = [\"*\"]\npseudonymize = [\"user.*\"]\ndrop = [\"user.email\"]\n",
+        );
+        let r = keep(
+            &p,
+            draft(
+                Category::Performance,
+                json!({"user": {"email": "a@b.c", "id": 7}}),
+            ),
+        );
+        let id = key().pseudonym(&json!(7));
+        assert_eq!(Value::Object(r.fields), json!({"user": {"id": id}}));
+        assert_eq!(
+            r.provenance,
+            vec![
+                Provenance {
+                    field: "user.email".into(),
+                    rule: "category.performance.drop[\"user.email\"]".into(),
+                    action: Action::Removed
+                },
+                Provenance {
+                    field: "user.id".into(),
+                    rule: "category.performance.pseudonymize[\"user.*\"]".into(),
+                    action: Action::Pseudonymized
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn pseudonymize_and_mask_imply_allow_and_never_keep_the_value() {
+        let p = policy(
+            "[category.configuration]\npurpose = \"service-operational\"\npseudonymize = [\"host.name\"]\nmask = [\"host.serial\"]\n",
+        );
+        let r = keep(
+            &p,
+            draft(
+                Category::Configuration,
+                json!({"host": {"name": "db-7.example", "serial": "SN123"}}),
+            ),
+        );
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(
+            !text.contains("db-7.example") && !text.contains("SN123"),
+            "{text}"
+        );
+        assert_eq!(
+            r.fields["host"]["name"],
+            json!(key().pseudonym_str("db-7.example"))
+        );
+        assert_eq!(r.fields["host"]["serial"], json!(MASK));
+    }
+
+    #[test]
+    fn array_elements_share_their_array_path() {
+        let p = policy(
+            "[category.performance]\npurpose = \"service-operational\"\nallow = [\"disk.mounts.total_bytes\"]\npseudonymize = [\"disk.mounts.mount\"]\n",
+        );
+        let r = keep(
+            &p,
+            draft(
+                Category::Performance,
+                json!({
+                    "disk": {"mounts": [{"mount": "/", "total_bytes": 1, "fs": "ext4"}, {"mount": "/home/alice", "total_bytes": 2}]}
+                }),
+            ),
+        );
+        let mounts = r.fields["disk"]["mounts"].as_array().unwrap();
+        assert_eq!(mounts.len(), 2);
+        assert_eq!(
+            mounts[1]["mount"],
+            json!(key().pseudonym_str("/home/alice"))
+        );
+        assert!(mounts[0].get("fs").is_none());
+        assert_eq!(
+            r.provenance
+                .iter()
+                .filter(|p| p.field == "disk.mounts.mount")
+                .count(),
+            1,
+            "deduplicated"
+        );
+    }
+
+    #[test]
+    fn containers_emptied_by_the_policy_disappear() {
+        let p = policy(
+            "[category.performance]\npurpose = \"service-operational\"\nallow = [\"a.keep\"]\n",
+        );
+        let r = keep(
+            &p,
+            draft(
+                Category::Performance,
+                json!({"a": {"keep": 1, "b": {"c": 2}}, "list": [1, 2], "empty": {}}),
+            ),
+        );
+        assert_eq!(Value::Object(r.fields), json!({"a": {"keep": 1}}));
+        assert!(r.provenance.iter().any(|p| p.field == "empty"));
+    }
+
+    #[test]
+    fn refusals_need_no_field_rules() {
+        let p = policy("[category.feature-usage]\npurpose = \"usage\"\nallow = [\"*\"]\n");
+        let d = draft(Category::FeatureUsage, json!({"feature": "x"}));
+        assert_eq!(
+            evaluate(&p, &key(), d.clone()),
+            Verdict::Refuse(Refusal::NoUsageConsent)
+        );
+        let d2 = draft(Category::Performance, json!({}));
+        assert_eq!(
+            evaluate(&p, &key(), d2),
+            Verdict::Refuse(Refusal::CategoryNotCollected)
+        );
+        let consenting = policy(
+            "[consent]\nusage = true\n[category.feature-usage]\npurpose = \"usage\"\nallow = [\"*\"]\n",
+        );
+        assert_eq!(keep(&consenting, d).purpose, Purpose::Usage);
+    }
+
+    #[test]
+    fn free_text_is_removed_until_a_scrubber_takes_it() {
+        let p =
+            policy("[category.service-logs]\npurpose = \"service-operational\"\nallow = [\"*\"]\n");
+        let mut d = draft(Category::ServiceLogs, json!({}));
+        d.body = Some("login by alice@example.com".into());
+        let r = keep(&p, d);
+        assert_eq!(r.body, None);
+        assert_eq!(r.provenance[0].field, "body");
+        assert_eq!(r.provenance[0].action, Action::Removed);
+    }
+}

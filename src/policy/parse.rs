@@ -1,0 +1,94 @@
+//! From text to a [`PolicyFile`], keeping the position of every value for error messages.
+//!
+//! `[[source]]` entries are tagged by `type`; serde's tagged enums buffer the table and lose
+//! positions, so each entry is deserialized here by its type from the spanned document instead.
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde::de::IntoDeserializer;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::schema::{HostConfigSpec, HostMetricsSpec, PolicyFile, SourceSpec};
+
+/// A parse failure: where (a byte range, when known) and what.
+pub(super) struct Fault {
+    pub span: Option<Range<usize>>,
+    pub message: String,
+}
+
+impl From<toml::de::Error> for Fault {
+    fn from(e: toml::de::Error) -> Self {
+        Fault {
+            span: e.span(),
+            message: e.message().trim_end().to_owned(),
+        }
+    }
+}
+
+/// Parses and validates a whole policy file.
+pub(super) fn policy_file(text: &str) -> Result<PolicyFile, Fault> {
+    let root = DeTable::parse(text)?;
+    let span = root.span();
+    let (sources, rest): (Vec<_>, Vec<_>) = root
+        .into_inner()
+        .into_iter()
+        .partition(|(k, _)| k.get_ref() == "source");
+    let rest: DeTable<'_> = rest.into_iter().collect();
+    let mut file = PolicyFile::deserialize(toml::de::Deserializer::from(Spanned::new(span, rest)))?;
+    for (_, value) in sources {
+        file.sources = source_list(value)?;
+    }
+    Ok(file)
+}
+
+fn source_list(value: Spanned<DeValue<'_>>) -> Result<Vec<SourceSpec>, Fault> {
+    let span = value.span();
+    match value.into_inner() {
+        DeValue::Array(items) => items.into_iter().map(source).collect(),
+        _ => Err(Fault {
+            span: Some(span),
+            message: "`source` must be an array of tables: start each one with [[source]]".into(),
+        }),
+    }
+}
+
+fn source(value: Spanned<DeValue<'_>>) -> Result<SourceSpec, Fault> {
+    let span = value.span();
+    let DeValue::Table(table) = value.into_inner() else {
+        return Err(Fault {
+            span: Some(span),
+            message: "each source must be a table with a `type`".into(),
+        });
+    };
+    let (tag, rest): (Vec<_>, Vec<_>) = table.into_iter().partition(|(k, _)| k.get_ref() == "type");
+    let Some((_, tag)) = tag.into_iter().next() else {
+        return Err(Fault {
+            span: Some(span),
+            message: format!(
+                "missing field `type`, expected one of: {}",
+                SourceSpec::KINDS.join(", ")
+            ),
+        });
+    };
+    let tag_span = tag.span();
+    let kind = tag.get_ref().as_str().map(str::to_owned);
+    let body = Spanned::new(span.clone(), DeValue::Table(rest.into_iter().collect()));
+    match kind.as_deref() {
+        Some("host_metrics") => Ok(SourceSpec::HostMetrics(HostMetricsSpec::deserialize(
+            body.into_deserializer(),
+        )?)),
+        Some("host_config") => Ok(SourceSpec::HostConfig(HostConfigSpec::deserialize(
+            body.into_deserializer(),
+        )?)),
+        other => Err(Fault {
+            span: Some(tag_span),
+            message: format!(
+                "unknown source type {}, expected one of: {}",
+                other.map_or_else(|| "(not a string)".to_owned(), |k| format!("`{k}`")),
+                SourceSpec::KINDS.join(", ")
+            ),
+        }),
+    }
+}

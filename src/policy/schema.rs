@@ -1,0 +1,255 @@
+//! The policy file's schema: every section and key an admin may write, strictly typed.
+//!
+//! Every check that can be made on one value happens while deserializing, so each error carries
+//! the position of the value at fault. Unknown keys are errors, never ignored.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::glob::PathGlob;
+use crate::record::{Category, Purpose};
+
+/// The whole policy file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    /// The notice this policy makes executable.
+    pub notice: Notice,
+    /// The customer's consent choices.
+    #[serde(default)]
+    pub consent: Consent,
+    /// Where the agent keeps its state.
+    #[serde(default)]
+    pub agent: AgentSection,
+    /// Where records go; absent means they stay on this host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collector: Option<CollectorSection>,
+    /// What is collected, one entry per source (filled in by `parse.rs`).
+    #[serde(default, rename = "source", skip_deserializing)]
+    pub sources: Vec<SourceSpec>,
+    /// Per category: its purpose and which fields may leave, and how.
+    #[serde(default, rename = "category")]
+    pub categories: BTreeMap<Category, CategoryRules>,
+}
+
+/// `[notice]`: which notice, which revision, whom to ask.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notice {
+    /// The notice's title.
+    pub title: String,
+    /// Its revision, stamped on every record and batch.
+    pub version: String,
+    /// Where data subjects and customers write to.
+    pub contact: String,
+}
+
+/// `[consent]`: the opt-in programmes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    /// Whether the customer opted in to usage-purpose collection; off unless said.
+    #[serde(default)]
+    pub usage: bool,
+}
+
+/// `[agent]`: local state. Unset paths get defaults that depend on who runs the agent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSection {
+    /// Directory of the spool and history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// The pseudonym key file; made 0600 on first start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// `[collector]`: where and how batches are sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectorSection {
+    /// The collector's batch URL (http or https).
+    pub endpoint: Endpoint,
+    /// Most records in one batch.
+    #[serde(default = "default_batch_max_records")]
+    pub batch_max_records: NonZeroUsize,
+    /// How often pending records are sent.
+    #[serde(default = "default_flush_interval")]
+    pub flush_interval: Interval,
+    /// How long one send may take before it counts as failed.
+    #[serde(default = "default_timeout")]
+    pub timeout: Interval,
+}
+
+fn default_batch_max_records() -> NonZeroUsize {
+    NonZeroUsize::new(500).expect("500 is not zero")
+}
+
+fn default_flush_interval() -> Interval {
+    Interval(Duration::from_secs(10))
+}
+
+fn default_timeout() -> Interval {
+    Interval(Duration::from_secs(30))
+}
+
+/// `[[source]]`: one source of records, chosen by `type`. Parsed by `parse.rs`, which keeps the
+/// position of each value (serde's tagged enums would lose them).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SourceSpec {
+    /// CPU, memory, load, disks and network counters (category `performance`).
+    HostMetrics(HostMetricsSpec),
+    /// OS, kernel, hardware and agent facts (category `configuration`).
+    HostConfig(HostConfigSpec),
+}
+
+/// `type = "host_metrics"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostMetricsSpec {
+    /// Time between rounds.
+    #[serde(default = "default_metrics_interval")]
+    pub interval: Interval,
+}
+
+/// `type = "host_config"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostConfigSpec {
+    /// Time between rounds.
+    #[serde(default = "default_config_interval")]
+    pub interval: Interval,
+}
+
+impl SourceSpec {
+    /// Every source type, as written in `type = "..."`.
+    pub const KINDS: &'static [&'static str] = &["host_metrics", "host_config"];
+
+    /// The source's type name, also the `source` of its records.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SourceSpec::HostMetrics(_) => "host_metrics",
+            SourceSpec::HostConfig(_) => "host_config",
+        }
+    }
+
+    /// The category of the records this source makes.
+    pub fn category(&self) -> Category {
+        match self {
+            SourceSpec::HostMetrics(_) => Category::Performance,
+            SourceSpec::HostConfig(_) => Category::Configuration,
+        }
+    }
+
+    /// Time between two rounds.
+    pub fn interval(&self) -> Duration {
+        match self {
+            SourceSpec::HostMetrics(s) => s.interval.0,
+            SourceSpec::HostConfig(s) => s.interval.0,
+        }
+    }
+}
+
+fn default_metrics_interval() -> Interval {
+    Interval(Duration::from_secs(60))
+}
+
+fn default_config_interval() -> Interval {
+    Interval(Duration::from_secs(6 * 3600))
+}
+
+/// `[category.NAME]`: the purpose of a category and its field rules.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryRules {
+    /// Why records of this category are collected.
+    pub purpose: Purpose,
+    /// Fields that may be sent as they are.
+    #[serde(default)]
+    pub allow: Vec<PathGlob>,
+    /// Fields always removed, whatever else matches.
+    #[serde(default)]
+    pub drop: Vec<PathGlob>,
+    /// Fields sent as their keyed HMAC (implies allow).
+    #[serde(default)]
+    pub pseudonymize: Vec<PathGlob>,
+    /// Fields sent as a fixed mask (implies allow).
+    #[serde(default)]
+    pub mask: Vec<PathGlob>,
+}
+
+/// A positive duration written as text: `500ms`, `10s`, `5m`, `6h`, `1day`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interval(pub Duration);
+
+impl Serialize for Interval {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(self.0).to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Interval {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let dur = humantime::parse_duration(&text).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "invalid duration `{text}` ({e}); write it like \"500ms\", \"10s\", \"5m\" or \"6h\""
+            ))
+        })?;
+        if dur.is_zero() {
+            return Err(serde::de::Error::custom(
+                "a duration of zero is not allowed here",
+            ));
+        }
+        Ok(Interval(dur))
+    }
+}
+
+/// A collector URL; only `http` and `https` with a host are accepted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint(pub url::Url);
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Endpoint({})", self.0)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for Endpoint {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Endpoint {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let text = String::deserialize(d)?;
+        let url = url::Url::parse(&text)
+            .map_err(|e| Error::custom(format!("invalid endpoint URL `{text}`: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(Error::custom(format!(
+                "endpoint `{text}` must be an http:// or https:// URL with a host"
+            )));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::custom(
+                "endpoint must not carry a user name or password; remove them from the URL",
+            ));
+        }
+        Ok(Endpoint(url))
+    }
+}

@@ -1,0 +1,193 @@
+use super::*;
+
+const EXAMPLE: &str = r#"
+[notice]
+title = "Example Cloud products and services privacy notice"
+version = "2019-07-01"
+contact = "privacy@example.com"
+
+[consent]
+usage = false
+
+[agent]
+data_dir = "/var/lib/noticed"
+key_file = "/var/lib/noticed/pseudonym.key"
+
+[collector]
+endpoint = "http://127.0.0.1:4390/v1/batches"
+batch_max_records = 500
+flush_interval = "10s"
+
+[[source]]
+type = "host_metrics"
+interval = "60s"
+
+[category.performance]
+purpose = "service-operational"
+allow = ["cpu.*", "memory.*", "load.*", "disk.*", "network.*"]
+drop = []
+pseudonymize = []
+mask = []
+"#;
+
+#[test]
+fn the_issue_example_parses() {
+    let p = Policy::parse(EXAMPLE, "example.toml").unwrap();
+    assert_eq!(p.stamp.version, "2019-07-01");
+    assert_eq!(p.stamp.sha256.len(), 64);
+    let c = p.file.collector.as_ref().unwrap();
+    assert_eq!(c.batch_max_records.get(), 500);
+    assert_eq!(c.flush_interval.0, std::time::Duration::from_secs(10));
+    assert_eq!(p.file.sources[0].kind(), "host_metrics");
+    assert!(p.uncollected_categories().is_empty());
+}
+
+#[test]
+fn the_embedded_default_is_local_only_and_without_usage() {
+    let p = Policy::embedded_default();
+    assert!(p.file.collector.is_none());
+    assert!(!p.file.consent.usage);
+    assert!(p.uncollected_categories().is_empty());
+}
+
+#[test]
+fn the_hash_ignores_comments_and_layout_but_not_content() {
+    let a = Policy::parse(EXAMPLE, "a").unwrap();
+    let spaced = EXAMPLE.replace("usage = false", "usage    =   false   # still off");
+    let b = Policy::parse(&spaced, "b").unwrap();
+    assert_eq!(a.stamp, b.stamp);
+    let changed = EXAMPLE.replace("usage = false", "usage = true");
+    let c = Policy::parse(&changed, "c").unwrap();
+    assert_ne!(a.stamp.sha256, c.stamp.sha256);
+}
+
+/// Each broken policy, and the exact position and message fragment it must be reported with.
+#[test]
+fn broken_policies_name_line_and_column() {
+    let notice = "[notice]\ntitle = \"t\"\nversion = \"1\"\ncontact = \"c\"\n";
+    let cases: &[(&str, &str, (usize, usize), &str)] = &[
+        (
+            "unknown top-level table",
+            "[colector]\n",
+            (5, 2),
+            "unknown field `colector`",
+        ),
+        (
+            "unknown key in a section",
+            "[consent]\nusage = false\nusagee = true\n",
+            (7, 1),
+            "unknown field `usagee`",
+        ),
+        (
+            "wrong type",
+            "[consent]\nusage = \"yes\"\n",
+            (6, 9),
+            "invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            "unknown category",
+            "[category.perf]\npurpose = \"usage\"\n",
+            (5, 11),
+            "unknown variant `perf`",
+        ),
+        (
+            "unknown purpose",
+            "[category.performance]\npurpose = \"analytics\"\n",
+            (6, 11),
+            "unknown variant `analytics`",
+        ),
+        (
+            "missing purpose",
+            "[category.performance]\nallow = []\n",
+            (5, 1),
+            "missing field `purpose`",
+        ),
+        (
+            "bad glob",
+            "[category.performance]\npurpose = \"usage\"\nallow = [\"cpu..x\"]\n",
+            (7, 9),
+            "empty segment",
+        ),
+        (
+            "bad duration",
+            "[[source]]\ntype = \"host_metrics\"\ninterval = \"soon\"\n",
+            (7, 12),
+            "invalid duration `soon`",
+        ),
+        (
+            "zero duration",
+            "[[source]]\ntype = \"host_metrics\"\ninterval = \"0s\"\n",
+            (7, 12),
+            "zero",
+        ),
+        (
+            "unknown source type",
+            "[[source]]\ntype = \"telepathy\"\n",
+            (6, 8),
+            "unknown source type `telepathy`",
+        ),
+        (
+            "unknown source key",
+            "[[source]]\ntype = \"host_metrics\"\nintervall = \"5s\"\n",
+            (7, 1),
+            "unknown field `intervall`",
+        ),
+        (
+            "zero batch size",
+            "[collector]\nendpoint = \"http://127.0.0.1:1/v1/batches\"\nbatch_max_records = 0\n",
+            (7, 21),
+            "nonzero",
+        ),
+        (
+            "bad endpoint",
+            "[collector]\nendpoint = \"ftp://x/\"\n",
+            (6, 12),
+            "http:// or https://",
+        ),
+        (
+            "credentials in endpoint",
+            "[collector]\nendpoint = \"https://u:p@x/\"\n",
+            (6, 12),
+            "user name or password",
+        ),
+        ("not toml", "[consent\n", (5, 9), "unclosed table"),
+    ];
+    for (what, body, (line, column), fragment) in cases {
+        let text = format!("{notice}{body}");
+        let err = Policy::parse(&text, "p.toml").expect_err(what);
+        assert_eq!(err.position, Some((*line, *column)), "{what}: {err}");
+        assert!(err.message.contains(fragment), "{what}: {err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("p.toml:{line}:{column}: ")),
+            "{what}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_notice_is_reported() {
+    let err = Policy::parse("[consent]\nusage = true\n", "p.toml").unwrap_err();
+    assert!(err.message.contains("missing field `notice`"), "{err}");
+}
+
+#[test]
+fn positions_count_characters_not_bytes() {
+    assert_eq!(line_column("ab\ncd", 4), (2, 2));
+    assert_eq!(line_column("é=\"x", 3), (1, 3));
+    assert_eq!(line_column("é", 1), (1, 1));
+    assert_eq!(line_column("", 10), (1, 1));
+}
+
+#[test]
+fn source_shape_errors_point_at_the_source() {
+    let notice = "[notice]\ntitle = \"t\"\nversion = \"1\"\ncontact = \"c\"\n";
+    let err =
+        Policy::parse(&format!("{notice}[source]\ntype = \"host_metrics\"\n"), "p").unwrap_err();
+    assert!(err.message.contains("[[source]]"), "{err}");
+    let err = Policy::parse(&format!("{notice}[[source]]\ninterval = \"5s\"\n"), "p").unwrap_err();
+    assert_eq!(err.position, Some((5, 1)), "{err}");
+    assert!(err.message.contains("missing field `type`"), "{err}");
+    let err = Policy::parse(&format!("{notice}[[source]]\ntype = 3\n"), "p").unwrap_err();
+    assert_eq!(err.position, Some((6, 8)), "{err}");
+}

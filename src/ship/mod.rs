@@ -1,0 +1,245 @@
+//! The shipper: takes batches from the spool, sends them as gzip JSON over HTTP(S) with
+//! reqwest and rustls, and acknowledges them in the spool only after the collector's 2xx.
+
+mod backoff;
+
+pub use backoff::Backoff;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use crate::policy::CollectorSection;
+use crate::record::{PolicyStamp, rfc3339};
+use crate::spool::{OutboundBatch, Spool, SpoolError, on_blocking_pool};
+use crate::wire::{AckV1, AgentInfo, BatchV1};
+
+/// Why a send did not get a 2xx.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// No answer: connection refused or reset, timeout, TLS failure.
+    #[error("collector unreachable: {0}")]
+    Transport(String),
+    /// The collector answered with an error status.
+    #[error("collector answered {status}: {reason}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The collector's reason, if it gave one.
+        reason: String,
+    },
+    /// The HTTP client could not be built (bad TLS setup).
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
+impl SendError {
+    /// Whether sending the same batch again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SendError::Transport(_) => true,
+            SendError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            SendError::Client(_) => false,
+        }
+    }
+}
+
+/// Why draining the spool stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ShipError {
+    /// The spool failed.
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    /// The collector did not take a batch.
+    #[error(transparent)]
+    Send(#[from] SendError),
+}
+
+/// Sends batches to one collector.
+pub struct Shipper {
+    client: reqwest::Client,
+    endpoint: url::Url,
+    host: String,
+    max_records: usize,
+}
+
+impl Shipper {
+    /// A shipper for the `[collector]` section; `host` is this host's pseudonym.
+    ///
+    /// # Errors
+    /// [`SendError::Client`] when the TLS stack cannot be set up.
+    pub fn new(config: &CollectorSection, host: String) -> Result<Shipper, SendError> {
+        install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .timeout(config.timeout.0)
+            .connect_timeout(config.timeout.0.min(Duration::from_secs(10)))
+            .user_agent(concat!("noticed/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SendError::Client(error_chain(&e)))?;
+        Ok(Shipper {
+            client,
+            endpoint: config.endpoint.0.clone(),
+            host,
+            max_records: config.batch_max_records.get(),
+        })
+    }
+
+    /// The collector URL.
+    pub fn endpoint(&self) -> &url::Url {
+        &self.endpoint
+    }
+
+    /// Most records per batch.
+    pub fn max_records(&self) -> usize {
+        self.max_records
+    }
+
+    /// Sends one batch; `Ok` only for a 2xx.
+    ///
+    /// # Errors
+    /// [`SendError`] saying whether a retry may help.
+    pub async fn send(
+        &self,
+        batch: &OutboundBatch,
+        policy: &PolicyStamp,
+    ) -> Result<AckV1, SendError> {
+        let body = BatchV1 {
+            batch_id: batch.id,
+            agent: AgentInfo {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            },
+            host: self.host.clone(),
+            sent_at: rfc3339(SystemTime::now()),
+            policy: policy.clone(),
+            records: batch.records.clone(),
+        };
+        let gz = gzip_json(&body);
+        let response = self
+            .client
+            .post(self.endpoint.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_ENCODING, "gzip")
+            .body(gz)
+            .send()
+            .await
+            .map_err(|e| SendError::Transport(error_chain(&e)))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| SendError::Transport(error_chain(&e)))?;
+        if !status.is_success() {
+            let reason = serde_json::from_str::<crate::wire::RejectionV1>(&text)
+                .map(|r| r.error)
+                .unwrap_or_else(|_| text.chars().take(200).collect());
+            return Err(SendError::Status {
+                status: status.as_u16(),
+                reason,
+            });
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(AckV1 {
+            batch_id: batch.id,
+            stored: batch.records.len(),
+            duplicate: false,
+        }))
+    }
+}
+
+/// What one drain achieved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Records acknowledged.
+    pub records: usize,
+    /// Batches acknowledged.
+    pub batches: usize,
+}
+
+impl std::fmt::Display for Drained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        write!(
+            f,
+            "{} record{} in {} batch{}",
+            self.records,
+            plural(self.records),
+            self.batches,
+            if self.batches == 1 { "" } else { "es" }
+        )
+    }
+}
+
+/// Sends every waiting batch, retrying each retryable failure up to `attempts` times with
+/// `backoff`; stops at the first batch that still fails. Nothing is lost on failure: the batch
+/// stays in the spool with its id.
+///
+/// # Errors
+/// The failure that stopped the drain, with what was sent before it.
+pub async fn drain(
+    spool: &Arc<Spool>,
+    shipper: &Shipper,
+    policy: &PolicyStamp,
+    attempts: u32,
+    backoff: &mut Backoff,
+) -> Result<Drained, (Drained, ShipError)> {
+    let mut done = Drained::default();
+    loop {
+        let max = shipper.max_records();
+        let s = Arc::clone(spool);
+        let batch = match on_blocking_pool(move || s.next_batch(max)).await {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(done),
+            Err(e) => return Err((done, e.into())),
+        };
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match shipper.send(&batch, policy).await {
+                Ok(ack) => {
+                    tracing::debug!(batch = %batch.id, records = batch.records.len(), duplicate = ack.duplicate, "batch acknowledged");
+                    let s = Arc::clone(spool);
+                    let id = batch.id;
+                    if let Err(e) = on_blocking_pool(move || s.ack(id, SystemTime::now())).await {
+                        return Err((done, e.into()));
+                    }
+                    backoff.reset();
+                    done.records += batch.records.len();
+                    done.batches += 1;
+                    break;
+                }
+                Err(e) if e.is_retryable() && tries < attempts => {
+                    let wait = backoff.next_delay();
+                    tracing::warn!(batch = %batch.id, error = %e, retry_in = ?wait, "send failed; will retry");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => return Err((done, e.into())),
+            }
+        }
+    }
+}
+
+fn gzip_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+    serde_json::to_writer(&mut enc, value).expect("serializing to memory cannot fail");
+    enc.flush().expect("writing to memory cannot fail");
+    enc.finish().expect("writing to memory cannot fail")
+}
+
+/// The error and its causes on one line, as reqwest's top-level message alone is vague.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    out
+}
+
+/// Installs rustls' ring provider once; reqwest is built without a provider of its own.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,44 @@
+//! Sources: where drafts come from. Each source turns some part of the host into [`Draft`]s;
+//! none of them decides what leaves the host (that is the policy's job).
+//!
+//! A source here is round-based: [`Source::round`] is a blocking call that the agent runs on
+//! its blocking pool at the source's interval, so a slow source never stalls the others.
+
+mod host_config;
+mod host_metrics;
+
+pub use host_config::HostConfig;
+pub use host_metrics::HostMetrics;
+
+use crate::policy::SourceSpec;
+use crate::record::Draft;
+
+/// A source of drafts, polled in rounds.
+pub trait Source: Send + 'static {
+    /// The source's type name, as in the policy.
+    fn kind(&self) -> &'static str;
+
+    /// Collects one round. Blocking; may take a moment (CPU usage needs two samples).
+    ///
+    /// # Errors
+    /// A message (free of collected values) when the round could not be collected at all.
+    fn round(&mut self) -> Result<Vec<Draft>, String>;
+}
+
+/// Builds the source a policy entry describes.
+pub fn build(spec: &SourceSpec) -> Box<dyn Source> {
+    match spec {
+        SourceSpec::HostMetrics(_) => Box::new(HostMetrics::new()),
+        SourceSpec::HostConfig(_) => Box::new(HostConfig::new()),
+    }
+}
+
+/// Shorthand for building a JSON object field by field.
+pub(crate) fn object<const N: usize>(
+    entries: [(&str, serde_json::Value); N],
+) -> serde_json::Map<String, serde_json::Value> {
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+}

@@ -1,0 +1,120 @@
+use super::*;
+use crate::record::{Category, PolicyStamp, Purpose};
+
+fn record(n: u64) -> Record {
+    let mut fields = serde_json::Map::new();
+    fields.insert("n".into(), n.into());
+    Record {
+        id: RecordId::new(),
+        collected_at: "2026-11-29T10:00:00.000Z".into(),
+        category: Category::Performance,
+        purpose: Purpose::ServiceOperational,
+        source: "test".into(),
+        event: None,
+        fields,
+        body: None,
+        policy: PolicyStamp {
+            version: "v".into(),
+            sha256: "0".repeat(64),
+        },
+        provenance: vec![],
+    }
+}
+
+fn counter(spool: &Spool, name: &str) -> u64 {
+    spool
+        .counters()
+        .unwrap()
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map_or(0, |(_, v)| v)
+}
+
+#[test]
+fn records_flow_from_pending_through_a_batch_to_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    let recs: Vec<Record> = (0..5).map(record).collect();
+    spool.append(&recs, &[("stored", 5)]).unwrap();
+    assert_eq!(spool.unsent().unwrap(), 5);
+
+    let batch = spool.next_batch(3).unwrap().unwrap();
+    assert_eq!(batch.records, recs[..3].to_vec(), "oldest first");
+    let listed = spool.list(10).unwrap();
+    assert_eq!(listed.len(), 5);
+    assert_eq!(listed[0].record, recs[4], "newest first");
+    assert_eq!(listed[0].delivery, Delivery::Pending);
+    assert_eq!(listed[4].delivery, Delivery::InFlight { batch: batch.id });
+
+    assert_eq!(spool.ack(batch.id, SystemTime::now()).unwrap(), 3);
+    assert_eq!(spool.unsent().unwrap(), 2);
+    assert!(
+        matches!(spool.list(10).unwrap()[4].delivery, Delivery::Sent { batch: b, .. } if b == batch.id)
+    );
+    assert_eq!(counter(&spool, "sent"), 3);
+    assert_eq!(counter(&spool, "stored"), 5);
+
+    let rest = spool.next_batch(10).unwrap().unwrap();
+    assert_eq!(rest.records, recs[3..].to_vec());
+    assert_ne!(rest.id, batch.id);
+    spool.ack(rest.id, SystemTime::now()).unwrap();
+    assert!(spool.next_batch(10).unwrap().is_none());
+    assert_eq!(
+        spool.ack(rest.id, SystemTime::now()).unwrap(),
+        0,
+        "a second ack is a no-op"
+    );
+    assert_eq!(counter(&spool, "sent"), 5);
+}
+
+#[test]
+fn an_unacknowledged_batch_keeps_its_id_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs: Vec<Record> = (0..4).map(record).collect();
+    let first = {
+        let spool = Spool::open(dir.path()).unwrap();
+        spool.append(&recs, &[]).unwrap();
+        spool.next_batch(2).unwrap().unwrap()
+    };
+    let spool = Spool::open(dir.path()).unwrap();
+    let again = spool.next_batch(100).unwrap().unwrap();
+    assert_eq!(again, first, "same id, same records");
+    assert_eq!(spool.unsent().unwrap(), 4);
+}
+
+#[test]
+fn a_second_opener_is_told_the_spool_is_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let _held = Spool::open(dir.path()).unwrap();
+    match Spool::open(dir.path()) {
+        Err(SpoolError::Locked(p)) => assert_eq!(p, dir.path().join(FILE_NAME)),
+        other => panic!("expected Locked, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn the_data_dir_and_spool_file_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("a/b");
+    Spool::open(&data).unwrap();
+    let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    let file = std::fs::metadata(data.join(FILE_NAME))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(file, 0o600);
+}
+
+#[test]
+fn counters_accumulate_and_skip_zeroes() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    spool
+        .append(&[], &[("collected", 2), ("refused.x", 0)])
+        .unwrap();
+    spool.append(&[], &[("collected", 3)]).unwrap();
+    assert_eq!(spool.counters().unwrap(), vec![("collected".to_owned(), 5)]);
+}

@@ -1,0 +1,190 @@
+//! Helpers for tests that run the real `noticed` binary: a collector process on loopback,
+//! policy files in temp dirs, and a proxy that loses acknowledgements on purpose.
+#![allow(dead_code)]
+
+pub mod proxy;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The binary under test.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_noticed"));
+    c.env("NOTICED_LOG", "warn").stdin(Stdio::null());
+    c
+}
+
+/// A `noticed collector` child process, killed on drop.
+pub struct Collector {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its data directory.
+    pub dir: PathBuf,
+}
+
+impl Collector {
+    /// Starts a collector on a free loopback port, storing into `dir`.
+    pub fn start(dir: &Path) -> Collector {
+        let mut child = bin()
+            .args(["collector", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("collector starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("noticed collector listening on ")
+            .unwrap_or_else(|| panic!("unexpected collector banner {line:?}"))
+            .parse()
+            .unwrap();
+        Collector {
+            child,
+            addr,
+            dir: dir.to_owned(),
+        }
+    }
+
+    /// The batch URL.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}/v1/batches", self.addr)
+    }
+
+    /// Every record stored, from every purpose's files.
+    pub fn records(&self) -> Vec<Value> {
+        jsonl_under(&self.dir)
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every JSON line of every `.jsonl` file below `dir`.
+pub fn jsonl_under(dir: &Path) -> Vec<Value> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(jsonl_under(&p));
+        } else if p.extension().is_some_and(|x| x == "jsonl") {
+            for line in std::fs::read_to_string(&p).unwrap().lines() {
+                out.push(serde_json::from_str(line).expect("collector writes JSON lines"));
+            }
+        }
+    }
+    out
+}
+
+/// Writes a policy with a notice, `data_dir`, and `body`, and returns its path.
+pub fn policy(dir: &Path, name: &str, data_dir: &Path, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    let text = format!(
+        "[notice]\ntitle = \"Test notice\"\nversion = \"2019-07-01\"\ncontact = \"privacy@example.com\"\n\n[agent]\ndata_dir = {:?}\n\n{body}",
+        data_dir.display().to_string()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `[collector]` pointing at `endpoint`.
+pub fn collector_section(endpoint: &str) -> String {
+    format!(
+        "[collector]\nendpoint = {endpoint:?}\nbatch_max_records = 500\nflush_interval = \"1s\"\ntimeout = \"5s\"\n\n"
+    )
+}
+
+/// Runs the binary with `args` to completion.
+pub fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("noticed runs")
+}
+
+/// `noticed run --once --policy FILE`.
+pub fn run_once(policy: &Path) -> Output {
+    run(&["run", "--once", "--policy", policy.to_str().unwrap()])
+}
+
+/// `noticed records --json --policy FILE`, parsed.
+pub fn records_json(policy: &Path) -> Vec<Value> {
+    let out = run(&[
+        "records",
+        "--json",
+        "--limit",
+        "1000",
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "records failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Text of a finished process's stdout and stderr, for assertion messages.
+pub fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Polls `check` until it returns `Some`, failing the test after `limit`.
+pub fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// This machine's host name, as the agent reads it.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// Whether `needle` occurs in any file below `dir`.
+pub fn occurs_under(dir: &Path, needle: &[u8]) -> Option<PathBuf> {
+    for e in std::fs::read_dir(dir).ok()? {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            if let Some(hit) = occurs_under(&p, needle) {
+                return Some(hit);
+            }
+        } else if let Ok(bytes) = std::fs::read(&p)
+            && bytes.windows(needle.len()).any(|w| w == needle)
+        {
+            return Some(p);
+        }
+    }
+    None
+}
