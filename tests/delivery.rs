@@ -288,3 +288,46 @@ fn the_collector_rejects_malformed_batches_with_a_reason() {
     assert!(r.starts_with("HTTP/1.1 415"), "{r}");
     assert!(collector.records().is_empty());
 }
+
+#[test]
+fn the_daemon_ships_on_its_flush_interval_and_stops_on_ctrl_c() {
+    let tmp = tempfile::tempdir().unwrap();
+    let collector = Collector::start(&tmp.path().join("collector"));
+    let body = format!("{}{ALLOW_SOME}", collector_section(&collector.endpoint()));
+    let p = policy(tmp.path(), "p.toml", &tmp.path().join("agent"), &body);
+    let mut daemon = bin()
+        .args(["run", "--policy", p.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let stored = wait_for(
+        "the daemon's first rounds at the collector",
+        std::time::Duration::from_secs(30),
+        || {
+            let r = collector.records();
+            (r.len() >= 2).then_some(r)
+        },
+    );
+    assert_eq!(stored.len(), 2, "{stored:?}");
+
+    let concurrent = run_once(&p);
+    assert_eq!(concurrent.status.code(), Some(1), "{}", text(&concurrent));
+    assert!(
+        text(&concurrent).contains("in use by another noticed process"),
+        "{}",
+        text(&concurrent)
+    );
+
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&daemon),
+        rustix::process::Signal::INT,
+    )
+    .unwrap();
+    assert!(daemon.wait().unwrap().success(), "clean exit on Ctrl-C");
+    assert!(
+        records_json(&p)
+            .iter()
+            .all(|r| r["delivery"]["state"] == "sent")
+    );
+}

@@ -2,6 +2,7 @@
 //! writes the spool, one shipper task, one admin-socket task; all stop on `shutdown`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Notify, mpsc};
@@ -50,14 +51,18 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
     drop(tx);
     tracker.close();
 
-    let wake_shipper = Arc::new(Notify::new());
+    let backlog = Arc::new(Backlog {
+        stored: AtomicUsize::new(0),
+        full_batch: shipper.as_ref().map_or(usize::MAX, Shipper::max_records),
+        wake: Notify::new(),
+    });
     let admit = tokio::spawn(
         admit_task(
             rx,
             Arc::clone(&policy),
             key,
             Arc::clone(&spool),
-            Arc::clone(&wake_shipper),
+            Arc::clone(&backlog),
         )
         .instrument(tracing::info_span!("admit")),
     );
@@ -67,7 +72,7 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
                 s,
                 Arc::clone(&spool),
                 Arc::clone(&policy),
-                wake_shipper,
+                backlog,
                 shutdown.clone(),
             )
             .instrument(tracing::info_span!("ship")),
@@ -99,6 +104,21 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
     let _ = std::fs::remove_file(&socket);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Records stored since the shipper last ran; a full batch wakes it before its flush interval.
+struct Backlog {
+    stored: AtomicUsize,
+    full_batch: usize,
+    wake: Notify,
+}
+
+impl Backlog {
+    fn stored(&self, n: usize) {
+        if self.stored.fetch_add(n, Ordering::Relaxed) + n >= self.full_batch {
+            self.wake.notify_one();
+        }
+    }
 }
 
 /// Runs rounds at `interval` (the first at once) until `stop`; a failed round is logged.
@@ -151,7 +171,7 @@ async fn admit_task(
     policy: Arc<Policy>,
     key: PseudonymKey,
     spool: Arc<Spool>,
-    wake_shipper: Arc<Notify>,
+    backlog: Arc<Backlog>,
 ) {
     while let Some(mut drafts) = rx.recv().await {
         while let Ok(more) = rx.try_recv() {
@@ -167,7 +187,7 @@ async fn admit_task(
                     collected = tally.collected,
                     "round stored"
                 );
-                wake_shipper.notify_one();
+                backlog.stored(usize::try_from(tally.kept).unwrap_or(usize::MAX));
             }
             Err(e) => {
                 tracing::error!(error = %e, lost = tally.kept, "cannot store a round; it is lost")
@@ -176,13 +196,13 @@ async fn admit_task(
     }
 }
 
-/// Sends pending batches whenever woken or every flush interval; on failure, backs off and
-/// retries forever (records stay in the spool meanwhile).
+/// Sends pending batches every flush interval, or as soon as a full batch is stored; on
+/// failure, backs off and retries forever (records stay in the spool meanwhile).
 async fn ship_task(
     shipper: Shipper,
     spool: Arc<Spool>,
     policy: Arc<Policy>,
-    wake: Arc<Notify>,
+    backlog: Arc<Backlog>,
     shutdown: CancellationToken,
 ) {
     let flush = policy
@@ -194,9 +214,10 @@ async fn ship_task(
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
-            () = wake.notified() => {}
+            () = backlog.wake.notified() => {}
             () = tokio::time::sleep(flush) => {}
         }
+        backlog.stored.store(0, Ordering::Relaxed);
         let attempt = drain(&spool, &shipper, &policy.stamp, 1, &mut backoff);
         let outcome = tokio::select! {
             () = shutdown.cancelled() => return,
@@ -214,7 +235,7 @@ async fn ship_task(
                     () = shutdown.cancelled() => return,
                     () = tokio::time::sleep(wait) => {}
                 }
-                wake.notify_one();
+                backlog.wake.notify_one();
             }
         }
     }
