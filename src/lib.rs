@@ -9,6 +9,7 @@ pub mod cli;
 pub mod collector;
 pub mod policy;
 pub mod record;
+pub mod scrub;
 pub mod ship;
 pub mod sources;
 pub mod spool;

@@ -190,6 +190,9 @@ pub struct Provenance {
     pub rule: String,
     /// What was done.
     pub action: Action,
+    /// For scrubbed free text: the byte range replaced, in the original text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<(usize, usize)>,
 }
 
 /// A record after the policy: the only thing the spool stores and the shipper sends.

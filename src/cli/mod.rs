@@ -6,6 +6,7 @@ mod output;
 mod policy;
 mod records;
 mod run;
+mod scrub;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +48,17 @@ enum Command {
         /// Show at most this many records.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+    },
+    /// Scrub files (or stdin) to stdout: personal data and secrets become typed tokens.
+    Scrub {
+        /// Policy whose [scrub] section to use [default: as for `run`].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Print lines read, lines changed and hits per detector to stderr at the end.
+        #[arg(long)]
+        stats: bool,
+        /// Files to scrub; none or `-` reads standard input.
+        files: Vec<PathBuf>,
     },
     /// Work with policy files.
     Policy {
@@ -94,6 +106,11 @@ pub fn main() -> ExitCode {
         Command::Collector { listen, data_dir } => {
             with_runtime(collector::collector(listen, data_dir))
         }
+        Command::Scrub {
+            policy,
+            stats,
+            files,
+        } => scrub::scrub(policy, files, stats),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::schema::CategoryRules;
 use super::{Policy, PseudonymKey};
 use crate::record::{Action, Category, Draft, Provenance, Purpose, Record, RecordId, rfc3339};
+use crate::scrub::{Label, ScrubAction, Scrubber};
 
 /// The text that replaces a masked value.
 pub const MASK: &str = "[masked]";
@@ -56,20 +57,23 @@ pub fn evaluate(policy: &Policy, key: &PseudonymKey, draft: Draft) -> Verdict {
         rules,
         category: draft.category,
         key,
+        scrubber: policy.scrubber(),
         provenance: BTreeSet::new(),
     };
     let mut path = String::with_capacity(64);
     let fields = walker.map(&mut path, draft.fields);
-    if draft.body.is_some() {
-        walker.note(
-            "body",
-            format!(
-                "category.{} (free text is not collected unscrubbed)",
+    let body = draft.body.and_then(|text| {
+        if rules.scrub.iter().any(|g| g.covers("body")) {
+            Some(walker.scrubbed("body", text))
+        } else {
+            let rule = format!(
+                "category.{} (body is not in its scrub list)",
                 draft.category
-            ),
-            Action::Removed,
-        );
-    }
+            );
+            walker.note("body", rule, Action::Removed);
+            None
+        }
+    });
     Verdict::Keep(Record {
         id: RecordId::new(),
         collected_at: rfc3339(draft.collected_at),
@@ -78,7 +82,7 @@ pub fn evaluate(policy: &Policy, key: &PseudonymKey, draft: Draft) -> Verdict {
         source: draft.source,
         event: draft.event,
         fields,
-        body: None,
+        body,
         policy: policy.stamp.clone(),
         provenance: walker.provenance.into_iter().collect(),
     })
@@ -88,6 +92,7 @@ struct Walker<'a> {
     rules: &'a CategoryRules,
     category: Category,
     key: &'a PseudonymKey,
+    scrubber: &'a Scrubber,
     provenance: BTreeSet<Provenance>,
 }
 
@@ -144,12 +149,49 @@ impl Walker<'_> {
             self.note(path, self.rule("mask", g.as_str()), Action::Masked);
             return Some(Value::String(MASK.to_owned()));
         }
+        if r.scrub.iter().any(|g| g.covers(path)) {
+            return Some(match value {
+                Value::String(text) => Value::String(self.scrubbed(path, text)),
+                Value::Number(n) => {
+                    let text = n.to_string();
+                    let scrubbed = self.scrubbed(path, text.clone());
+                    if scrubbed == text {
+                        Value::Number(n)
+                    } else {
+                        Value::String(scrubbed)
+                    }
+                }
+                other => other,
+            });
+        }
         if r.allow.iter().any(|g| g.covers(path)) {
             return Some(value);
         }
         let rule = format!("category.{}.allow (no pattern matches)", self.category);
         self.note(path, rule, Action::Removed);
         None
+    }
+
+    /// Free text through the scrubber; each hit is noted with its detector and span.
+    fn scrubbed(&mut self, field: &str, text: String) -> String {
+        let Some((out, hits)) = self.scrubber.scrub_text(self.key, &text) else {
+            return text;
+        };
+        for h in hits {
+            let action = if h.label == Label::Secret || self.scrubber.action() == ScrubAction::Mask
+            {
+                Action::Masked
+            } else {
+                Action::Pseudonymized
+            };
+            self.provenance.insert(Provenance {
+                field: field.to_owned(),
+                rule: format!("scrub.{}", h.detector),
+                action,
+                span: Some((h.start, h.end)),
+            });
+        }
+        out
     }
 
     fn rule(&self, list: &str, pattern: &str) -> String {
@@ -161,6 +203,7 @@ impl Walker<'_> {
             field: field.to_owned(),
             rule,
             action,
+            span: None,
         });
     }
 }
@@ -243,12 +286,14 @@ mod tests {
                 Provenance {
                     field: "user.email".into(),
                     rule: "category.performance.drop[\"user.email\"]".into(),
-                    action: Action::Removed
+                    action: Action::Removed,
+                    span: None,
                 },
                 Provenance {
                     field: "user.id".into(),
                     rule: "category.performance.pseudonymize[\"user.*\"]".into(),
-                    action: Action::Pseudonymized
+                    action: Action::Pseudonymized,
+                    span: None,
                 },
             ]
         );
@@ -345,14 +390,49 @@ mod tests {
     }
 
     #[test]
-    fn free_text_is_removed_until_a_scrubber_takes_it() {
+    fn free_text_is_removed_unless_listed_for_scrubbing() {
         let p =
             policy("[category.service-logs]\npurpose = \"service-operational\"\nallow = [\"*\"]\n");
         let mut d = draft(Category::ServiceLogs, json!({}));
         d.body = Some("login by alice@example.com".into());
-        let r = keep(&p, d);
+        let r = keep(&p, d.clone());
         assert_eq!(r.body, None);
         assert_eq!(r.provenance[0].field, "body");
         assert_eq!(r.provenance[0].action, Action::Removed);
+
+        let p = policy(
+            "[scrub]\naction = \"mask\"\n[category.service-logs]\npurpose = \"service-operational\"\nscrub = [\"body\", \"message\"]\n",
+        );
+        d.fields.insert(
+            "message".into(),
+            json!("Failed password for root from 192.0.2.9 port 22"),
+        );
+        d.fields.insert("card".into(), json!(4111111111111111u64));
+        let r = keep(&p, d);
+        assert_eq!(r.body.as_deref(), Some("login by [email]"));
+        assert_eq!(
+            r.fields["message"],
+            json!("Failed password for [user_name] from [ipv4] port 22")
+        );
+        assert!(r.fields.get("card").is_none(), "not free text, not allowed");
+        let scrub_notes: Vec<_> = r
+            .provenance
+            .iter()
+            .filter(|p| p.span.is_some())
+            .map(|p| (p.field.as_str(), p.rule.as_str(), p.span.unwrap()))
+            .collect();
+        assert_eq!(
+            scrub_notes,
+            [
+                ("body", "scrub.email", (9, 26)),
+                ("message", "scrub.ipv4", (30, 39)),
+                ("message", "scrub.user_name", (20, 24))
+            ]
+        );
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(
+            !text.contains("alice") && !text.contains("192.0.2.9"),
+            "{text}"
+        );
     }
 }

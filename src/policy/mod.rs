@@ -11,6 +11,7 @@ mod pseudonym;
 mod schema;
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
 
@@ -19,10 +20,11 @@ pub use glob::PathGlob;
 pub use pseudonym::{KEY_LEN, PseudonymKey};
 pub use schema::{
     AgentSection, CategoryRules, CollectorSection, Consent, Endpoint, HostConfigSpec,
-    HostMetricsSpec, Interval, Notice, PolicyFile, SourceSpec,
+    HostMetricsSpec, Interval, Notice, PolicyFile, ScrubSection, SourceSpec,
 };
 
 use crate::record::{Category, PolicyStamp};
+use crate::scrub::Scrubber;
 
 /// The default policy compiled into the binary, used when no file is given and none is installed.
 pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/default.toml");
@@ -30,13 +32,21 @@ pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/default.toml");
 /// The name reported for the embedded default in messages and summaries.
 pub const EMBEDDED_NAME: &str = "<embedded default policy>";
 
-/// A parsed and validated policy, with its stamp.
-#[derive(Clone, Debug, PartialEq)]
+/// A parsed and validated policy, with its stamp and compiled scrubber.
+#[derive(Clone, Debug)]
 pub struct Policy {
     /// The file's content, validated.
     pub file: PolicyFile,
     /// Its version and canonical hash, stamped on records.
     pub stamp: PolicyStamp,
+    /// Compiled on first use: checking a policy does not need it.
+    scrubber: Arc<OnceLock<Scrubber>>,
+}
+
+impl PartialEq for Policy {
+    fn eq(&self, other: &Self) -> bool {
+        self.file == other.file && self.stamp == other.stamp
+    }
 }
 
 impl Policy {
@@ -55,7 +65,17 @@ impl Policy {
             version: file.notice.version.clone(),
             sha256: hex::encode(Sha256::digest(&canonical)),
         };
-        Ok(Policy { file, stamp })
+        Ok(Policy {
+            file,
+            stamp,
+            scrubber: Arc::default(),
+        })
+    }
+
+    /// The scrubber the `[scrub]` section describes.
+    pub fn scrubber(&self) -> &Scrubber {
+        self.scrubber
+            .get_or_init(|| Scrubber::new(&self.file.scrub.config()))
     }
 
     /// The embedded default policy.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::glob::PathGlob;
 use crate::record::{Category, Purpose};
+use crate::scrub::{Detector, ScrubAction, ScrubConfig};
 
 /// The whole policy file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,9 +33,52 @@ pub struct PolicyFile {
     /// What is collected, one entry per source (filled in by `parse.rs`).
     #[serde(default, rename = "source", skip_deserializing)]
     pub sources: Vec<SourceSpec>,
+    /// How free text is scrubbed.
+    #[serde(default)]
+    pub scrub: ScrubSection,
     /// Per category: its purpose and which fields may leave, and how.
     #[serde(default, rename = "category")]
     pub categories: BTreeMap<Category, CategoryRules>,
+}
+
+/// `[scrub]`: the detectors free text passes through, and what a hit becomes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScrubSection {
+    /// Detectors switched on; all of them unless said.
+    #[serde(default = "all_detectors")]
+    pub detectors: Vec<Detector>,
+    /// `pseudonymize` (typed keyed tokens) or `mask`; secrets are always masked.
+    #[serde(default)]
+    pub action: ScrubAction,
+    /// Names always treated as user names.
+    #[serde(default)]
+    pub user_names: Vec<String>,
+}
+
+fn all_detectors() -> Vec<Detector> {
+    Detector::ALL.to_vec()
+}
+
+impl Default for ScrubSection {
+    fn default() -> Self {
+        ScrubSection {
+            detectors: all_detectors(),
+            action: ScrubAction::Pseudonymize,
+            user_names: Vec::new(),
+        }
+    }
+}
+
+impl ScrubSection {
+    /// The scrubber's settings.
+    pub fn config(&self) -> ScrubConfig {
+        ScrubConfig {
+            detectors: self.detectors.clone(),
+            action: self.action,
+            user_names: self.user_names.clone(),
+        }
+    }
 }
 
 /// `[notice]`: which notice, which revision, whom to ask.
@@ -183,6 +227,9 @@ pub struct CategoryRules {
     /// Fields sent as a fixed mask (implies allow).
     #[serde(default)]
     pub mask: Vec<PathGlob>,
+    /// Free-text fields (and `body`) sent after scrubbing (implies allow).
+    #[serde(default)]
+    pub scrub: Vec<PathGlob>,
 }
 
 /// A positive duration written as text: `500ms`, `10s`, `5m`, `6h`, `1day`.

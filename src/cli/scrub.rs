@@ -1,0 +1,233 @@
+//! `noticed scrub [FILE…]`: the scrubber as a filter, one output line per input line, in order,
+//! in constant memory whatever the file or line size.
+
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::EXIT_CONFIG;
+use crate::agent::setup::{SetupError, data_dir, key_path, load_or_create_key, load_policy};
+use crate::policy::PseudonymKey;
+use crate::scrub::{Detector, LineState, Scratch, Scrubber};
+
+/// Longest line held whole; longer lines are scrubbed in windows of this size.
+pub const MAX_LINE: usize = 1 << 20;
+/// Bytes of a window carried into the next as context, so a key and its value split by the
+/// window edge are still recognised.
+const CONTEXT: usize = 4096;
+
+/// Scrubs the files (or stdin) to stdout; `stats` prints per-detector counts to stderr.
+///
+/// # Errors
+/// A file cannot be read or stdout written.
+pub fn scrub(
+    policy: Option<PathBuf>,
+    files: Vec<PathBuf>,
+    stats: bool,
+) -> anyhow::Result<ExitCode> {
+    let loaded = match load_policy(policy.as_deref()) {
+        Ok(l) => l,
+        Err(e @ (SetupError::Policy(_) | SetupError::ReadPolicy { .. })) => {
+            eprintln!("noticed: {e}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let dir = data_dir(&loaded.policy)?;
+    let key = load_or_create_key(&key_path(&loaded.policy, &dir))?;
+    let mut filter = Filter::new(loaded.policy.scrubber(), key);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    if files.is_empty() || files.iter().all(|f| f.as_os_str() == "-") {
+        filter
+            .run(std::io::stdin().lock(), &mut out)
+            .context("reading standard input")?;
+    } else {
+        for f in &files {
+            if f.as_os_str() == "-" {
+                filter
+                    .run(std::io::stdin().lock(), &mut out)
+                    .context("reading standard input")?;
+                continue;
+            }
+            let file =
+                std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
+            filter
+                .run(file, &mut out)
+                .with_context(|| format!("reading {}", f.display()))?;
+        }
+    }
+    out.flush()?;
+    if stats {
+        eprint!("{}", filter.stats());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A streaming line filter around a scrubber.
+pub struct Filter<'a> {
+    scrubber: &'a Scrubber,
+    key: PseudonymKey,
+    state: LineState,
+    scratch: Scratch,
+    line: Vec<u8>,
+    out: Vec<u8>,
+    lines: u64,
+    changed: u64,
+    dirty: bool,
+    per_detector: [u64; 8],
+    /// Length of the context kept at the front of `line` for an overlong line, if any.
+    carried: Option<usize>,
+}
+
+impl<'a> Filter<'a> {
+    /// A filter with fresh state.
+    pub fn new(scrubber: &'a Scrubber, key: PseudonymKey) -> Self {
+        Filter {
+            scrubber,
+            key,
+            state: LineState::default(),
+            scratch: Scratch::default(),
+            line: Vec::new(),
+            out: Vec::new(),
+            lines: 0,
+            changed: 0,
+            dirty: false,
+            per_detector: [0; 8],
+            carried: None,
+        }
+    }
+
+    /// Scrubs all of `input` into `out`, line by line.
+    ///
+    /// # Errors
+    /// Reading or writing failed.
+    pub fn run(&mut self, input: impl Read, out: &mut impl Write) -> std::io::Result<()> {
+        let mut reader = BufReader::with_capacity(1 << 20, input);
+        loop {
+            let buf = reader.fill_buf()?;
+            if buf.is_empty() {
+                if !self.line.is_empty() || self.carried.is_some() {
+                    self.finish_line(None, out)?;
+                }
+                return Ok(());
+            }
+            match memchr::memchr(b'\n', buf) {
+                Some(i) if self.line.is_empty() && self.carried.is_none() => {
+                    let (line, ending) = split_ending(&buf[..i]);
+                    let ending: &[u8] = if ending { b"\r\n" } else { b"\n" };
+                    self.emit(line, 0, Some(ending), out)?;
+                    reader.consume(i + 1);
+                }
+                Some(i) => {
+                    self.line.extend_from_slice(&buf[..i]);
+                    reader.consume(i + 1);
+                    self.finish_line(Some(()), out)?;
+                }
+                None => {
+                    let n = buf.len();
+                    self.line.extend_from_slice(buf);
+                    reader.consume(n);
+                    if self.line.len() >= MAX_LINE + self.carried.unwrap_or(0) {
+                        self.window(out)?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the line held in `self.line` (`newline`: it ended with one).
+    fn finish_line(&mut self, newline: Option<()>, out: &mut impl Write) -> std::io::Result<()> {
+        let mut line = std::mem::take(&mut self.line);
+        let mut ending: Option<&[u8]> = newline.map(|()| &b"\n"[..]);
+        if newline.is_some() && line.last() == Some(&b'\r') {
+            line.pop();
+            ending = Some(b"\r\n");
+        }
+        let from = self.carried.take().unwrap_or(0);
+        self.emit(&line, from, ending, out)?;
+        line.clear();
+        self.line = line;
+        Ok(())
+    }
+
+    /// Scrubs and writes one window of an overlong line, split at the last blank, and keeps its
+    /// tail as context for the next.
+    fn window(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        let from = self.carried.unwrap_or(0);
+        let search = &self.line[from..];
+        let split = from
+            + search
+                .iter()
+                .rposition(|b| b.is_ascii_whitespace())
+                .filter(|&p| p > search.len() / 2)
+                .map_or(search.len(), |p| p + 1);
+        self.out.clear();
+        if self.scrubber.scrub_from(
+            &self.key,
+            &self.line[..split],
+            from,
+            &mut self.state,
+            &mut self.scratch,
+            &mut self.out,
+        ) {
+            self.count();
+        }
+        out.write_all(&self.out)?;
+        let keep_from = split.saturating_sub(CONTEXT);
+        self.line.drain(..keep_from);
+        self.carried = Some(split - keep_from);
+        Ok(())
+    }
+
+    fn emit(
+        &mut self,
+        line: &[u8],
+        from: usize,
+        ending: Option<&[u8]>,
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
+        self.out.clear();
+        if self.scrubber.scrub_from(
+            &self.key,
+            line,
+            from,
+            &mut self.state,
+            &mut self.scratch,
+            &mut self.out,
+        ) {
+            self.count();
+        }
+        self.lines += 1;
+        self.changed += u64::from(std::mem::take(&mut self.dirty));
+        if let Some(e) = ending {
+            self.out.extend_from_slice(e);
+        }
+        out.write_all(&self.out)
+    }
+
+    fn count(&mut self) {
+        self.dirty = true;
+        for h in self.scratch.hits() {
+            self.per_detector[h.detector.index()] += 1;
+        }
+    }
+
+    /// Lines read, lines changed, and hits per detector, one per line.
+    pub fn stats(&self) -> String {
+        let mut s = format!("lines {}\nlines_changed {}\n", self.lines, self.changed);
+        for d in Detector::ALL {
+            s.push_str(&format!("{} {}\n", d, self.per_detector[d.index()]));
+        }
+        s
+    }
+}
+
+fn split_ending(line: &[u8]) -> (&[u8], bool) {
+    match line.strip_suffix(b"\r") {
+        Some(l) => (l, true),
+        None => (line, false),
+    }
+}

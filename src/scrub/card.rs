@@ -1,0 +1,166 @@
+//! Payment card numbers: 13–19 digits, optionally grouped by single spaces or dashes, starting
+//! like a card network's numbers (2–6), and passing the Luhn check. No Luhn, no hit, so ids,
+//! timestamps and counters stay.
+
+use super::{Detector, Hit, Label};
+
+const MIN_DIGITS: usize = 13;
+const MAX_DIGITS: usize = 19;
+
+/// Byte classes for the prefilter: 1 a digit, 2 a group separator, 0 anything else.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = b'0';
+    while b <= b'9' {
+        t[b as usize] = 1;
+        b += 1;
+    }
+    t[b' ' as usize] = 2;
+    t[b'-' as usize] = 2;
+    t
+};
+
+/// The most digits in any stretch of digits, spaces and dashes: a card needs 13. Branch-free,
+/// so it costs about a cycle a byte on lines full of short numbers (times, ports, pids).
+fn densest_digit_stretch(line: &[u8]) -> u32 {
+    let (mut run, mut best) = (0u32, 0u32);
+    for &b in line {
+        let c = CLASS[usize::from(b)];
+        run = (run + u32::from(c & 1)) * u32::from(c != 0);
+        best = best.max(run);
+    }
+    best
+}
+
+/// Adds a hit for every card number in `line`.
+pub(super) fn find(line: &[u8], hits: &mut Vec<Hit>) {
+    if densest_digit_stretch(line) < MIN_DIGITS as u32 {
+        return;
+    }
+    let n = line.len();
+    let mut i = 0;
+    while i < n {
+        while i < n && !line[i].is_ascii_digit() {
+            i += 1;
+        }
+        let start = i;
+        while i < n && line[i].is_ascii_digit() {
+            i += 1;
+        }
+        if start == n
+            || (start > 0 && (line[start - 1].is_ascii_alphanumeric() || line[start - 1] == b'.'))
+        {
+            continue;
+        }
+        let grouped = matches!(line.get(i), Some(b' ' | b'-'))
+            && line.get(i + 1).is_some_and(u8::is_ascii_digit);
+        if i - start < MIN_DIGITS && !grouped {
+            continue;
+        }
+        let (found, resume) = from(line, start);
+        if let Some(end) = found {
+            hits.push(Hit {
+                start,
+                end,
+                detector: Detector::CreditCard,
+                label: Label::CreditCard,
+            });
+        }
+        i = resume.max(start + 1);
+    }
+}
+
+/// Tries a number starting at `start`: digit groups joined by one space or dash, the same one
+/// throughout. Returns the end of the longest Luhn-valid card found, and where scanning should
+/// resume: after the card, else at the next group (so `2024 4111…` still finds the card).
+fn from(line: &[u8], start: usize) -> (Option<usize>, usize) {
+    let mut digits = [0u8; MAX_DIGITS];
+    let mut n = 0;
+    let mut i = start;
+    let mut best = None;
+    let mut first_group_end = None;
+    let mut sep: Option<u8> = None;
+    'groups: loop {
+        while i < line.len() && line[i].is_ascii_digit() {
+            if n == MAX_DIGITS {
+                break 'groups;
+            }
+            digits[n] = line[i] - b'0';
+            n += 1;
+            i += 1;
+        }
+        first_group_end.get_or_insert(i);
+        let glued = i < line.len()
+            && (line[i].is_ascii_alphanumeric()
+                || line[i] == b'.' && line.get(i + 1).is_some_and(u8::is_ascii_digit));
+        if !glued && n >= MIN_DIGITS && plausible(&digits[..n]) {
+            best = Some(i);
+        }
+        match (line.get(i), line.get(i + 1)) {
+            (Some(&c @ (b' ' | b'-')), Some(d))
+                if d.is_ascii_digit() && sep.is_none_or(|s| s == c) =>
+            {
+                sep = Some(c);
+                i += 1;
+            }
+            _ => break,
+        }
+    }
+    (best, best.or(first_group_end).unwrap_or(i))
+}
+
+/// Card networks' numbers start with 2–6; and the Luhn check must pass.
+fn plausible(d: &[u8]) -> bool {
+    (2..=6).contains(&d[0]) && luhn(d)
+}
+
+fn luhn(d: &[u8]) -> bool {
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(k, &x)| {
+            let x = u32::from(x);
+            if k % 2 == 1 {
+                if x * 2 > 9 { x * 2 - 9 } else { x * 2 }
+            } else {
+                x
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(line: &str) -> Vec<&str> {
+        let mut h = Vec::new();
+        find(line.as_bytes(), &mut h);
+        h.iter().map(|h| &line[h.start..h.end]).collect()
+    }
+
+    #[test]
+    fn test_cards_in_their_forms() {
+        assert_eq!(found("card=4111111111111111 ok"), ["4111111111111111"]);
+        assert_eq!(found("4111 1111 1111 1111"), ["4111 1111 1111 1111"]);
+        assert_eq!(found("amex 3400-000000-00009."), ["3400-000000-00009"]);
+        assert_eq!(
+            found("5500000000000004,6011111111111117"),
+            ["5500000000000004", "6011111111111117"]
+        );
+        assert_eq!(found("pan:4012888888881881"), ["4012888888881881"]);
+        assert_eq!(found("2024 4111111111111111"), ["4111111111111111"]);
+    }
+
+    #[test]
+    fn numbers_that_fail_luhn_or_shape_stay() {
+        assert!(found("4111111111111112").is_empty(), "Luhn");
+        assert!(found("1700000000123 ms").is_empty(), "timestamp");
+        assert!(found("blk_-1608999687919862906").is_empty());
+        assert!(found("id 41111111111111110000").is_empty(), "too long");
+        assert!(found("v4111111111111111").is_empty(), "glued to a word");
+        assert!(found("4111 1111-1111 1111").is_empty(), "mixed separators");
+    }
+}

@@ -1,0 +1,125 @@
+//! E-mail addresses: found from each `@`, expanded over local-part and domain characters.
+//! Handles sub-addressing (`a+b@x`), upper case, IDN (UTF-8) and punycode domains, and
+//! addresses inside `<…>`, quotes, JSON, `mailto:` and URL queries.
+
+use super::{Detector, Hit, Label};
+
+const MAX_LOCAL: usize = 64;
+const MAX_DOMAIN: usize = 255;
+
+fn is_local(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80 || b"!#$%*+-^_`{|}~.".contains(&b)
+}
+
+fn is_domain(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80 || b == b'-' || b == b'.'
+}
+
+/// Adds a hit for every e-mail address in `line`.
+pub(super) fn find(line: &[u8], hits: &mut Vec<Hit>) {
+    let mut last_end = 0;
+    for at in memchr::memchr_iter(b'@', line) {
+        if at < last_end {
+            continue;
+        }
+        if let Some((start, end)) = address_around(line, at) {
+            hits.push(Hit {
+                start,
+                end,
+                detector: Detector::Email,
+                label: Label::Email,
+            });
+            last_end = end;
+        }
+    }
+}
+
+fn address_around(line: &[u8], at: usize) -> Option<(usize, usize)> {
+    // Local part: back from `@`; `=`, `/`, `?`, `&` and quotes end it (queries, paths, JSON).
+    let mut start = at;
+    while start > 0 && at - start < MAX_LOCAL && is_local(line[start - 1]) {
+        start -= 1;
+    }
+    while start < at && line[start] == b'.' {
+        start += 1;
+    }
+    if start == at || in_url_userinfo(line, start) {
+        return None;
+    }
+    // Domain: forward from `@`, labels of letters, digits, hyphens and UTF-8.
+    let mut end = at + 1;
+    while end < line.len() && end - at <= MAX_DOMAIN && is_domain(line[end]) {
+        end += 1;
+    }
+    while end > at + 1 && matches!(line[end - 1], b'.' | b'-') {
+        end -= 1;
+    }
+    let domain = &line[at + 1..end];
+    let last_dot = memchr::memrchr(b'.', domain)?;
+    let tld = &domain[last_dot + 1..];
+    let tld_ok = tld.len() >= 2
+        && (tld.iter().all(|&b| b.is_ascii_alphabetic() || b >= 0x80)
+            || (tld.len() > 4 && tld[..4].eq_ignore_ascii_case(b"xn--")));
+    if !tld_ok || domain.starts_with(b".") || domain.windows(2).any(|w| w == b"..") {
+        return None;
+    }
+    Some((start, end))
+}
+
+/// `scheme://user:pass@host`: the `@` ends URL credentials (their own detector), not an address.
+fn in_url_userinfo(line: &[u8], start: usize) -> bool {
+    if start == 0 || line[start - 1] != b':' {
+        return false;
+    }
+    let before = &line[..start - 1];
+    memchr::memmem::rfind(before, b"://").is_some_and(|p| {
+        !before[p + 3..]
+            .iter()
+            .any(|&b| matches!(b, b'/' | b' ' | b'\t' | b'@'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(line: &str) -> Vec<&str> {
+        let mut hits = Vec::new();
+        find(line.as_bytes(), &mut hits);
+        hits.iter().map(|h| &line[h.start..h.end]).collect()
+    }
+
+    #[test]
+    fn finds_addresses_in_their_usual_wrappings() {
+        assert_eq!(found("mail alice@example.com now"), ["alice@example.com"]);
+        assert_eq!(
+            found("To: <Bob.Smith+news@Mail.Example.ORG>"),
+            ["Bob.Smith+news@Mail.Example.ORG"]
+        );
+        assert_eq!(found(r#"{"email":"c@example.net"}"#), ["c@example.net"]);
+        assert_eq!(found("mailto:d@example.com?subject=x"), ["d@example.com"]);
+        assert_eq!(
+            found("GET /x?email=e.f12@example.com HTTP/1.1"),
+            ["e.f12@example.com"]
+        );
+        assert_eq!(
+            found("'g@xn--bcher-kva.example'"),
+            ["g@xn--bcher-kva.example"]
+        );
+        assert_eq!(found("h@bücher.de."), ["h@bücher.de"]);
+        assert_eq!(found("x@a.co and y@b.io"), ["x@a.co", "y@b.io"]);
+    }
+
+    #[test]
+    fn leaves_what_is_not_an_address() {
+        assert!(found("user@localhost").is_empty());
+        assert!(found("@mention and a@ b").is_empty());
+        assert!(found("commit abc@{1}").is_empty());
+        assert!(found("pkg@1.2.3").is_empty());
+        assert!(found("x@y..com").is_empty());
+        assert!(
+            found("https://u:pass@db.example.com/").is_empty(),
+            "URL credentials"
+        );
+    }
+}

@@ -1,0 +1,633 @@
+//! Context-driven detection in one Aho-Corasick pass: values after secret keys
+//! (`password=…`, `"token": "…"`, `Authorization: Bearer …`, cookies), well-known token
+//! prefixes (cloud keys, code-hosting and chat tokens, JWTs, …), credentials in URLs and curl
+//! commands, private-key blocks, and user names after log phrases (`Failed password for X`,
+//! `invalid user X`, `user=X`, `uid=X`).
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use memchr::memmem;
+
+use super::{Detector, Hit, Label, LineState, is_token, is_word};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A key whose value is secret; `exact`: the key must be this word alone (`pwd`, `sig`).
+    SecretKey { exact: bool },
+    /// `Authorization:` and friends: an optional scheme word, then the credential.
+    Authorization,
+    /// `Bearer <token>` wherever it stands.
+    Bearer,
+    /// `Cookie:` / `Set-Cookie:`: every cookie value.
+    Cookie,
+    /// A token prefix, case-sensitive; the whole token is secret if `min` bytes follow.
+    Prefix { min: usize },
+    /// A URL whose path after this prefix is a credential (chat webhooks).
+    SecretPath,
+    /// Azure AD client secrets: `…\dQ~…`.
+    AzureSecret,
+    /// `"type": "service_account"`: a cloud service-account key file.
+    ServiceAccount,
+    /// `curl -u user:pass`, `--user user:pass`.
+    CurlUser,
+    /// `scheme://user:pass@host`.
+    UrlScheme,
+    /// A key whose value is a user name (`user=`, `uid=`), as a whole word.
+    UserKey,
+    /// A phrase followed by a user name (`invalid user `, `password for `).
+    UserPhrase,
+}
+
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "api-key",
+    "access_key",
+    "accesskey",
+    "access-key",
+    "private_key",
+    "privatekey",
+    "private-key",
+    "credential",
+    "session_id",
+    "sessionid",
+    "session-id",
+    "signature",
+];
+const EXACT_SECRET_KEYS: &[&str] = &["pwd", "pass", "sig", "sid", "otp"];
+const PREFIXES: &[(&str, usize)] = &[
+    ("AKIA", 16),
+    ("ASIA", 16),
+    ("ABIA", 16),
+    ("ACCA", 16),
+    ("ghp_", 30),
+    ("gho_", 30),
+    ("ghu_", 30),
+    ("ghs_", 30),
+    ("ghr_", 30),
+    ("github_pat_", 22),
+    ("glpat-", 16),
+    ("glptt-", 16),
+    ("glrt-", 16),
+    ("gldt-", 16),
+    ("glcbt-", 16),
+    ("xoxb-", 10),
+    ("xoxp-", 10),
+    ("xoxa-", 10),
+    ("xoxr-", 10),
+    ("xoxs-", 10),
+    ("xoxe.", 10),
+    ("xapp-", 10),
+    ("sk_live_", 16),
+    ("sk_test_", 16),
+    ("rk_live_", 16),
+    ("rk_test_", 16),
+    ("whsec_", 16),
+    ("sk-ant-", 20),
+    ("sk-proj-", 20),
+    ("sk-", 32),
+    ("AIza", 30),
+    ("eyJ", 16),
+    ("ops_", 16),
+    ("ABSK", 32),
+    ("EAA", 40),
+    ("hvs.", 20),
+    ("hvb.", 20),
+    ("hvr.", 20),
+    ("ntn_", 30),
+    ("sgp_", 20),
+    ("hf_", 30),
+    ("api_org_", 30),
+    ("npm_", 30),
+    ("pypi-", 50),
+    ("dop_v1_", 40),
+    ("doo_v1_", 40),
+    ("shpat_", 30),
+    ("shpss_", 30),
+    ("shpca_", 30),
+    ("glc_", 30),
+    ("glsa_", 30),
+    ("dapi", 32),
+    ("pul-", 40),
+    ("rdme_", 60),
+    ("sntrys_", 50),
+    ("lin_api_", 40),
+    ("s-s4t2ud-", 40),
+    ("s-s4t2af-", 40),
+];
+const SECRET_PATHS: &[&str] = &[
+    "hooks.slack.com/",
+    "discord.com/api/webhooks/",
+    "discordapp.com/api/webhooks/",
+];
+const USER_KEYS: &[&str] = &[
+    "user",
+    "username",
+    "user_name",
+    "login",
+    "uid",
+    "euid",
+    "ruser",
+    "logname",
+];
+const USER_PHRASES: &[&str] = &[
+    "invalid user ",
+    "illegal user ",
+    "for user ",
+    "password for ",
+    "publickey for ",
+    "none for ",
+    "keyboard-interactive/pam for ",
+    "hostbased for ",
+    "gssapi-with-mic for ",
+    "logged in as ",
+    "login as ",
+];
+/// Words that stand between a key and its credential: `token=Bearer abc`.
+const SCHEMES: &[&str] = &[
+    "bearer",
+    "basic",
+    "token",
+    "digest",
+    "negotiate",
+    "ntlm",
+    "api-token",
+    "apikey",
+    "hmac",
+    "oauth",
+    "sharedaccesssignature",
+];
+/// Cookie attributes, which are not values to hide.
+const COOKIE_ATTRIBUTES: &[&str] = &[
+    "path", "domain", "expires", "max-age", "samesite", "priority",
+];
+
+/// The compiled keyword set for the enabled detectors.
+pub(super) struct Keywords {
+    automaton: Option<AhoCorasick>,
+    kinds: Vec<(Kind, Detector)>,
+    patterns: Vec<&'static str>,
+}
+
+impl Keywords {
+    pub(super) fn new(on: &[bool; 8]) -> Keywords {
+        let mut patterns: Vec<&'static str> = Vec::new();
+        let mut kinds = Vec::new();
+        let mut add = |p: &'static str, k: Kind, d: Detector| {
+            patterns.push(p);
+            kinds.push((k, d));
+        };
+        if on[Detector::Secret.index()] {
+            for &k in SECRET_KEYS {
+                add(k, Kind::SecretKey { exact: false }, Detector::Secret);
+            }
+            for &k in EXACT_SECRET_KEYS {
+                add(k, Kind::SecretKey { exact: true }, Detector::Secret);
+            }
+            add("authorization", Kind::Authorization, Detector::Secret);
+            add("bearer ", Kind::Bearer, Detector::Secret);
+            add("cookie", Kind::Cookie, Detector::Secret);
+            for &(p, min) in PREFIXES {
+                add(p, Kind::Prefix { min }, Detector::Secret);
+            }
+            for &p in SECRET_PATHS {
+                add(p, Kind::SecretPath, Detector::Secret);
+            }
+            add("Q~", Kind::AzureSecret, Detector::Secret);
+            add("service_account", Kind::ServiceAccount, Detector::Secret);
+            add(" -u ", Kind::CurlUser, Detector::Secret);
+            add(" --user ", Kind::CurlUser, Detector::Secret);
+            add(" --user=", Kind::CurlUser, Detector::Secret);
+        }
+        if on[Detector::UrlCredentials.index()] {
+            add("://", Kind::UrlScheme, Detector::UrlCredentials);
+        }
+        if on[Detector::UserName.index()] {
+            for &k in USER_KEYS {
+                add(k, Kind::UserKey, Detector::UserName);
+            }
+            for &p in USER_PHRASES {
+                add(p, Kind::UserPhrase, Detector::UserName);
+            }
+        }
+        let automaton = (!patterns.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&patterns)
+                .expect("literal keywords always compile")
+        });
+        Keywords {
+            automaton,
+            kinds,
+            patterns,
+        }
+    }
+
+    pub(super) fn find(&self, line: &[u8], hits: &mut Vec<Hit>) {
+        let Some(ac) = &self.automaton else { return };
+        for m in ac.find_iter(line) {
+            if inside_token(line, m.start()) {
+                continue;
+            }
+            let (kind, detector) = self.kinds[m.pattern().as_usize()];
+            let pattern = self.patterns[m.pattern().as_usize()];
+            let (s, e) = (m.start(), m.end());
+            let secret = |hits: &mut Vec<Hit>, span: Option<(usize, usize)>| {
+                if let Some((a, b)) = span {
+                    push(hits, a, b, detector, Label::Secret);
+                }
+            };
+            match kind {
+                Kind::SecretKey { exact } => secret(
+                    hits,
+                    key_value(line, s, e, exact).and_then(|v| past_scheme(line, v)),
+                ),
+                Kind::Authorization => secret(
+                    hits,
+                    key_value(line, s, e, false).and_then(|v| past_scheme(line, v)),
+                ),
+                Kind::Bearer => secret(hits, value_at(line, e).filter(|(a, b)| b - a >= 8)),
+                Kind::Cookie => cookie_values(line, s, e, hits),
+                Kind::Prefix { min } => secret(hits, prefixed(line, s, e, pattern, min)),
+                Kind::SecretPath => secret(hits, value_at(line, e)),
+                Kind::AzureSecret => secret(hits, azure(line, s, e)),
+                Kind::ServiceAccount => secret(hits, service_account(line, s, e)),
+                Kind::CurlUser => {
+                    if memmem::find(line, b"curl").is_some() {
+                        secret(hits, shell_word(line, e));
+                    }
+                }
+                Kind::UrlScheme => url_credentials(line, e, hits),
+                Kind::UserKey => {
+                    if let Some((a, b)) =
+                        key_value(line, s, e, true).filter(|&(a, b)| user_like(&line[a..b]))
+                    {
+                        push(hits, a, b, detector, Label::UserName);
+                    }
+                }
+                Kind::UserPhrase => {
+                    if let Some((a, b)) = phrase_user(line, e) {
+                        push(hits, a, b, detector, Label::UserName);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether a match at `s` lies inside one of our own tokens, such as `[user_name:h:…]`.
+fn inside_token(line: &[u8], s: usize) -> bool {
+    let Some(open) = line[..s].iter().rposition(|&b| b == b'[') else {
+        return false;
+    };
+    if s - open > 16 {
+        return false;
+    }
+    memchr::memchr(b']', &line[open..]).is_some_and(|c| is_token(&line[open..=open + c]))
+}
+
+fn push(hits: &mut Vec<Hit>, start: usize, end: usize, detector: Detector, label: Label) {
+    hits.push(Hit {
+        start,
+        end,
+        detector,
+        label,
+    });
+}
+
+fn skip_blanks(line: &[u8], mut i: usize) -> usize {
+    while i < line.len() && matches!(line[i], b' ' | b'\t') {
+        i += 1;
+    }
+    i
+}
+
+/// After a key word at `s..e`, the span of its value: the key may continue (`password_hash`)
+/// unless `exact`, may be quoted, and is followed by `=`, `:`, `=>` or `:=`.
+fn key_value(line: &[u8], s: usize, e: usize, exact: bool) -> Option<(usize, usize)> {
+    let mut i = e;
+    if exact {
+        if (s > 0 && line[s - 1].is_ascii_alphanumeric())
+            || line.get(i).is_some_and(|&b| is_word(b))
+        {
+            return None;
+        }
+    } else {
+        while i < line.len() && (is_word(line[i]) || line[i] == b'-' || line[i] == b'.') {
+            i += 1;
+        }
+    }
+    if i < line.len() && matches!(line[i], b'"' | b'\'') {
+        i += 1;
+    }
+    let key_end = i;
+    i = skip_blanks(line, i);
+    let spaced = i > key_end;
+    let equals = match line.get(i) {
+        Some(b'=') => {
+            i += 1 + usize::from(line.get(i + 1) == Some(&b'>'));
+            true
+        }
+        Some(b':') if line.get(i + 1) != Some(&b':') => {
+            i += 1 + usize::from(line.get(i + 1) == Some(&b'='));
+            false
+        }
+        _ => return None,
+    };
+    // In `k=v` lists, `logname= uid=0` means an empty value, not `uid=0`; `k = v` is spaced.
+    if equals && !spaced && line.get(i).is_some_and(|&b| b == b' ' || b == b'\t') {
+        return None;
+    }
+    value_at(line, skip_blanks(line, i))
+}
+
+fn ends_bare_value(b: u8) -> bool {
+    b.is_ascii_whitespace()
+        || matches!(
+            b,
+            b'"' | b'\'' | b'`' | b'&' | b',' | b';' | b'<' | b'>' | b')' | b']' | b'}'
+        )
+}
+
+/// The value starting at `i`: a quoted string (escapes honoured, to the line's end if unclosed)
+/// or a bare word. `None` when empty or already one of our tokens.
+fn value_at(line: &[u8], i: usize) -> Option<(usize, usize)> {
+    let first = *line.get(i)?;
+    let (a, b) = if matches!(first, b'"' | b'\'' | b'`') {
+        let mut j = i + 1;
+        while j < line.len() && line[j] != first {
+            j += if line[j] == b'\\' { 2 } else { 1 };
+        }
+        (i + 1, j.min(line.len()))
+    } else if first == b'[' {
+        let close = memchr::memchr(b']', &line[i..]).map_or(line.len(), |c| i + c + 1);
+        if is_token(&line[i..close]) {
+            return None;
+        }
+        let mut j = i;
+        while j < line.len() && !ends_bare_value(line[j]) {
+            j += 1;
+        }
+        (i, j)
+    } else {
+        let mut j = i;
+        while j < line.len() && !ends_bare_value(line[j]) {
+            j += 1;
+        }
+        (i, j)
+    };
+    (b > a && !is_token(&line[a..b])).then_some((a, b))
+}
+
+/// If the value is a scheme word (`Bearer`, `Basic`, …) followed by more, the credential is the
+/// next word.
+fn past_scheme(line: &[u8], (a, b): (usize, usize)) -> Option<(usize, usize)> {
+    let word = &line[a..b];
+    if SCHEMES
+        .iter()
+        .any(|s| s.as_bytes().eq_ignore_ascii_case(word))
+        && line.get(b) == Some(&b' ')
+    {
+        return value_at(line, skip_blanks(line, b));
+    }
+    Some((a, b))
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+' | b'/' | b'=' | b'~')
+}
+
+/// A prefixed token: exact case, at a word start, with at least `min` token bytes after.
+fn prefixed(line: &[u8], s: usize, e: usize, pattern: &str, min: usize) -> Option<(usize, usize)> {
+    if &line[s..e] != pattern.as_bytes() || (s > 0 && is_word(line[s - 1])) {
+        return None;
+    }
+    let mut j = e;
+    while j < line.len() && is_token_byte(line[j]) {
+        j += 1;
+    }
+    while j > e && line[j - 1] == b'.' {
+        j -= 1;
+    }
+    (j - e >= min).then_some((s, j))
+}
+
+/// `abc8Q~` + 31–34 secret bytes: an Azure AD client secret.
+fn azure(line: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'~' | b'.' | b'-');
+    if s < 4 || !line[s - 1].is_ascii_digit() || !line[s - 4..s - 1].iter().all(|&b| ok(b)) {
+        return None;
+    }
+    if s > 4 && ok(line[s - 5]) && line[s - 5] != b'.' {
+        return None;
+    }
+    let mut j = e;
+    while j < line.len() && ok(line[j]) {
+        j += 1;
+    }
+    (31..=36).contains(&(j - e)).then_some((s - 4, j))
+}
+
+/// `"type": "service_account"` marks a service-account key file.
+fn service_account(line: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let before = &line[..s];
+    let quoted = before.ends_with(b"\"") && line.get(e) == Some(&b'"');
+    let typed = before.len() >= 8
+        && memmem::rfind(&before[before.len().saturating_sub(12)..], b"type").is_some();
+    (quoted && typed).then_some((s, e))
+}
+
+/// The shell word at `i` (after blanks): quoted and bare parts up to an unquoted blank.
+fn shell_word(line: &[u8], i: usize) -> Option<(usize, usize)> {
+    let start = skip_blanks(line, i);
+    let mut j = start;
+    let mut quote = None;
+    while j < line.len() {
+        let b = line[j];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b.is_ascii_whitespace() => break,
+            None => {}
+        }
+        j += 1;
+    }
+    (j > start).then_some((start, j))
+}
+
+/// `scheme://user:pass@host`: the password is secret, the user is a user name.
+fn url_credentials(line: &[u8], after: usize, hits: &mut Vec<Hit>) {
+    let mut j = after;
+    while j < line.len()
+        && !matches!(
+            line[j],
+            b'/' | b'?' | b'#' | b'@' | b' ' | b'\t' | b'"' | b'\'' | b'<' | b'>'
+        )
+    {
+        j += 1;
+    }
+    if line.get(j) != Some(&b'@') || j == after {
+        return;
+    }
+    let info = &line[after..j];
+    // A user already replaced by a token keeps its brackets: look for the colon after it.
+    let user_end = match info.first() {
+        Some(b'[') => memchr::memchr(b']', info)
+            .filter(|&c| is_token(&info[..=c]))
+            .map_or(0, |c| c + 1),
+        _ => 0,
+    };
+    let colon = memchr::memchr(b':', &info[user_end..]).map(|c| user_end + c);
+    let (user, pass) = match colon {
+        Some(c) => ((after, after + c), Some((after + c + 1, j))),
+        None => ((after, j), None),
+    };
+    if user.1 > user.0 && !is_token(&line[user.0..user.1]) {
+        push(
+            hits,
+            user.0,
+            user.1,
+            Detector::UrlCredentials,
+            Label::UserName,
+        );
+    }
+    if let Some((a, b)) = pass.filter(|&(a, b)| b > a && !is_token(&line[a..b])) {
+        push(hits, a, b, Detector::UrlCredentials, Label::Secret);
+    }
+}
+
+/// Every value in a `Cookie:` or `Set-Cookie:` header, attributes excepted.
+fn cookie_values(line: &[u8], s: usize, e: usize, hits: &mut Vec<Hit>) {
+    let mut i = e;
+    while i < line.len() && (is_word(line[i]) || line[i] == b'-') {
+        i += 1;
+    }
+    let _ = s;
+    if i < line.len() && matches!(line[i], b'"' | b'\'') {
+        i += 1;
+    }
+    i = skip_blanks(line, i);
+    if !matches!(line.get(i), Some(b':' | b'=')) {
+        return;
+    }
+    i += 1;
+    loop {
+        i = skip_blanks(line, i);
+        let name_start = i;
+        while i < line.len()
+            && !matches!(line[i], b'=' | b';' | b'"' | b'\'' | b'\n')
+            && !line[i].is_ascii_whitespace()
+        {
+            i += 1;
+        }
+        if line.get(i) != Some(&b'=') {
+            return;
+        }
+        let name = &line[name_start..i];
+        i += 1;
+        let v = i;
+        while i < line.len()
+            && !matches!(line[i], b';' | b'"' | b'\'')
+            && !line[i].is_ascii_whitespace()
+        {
+            i += 1;
+        }
+        let attribute = COOKIE_ATTRIBUTES
+            .iter()
+            .any(|a| a.as_bytes().eq_ignore_ascii_case(name));
+        if i > v && !attribute && !is_token(&line[v..i]) {
+            push(hits, v, i, Detector::Secret, Label::Secret);
+        }
+        if line.get(i) != Some(&b';') {
+            return;
+        }
+        i += 1;
+    }
+}
+
+fn is_user_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@' | b'$' | b'\\')
+}
+
+fn user_like(v: &[u8]) -> bool {
+    !v.is_empty() && !v.eq_ignore_ascii_case(b"unknown")
+}
+
+/// The user name after a phrase such as `password for ` (skipping `invalid user `).
+fn phrase_user(line: &[u8], e: usize) -> Option<(usize, usize)> {
+    let mut i = skip_blanks(line, e);
+    for filler in [&b"invalid user "[..], b"illegal user "] {
+        if line.len() >= i + filler.len() && line[i..i + filler.len()].eq_ignore_ascii_case(filler)
+        {
+            i = skip_blanks(line, i + filler.len());
+        }
+    }
+    let mut j = i;
+    while j < line.len() && is_user_byte(line[j]) {
+        j += 1;
+    }
+    while j > i && matches!(line[j - 1], b'.' | b'-') {
+        j -= 1;
+    }
+    (j > i && user_like(&line[i..j]) && !is_token(&line[i..j])).then_some((i, j))
+}
+
+/// Names from the admin's list, as whole words.
+pub(super) fn listed_names(names: &AhoCorasick, line: &[u8], hits: &mut Vec<Hit>) {
+    for m in names.find_iter(line) {
+        let (s, e) = (m.start(), m.end());
+        if (s == 0 || !is_word(line[s - 1])) && (e == line.len() || !is_word(line[e])) {
+            push(hits, s, e, Detector::UserName, Label::UserName);
+        }
+    }
+}
+
+/// Private-key blocks: the body between `-----BEGIN … PRIVATE KEY-----` and `-----END`, on one
+/// line or across lines. Returns true when the whole line is key material.
+pub(super) fn private_key_lines(line: &[u8], state: &mut LineState, hits: &mut Vec<Hit>) -> bool {
+    let body = |a: usize, b: usize, hits: &mut Vec<Hit>| {
+        let a = skip_blanks(line, a);
+        if b > a {
+            push(hits, a, b, Detector::Secret, Label::Secret);
+        }
+    };
+    if state.in_private_key {
+        return match memmem::find(line, b"-----END") {
+            Some(p) => {
+                body(0, p, hits);
+                state.in_private_key = false;
+                false
+            }
+            None => {
+                body(0, line.len(), hits);
+                true
+            }
+        };
+    }
+    static BEGIN: std::sync::LazyLock<memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memmem::Finder::new(b"-----BEGIN"));
+    let Some(b) = BEGIN.find(line) else {
+        return false;
+    };
+    let Some(close) = memmem::find(&line[b + 10..], b"-----").map(|c| b + 10 + c + 5) else {
+        return false;
+    };
+    if memmem::find(&line[b..close], b"PRIVATE KEY").is_none() {
+        return false;
+    }
+    match memmem::find(&line[close..], b"-----END") {
+        Some(p) => body(close, close + p, hits),
+        None => {
+            state.in_private_key = true;
+            body(close, line.len(), hits);
+        }
+    }
+    false
+}

@@ -1,0 +1,455 @@
+//! The scrubber: finds personal data and secrets in free text and replaces each hit with a
+//! typed token, `[email:h:1f3a9c0d]` (keyed pseudonym) or `[email]` (mask); secrets are always
+//! `[secret]`.
+//!
+//! Pure and byte-oriented: it works on `&[u8]`, so invalid UTF-8 and NUL bytes pass through, and
+//! every span it replaces starts and ends on an ASCII byte, so valid UTF-8 stays valid. It never
+//! panics on any input. Each detector is triggered by a cheap byte scan (`memchr` on `@ . - :`,
+//! one Aho-Corasick pass over key words and token prefixes) so that pattern work only runs where
+//! a candidate exists; a line without hits is copied without allocating.
+
+mod card;
+mod email;
+mod keywords;
+mod net;
+mod token;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::policy::PseudonymKey;
+
+/// A kind of personal data or secret the scrubber looks for; each can be switched off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detector {
+    /// E-mail addresses.
+    Email,
+    /// IPv4 addresses (dotted, and dashed inside host names).
+    Ipv4,
+    /// IPv6 addresses, every compression, zones and embedded IPv4.
+    Ipv6,
+    /// MAC addresses (colon, dash and Cisco dot forms).
+    Mac,
+    /// Passwords, tokens, keys, cookies, private keys.
+    Secret,
+    /// User and password in `scheme://user:pass@host`.
+    UrlCredentials,
+    /// Payment card numbers (Luhn-checked).
+    CreditCard,
+    /// User names in log contexts, and the admin's list.
+    UserName,
+}
+
+impl Detector {
+    /// Every detector, in the order of [`Detector::index`].
+    pub const ALL: [Detector; 8] = [
+        Detector::Email,
+        Detector::Ipv4,
+        Detector::Ipv6,
+        Detector::Mac,
+        Detector::Secret,
+        Detector::UrlCredentials,
+        Detector::CreditCard,
+        Detector::UserName,
+    ];
+
+    /// The name used in policies, tokens, provenance and statistics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detector::Email => "email",
+            Detector::Ipv4 => "ipv4",
+            Detector::Ipv6 => "ipv6",
+            Detector::Mac => "mac",
+            Detector::Secret => "secret",
+            Detector::UrlCredentials => "url_credentials",
+            Detector::CreditCard => "credit_card",
+            Detector::UserName => "user_name",
+        }
+    }
+
+    /// A dense index, for per-detector tables.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for Detector {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Detector::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| format!("unknown detector `{s}`"))
+    }
+}
+
+/// What a hit becomes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScrubAction {
+    /// `[kind:h:xxxxxxxx]`, a keyed HMAC: the same value gives the same token on this host.
+    #[default]
+    Pseudonymize,
+    /// `[kind]`.
+    Mask,
+}
+
+/// The label a hit is written with; secrets are always masked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Label {
+    /// A user name (also the user part of URL credentials).
+    UserName,
+    /// A MAC address.
+    Mac,
+    /// An IPv4 address.
+    Ipv4,
+    /// An IPv6 address.
+    Ipv6,
+    /// An e-mail address.
+    Email,
+    /// A payment card number.
+    CreditCard,
+    /// A secret; never pseudonymised.
+    Secret,
+}
+
+impl Label {
+    fn as_str(self) -> &'static str {
+        match self {
+            Label::UserName => "user_name",
+            Label::Mac => "mac",
+            Label::Ipv4 => "ipv4",
+            Label::Ipv6 => "ipv6",
+            Label::Email => "email",
+            Label::CreditCard => "credit_card",
+            Label::Secret => "secret",
+        }
+    }
+}
+
+/// One replaced span of the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// Byte offset of the first replaced byte.
+    pub start: usize,
+    /// Byte offset after the last replaced byte.
+    pub end: usize,
+    /// The detector that found it (after merging overlaps: the strongest one).
+    pub detector: Detector,
+    /// How it is written.
+    pub label: Label,
+}
+
+/// The scrubber's settings: the policy's `[scrub]` section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScrubConfig {
+    /// Detectors switched on.
+    pub detectors: Vec<Detector>,
+    /// Pseudonymise or mask (secrets are always masked).
+    pub action: ScrubAction,
+    /// Names always treated as user names, as whole words, case-insensitively.
+    pub user_names: Vec<String>,
+}
+
+impl Default for ScrubConfig {
+    fn default() -> Self {
+        ScrubConfig {
+            detectors: Detector::ALL.to_vec(),
+            action: ScrubAction::Pseudonymize,
+            user_names: Vec::new(),
+        }
+    }
+}
+
+/// State carried from one line to the next (a private-key block spans lines).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LineState {
+    in_private_key: bool,
+}
+
+/// Buffers reused across lines so that scrubbing allocates nothing in the steady state, and a
+/// bounded cache of pseudonym digests (user names, addresses and cards repeat in logs; a cached
+/// value costs a lookup instead of an HMAC). Values live only in this process's memory.
+#[derive(Default)]
+pub struct Scratch {
+    found: Vec<Hit>,
+    merged: Vec<Hit>,
+    digests: std::collections::HashMap<Box<[u8]>, [u8; 4]>,
+}
+
+impl fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scratch")
+            .field("hits", &self.merged.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Most digests cached per [`Scratch`]; the cache is emptied when full.
+const DIGEST_CACHE: usize = 4096;
+
+impl Scratch {
+    /// The hits of the last line scrubbed, merged, in order.
+    pub fn hits(&self) -> &[Hit] {
+        &self.merged
+    }
+}
+
+/// A compiled scrubber. Cheap to share; build once per policy.
+pub struct Scrubber {
+    on: [bool; 8],
+    action: ScrubAction,
+    keywords: keywords::Keywords,
+    names: Option<aho_corasick::AhoCorasick>,
+}
+
+impl fmt::Debug for Scrubber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scrubber")
+            .field("on", &self.on)
+            .field("action", &self.action)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scrubber {
+    /// Compiles a scrubber for `config`.
+    pub fn new(config: &ScrubConfig) -> Scrubber {
+        let mut on = [false; 8];
+        for d in &config.detectors {
+            on[d.index()] = true;
+        }
+        let names: Vec<&str> = config
+            .user_names
+            .iter()
+            .map(|n| n.trim())
+            .filter(|n| !n.is_empty())
+            .collect();
+        let names = (on[Detector::UserName.index()] && !names.is_empty()).then(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(&names)
+                .expect("a handful of literal names always compiles")
+        });
+        Scrubber {
+            on,
+            action: config.action,
+            keywords: keywords::Keywords::new(&on),
+            names,
+        }
+    }
+
+    /// Pseudonymise or mask.
+    pub fn action(&self) -> ScrubAction {
+        self.action
+    }
+
+    /// Whether a detector is switched on.
+    pub fn is_on(&self, d: Detector) -> bool {
+        self.on[d.index()]
+    }
+
+    /// Scrubs one line (without its line ending), appending the result to `out`. The hits are
+    /// left in `scratch`. Returns whether anything was replaced.
+    pub fn scrub_line(
+        &self,
+        key: &PseudonymKey,
+        line: &[u8],
+        state: &mut LineState,
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        self.scrub_from(key, line, 0, state, scratch, out)
+    }
+
+    /// Like [`Scrubber::scrub_line`], but `line[..from]` is context only (already written):
+    /// detectors see it, output starts at `from`. Hits in the context are dropped, one that
+    /// crosses `from` is cut there. Used for lines too long to hold whole.
+    pub fn scrub_from(
+        &self,
+        key: &PseudonymKey,
+        line: &[u8],
+        from: usize,
+        state: &mut LineState,
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        scratch.found.clear();
+        self.find(line, state, &mut scratch.found);
+        merge(&mut scratch.found, &mut scratch.merged);
+        if from > 0 {
+            scratch.merged.retain_mut(|h| {
+                h.start = h.start.max(from);
+                h.end > from
+            });
+        }
+        if scratch.merged.is_empty() {
+            out.extend_from_slice(&line[from.min(line.len())..]);
+            return false;
+        }
+        let mut at = from;
+        for h in &scratch.merged {
+            out.extend_from_slice(&line[at..h.start]);
+            self.write_token(
+                key,
+                &line[h.start..h.end],
+                h.label,
+                &mut scratch.digests,
+                out,
+            );
+            at = h.end;
+        }
+        out.extend_from_slice(&line[at..]);
+        true
+    }
+
+    /// Scrubs a text that may hold several lines; `None` when nothing was found. Hits are
+    /// offsets in `text`.
+    pub fn scrub_text(&self, key: &PseudonymKey, text: &str) -> Option<(String, Vec<Hit>)> {
+        let mut state = LineState::default();
+        let mut scratch = Scratch::default();
+        let mut out: Vec<u8> = Vec::new();
+        let mut hits = Vec::new();
+        let mut changed = false;
+        let mut offset = 0;
+        for line in text.as_bytes().split_inclusive(|&b| b == b'\n') {
+            let (body, ending) = match line.strip_suffix(b"\n") {
+                Some(b) => (b, &b"\n"[..]),
+                None => (line, &b""[..]),
+            };
+            if self.scrub_line(key, body, &mut state, &mut scratch, &mut out) {
+                changed = true;
+                hits.extend(scratch.hits().iter().map(|h| Hit {
+                    start: h.start + offset,
+                    end: h.end + offset,
+                    ..*h
+                }));
+            }
+            out.extend_from_slice(ending);
+            offset += line.len();
+        }
+        if !changed {
+            return None;
+        }
+        // Spans start and end on ASCII bytes and tokens are ASCII, so the text stays UTF-8.
+        let out = String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Some((out, hits))
+    }
+
+    fn find(&self, line: &[u8], state: &mut LineState, hits: &mut Vec<Hit>) {
+        if self.on[Detector::Secret.index()] && keywords::private_key_lines(line, state, hits) {
+            return;
+        }
+        self.keywords.find(line, hits);
+        if let Some(names) = &self.names {
+            keywords::listed_names(names, line, hits);
+        }
+        if self.on[Detector::Email.index()] {
+            email::find(line, hits);
+        }
+        if self.on[Detector::Ipv4.index()] {
+            net::find_ipv4(line, hits);
+        }
+        if self.on[Detector::Ipv6.index()] || self.on[Detector::Mac.index()] {
+            net::find_colon_forms(
+                line,
+                self.on[Detector::Ipv6.index()],
+                self.on[Detector::Mac.index()],
+                hits,
+            );
+        }
+        if self.on[Detector::Mac.index()] {
+            net::find_mac_dash_dot(line, hits);
+        }
+        if self.on[Detector::CreditCard.index()] {
+            card::find(line, hits);
+        }
+        if self.on[Detector::Secret.index()] {
+            token::find_opaque(line, hits);
+        }
+    }
+
+    fn write_token(
+        &self,
+        key: &PseudonymKey,
+        value: &[u8],
+        label: Label,
+        cache: &mut std::collections::HashMap<Box<[u8]>, [u8; 4]>,
+        out: &mut Vec<u8>,
+    ) {
+        out.push(b'[');
+        out.extend_from_slice(label.as_str().as_bytes());
+        if label != Label::Secret && self.action == ScrubAction::Pseudonymize {
+            let digest = match cache.get(value) {
+                Some(d) => *d,
+                None => {
+                    let full = key.digest(value);
+                    let d = [full[0], full[1], full[2], full[3]];
+                    if cache.len() >= DIGEST_CACHE {
+                        cache.clear();
+                    }
+                    cache.insert(value.into(), d);
+                    d
+                }
+            };
+            out.extend_from_slice(b":h:");
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            for b in &digest {
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            }
+        }
+        out.push(b']');
+    }
+}
+
+/// Sorts hits and merges overlapping ones into their union, labelled by the strongest, so no
+/// fragment of any hit survives.
+fn merge(hits: &mut [Hit], merged: &mut Vec<Hit>) {
+    merged.clear();
+    hits.sort_unstable_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+    for h in hits.iter() {
+        if h.start >= h.end {
+            continue;
+        }
+        match merged.last_mut() {
+            Some(last) if h.start < last.end => {
+                last.end = last.end.max(h.end);
+                if h.label > last.label {
+                    last.label = h.label;
+                    last.detector = h.detector;
+                }
+            }
+            _ => merged.push(*h),
+        }
+    }
+}
+
+/// Whether `b` can be part of a word (for boundary checks).
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Whether `text` is one of the scrubber's own tokens, so scrubbing output again changes nothing.
+fn is_token(text: &[u8]) -> bool {
+    text.len() >= 3
+        && text[0] == b'['
+        && text[text.len() - 1] == b']'
+        && text[1..text.len() - 1]
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b':')
+}
+
+#[cfg(test)]
+mod tests;

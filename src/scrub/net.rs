@@ -1,0 +1,311 @@
+//! Network addresses: IPv4 (dotted, and dashed as reverse-DNS names embed it), IPv6 (validated
+//! by the standard library's parser, so every compression and embedded IPv4 is right), and MAC
+//! addresses in colon, dash and Cisco dot form. Times such as `12:30:45` are not addresses.
+
+use std::net::Ipv6Addr;
+
+use super::{Detector, Hit, Label, is_word};
+
+fn hit(start: usize, end: usize, detector: Detector, label: Label) -> Hit {
+    Hit {
+        start,
+        end,
+        detector,
+        label,
+    }
+}
+
+/// Parses up to three digits forming a value ≤ 255 at `i`; returns the end.
+fn octet(line: &[u8], i: usize) -> Option<usize> {
+    let mut end = i;
+    let mut value = 0u32;
+    while end < line.len() && end - i < 3 && line[end].is_ascii_digit() {
+        value = value * 10 + u32::from(line[end] - b'0');
+        end += 1;
+    }
+    (end > i && value <= 255 && !(end < line.len() && line[end].is_ascii_digit())).then_some(end)
+}
+
+/// Four octets joined by `sep` starting at `start`; returns the end.
+fn quad(line: &[u8], start: usize, sep: u8) -> Option<usize> {
+    let mut i = octet(line, start)?;
+    for _ in 0..3 {
+        if line.get(i) != Some(&sep) {
+            return None;
+        }
+        i = octet(line, i + 1)?;
+    }
+    Some(i)
+}
+
+/// Whether the byte before `start` lets an address begin there: no digit, and no `sep`
+/// directly after a digit (which would make this the tail of a longer dotted number).
+fn clean_left(line: &[u8], start: usize, sep: u8) -> bool {
+    match start.checked_sub(1).map(|i| line[i]) {
+        None => true,
+        Some(b) if b.is_ascii_digit() => false,
+        Some(b) if b == sep => !(start >= 2 && line[start - 2].is_ascii_digit()),
+        Some(_) => true,
+    }
+}
+
+fn clean_right(line: &[u8], end: usize, sep: u8) -> bool {
+    match line.get(end) {
+        None => true,
+        Some(b) if b.is_ascii_digit() => false,
+        Some(&b) if b == sep => !line.get(end + 1).is_some_and(u8::is_ascii_digit),
+        Some(_) => true,
+    }
+}
+
+/// Adds IPv4 addresses: `192.0.2.1` anywhere a number does not continue it, and `192-0-2-1`
+/// inside host names such as `customer-192-0-2-1.example.net`.
+pub(super) fn find_ipv4(line: &[u8], hits: &mut Vec<Hit>) {
+    for sep in [b'.', b'-'] {
+        let mut next_free = 0;
+        for p in memchr::memchr_iter(sep, line) {
+            if p < next_free || p == 0 || !line[p - 1].is_ascii_digit() {
+                continue;
+            }
+            let mut start = p - 1;
+            while start > 0 && p - start < 3 && line[start - 1].is_ascii_digit() {
+                start -= 1;
+            }
+            if !clean_left(line, start, sep) {
+                continue;
+            }
+            if let Some(end) = quad(line, start, sep).filter(|&e| clean_right(line, e, sep)) {
+                hits.push(hit(start, end, Detector::Ipv4, Label::Ipv4));
+                next_free = end;
+            }
+        }
+    }
+}
+
+fn is_hex(b: u8) -> bool {
+    b.is_ascii_hexdigit()
+}
+
+/// Adds IPv6 addresses and colon-separated MAC addresses, examining each run of hex digits,
+/// colons and dots that holds a colon.
+pub(super) fn find_colon_forms(line: &[u8], ipv6: bool, mac: bool, hits: &mut Vec<Hit>) {
+    let mut next_free = 0;
+    for p in memchr::memchr_iter(b':', line) {
+        if p < next_free {
+            continue;
+        }
+        let mut start = p;
+        while start > 0 && (is_hex(line[start - 1]) || line[start - 1] == b':') {
+            start -= 1;
+        }
+        let mut end = p + 1;
+        while end < line.len() && (is_hex(line[end]) || matches!(line[end], b':' | b'.')) {
+            end += 1;
+        }
+        next_free = end;
+        if mac && let Some(h) = colon_mac(line, start, end) {
+            hits.push(h);
+            continue;
+        }
+        if ipv6 && let Some(h) = ipv6_in(line, start, end) {
+            next_free = next_free.max(h.end);
+            hits.push(h);
+        }
+    }
+}
+
+/// `aa:bb:cc:dd:ee:ff` exactly, with word boundaries.
+fn colon_mac(line: &[u8], start: usize, end: usize) -> Option<Hit> {
+    let run = &line[start..end];
+    let ok = run.len() == 17
+        && run
+            .chunks(3)
+            .all(|c| is_hex(c[0]) && is_hex(c[1]) && (c.len() == 2 || c[2] == b':'));
+    let bounded =
+        (start == 0 || !is_word(line[start - 1])) && (end == line.len() || !is_word(line[end]));
+    (ok && bounded).then(|| hit(start, end, Detector::Mac, Label::Mac))
+}
+
+/// Longest IPv6 text (`ffff:…:255.255.255.255`), and the most start positions tried per run:
+/// together they bound the work per run, whatever the input.
+const MAX_IPV6_TEXT: usize = 45;
+const MAX_STARTS: usize = 8;
+
+/// The first valid IPv6 address in the run `start..end`. When the run's start is glued to a
+/// word (`addr:2001:db8::1` gives the run `dd:2001:db8::1`), later starts right after a colon
+/// are tried; trailing run bytes that do not belong to it are trimmed. A `%zone` is included.
+fn ipv6_in(line: &[u8], start: usize, end: usize) -> Option<Hit> {
+    let run = &line[start..end];
+    let colons = run.iter().filter(|&&b| b == b':').count();
+    let compressed = memchr::memmem::find(run, b"::").is_some();
+    if colons < 2 || (!compressed && colons < 6) || !run.iter().any(|&b| is_hex(b)) {
+        return None;
+    }
+    let starts = std::iter::once(start)
+        .chain((start..end).filter(|&i| line[i] == b':').map(|i| i + 1))
+        .take(MAX_STARTS);
+    for s in starts {
+        if s > 0 && (is_word(line[s - 1]) || line[s - 1] == b'.') {
+            continue;
+        }
+        let mut e = end.min(s + MAX_IPV6_TEXT);
+        while e >= s + 2 {
+            let right_ok = e == line.len() || !is_word(line[e]);
+            if right_ok
+                && let Ok(text) = std::str::from_utf8(&line[s..e])
+                && text.parse::<Ipv6Addr>().is_ok()
+            {
+                return Some(hit(s, zone_end(line, e), Detector::Ipv6, Label::Ipv6));
+            }
+            e -= 1;
+        }
+    }
+    None
+}
+
+/// Extends an address ending at `e` over a `%zone` suffix such as `%eth0`.
+fn zone_end(line: &[u8], e: usize) -> usize {
+    if line.get(e) != Some(&b'%') {
+        return e;
+    }
+    let mut z = e + 1;
+    while z < line.len() && (line[z].is_ascii_alphanumeric() || line[z] == b'_') {
+        z += 1;
+    }
+    if z == e + 1 { e } else { z }
+}
+
+/// Adds MAC addresses written `aa-bb-cc-dd-ee-ff` or `aabb.ccdd.eeff`.
+pub(super) fn find_mac_dash_dot(line: &[u8], hits: &mut Vec<Hit>) {
+    let mut next_free = 0;
+    for p in memchr::memchr_iter(b'-', line) {
+        if p < 2 || p - 2 < next_free {
+            continue;
+        }
+        let s = p - 2;
+        let e = s + 17;
+        if e <= line.len()
+            && line[s..e]
+                .chunks(3)
+                .all(|c| is_hex(c[0]) && is_hex(c[1]) && (c.len() == 2 || c[2] == b'-'))
+            && (s == 0 || !(is_word(line[s - 1]) || line[s - 1] == b'-'))
+            && (e == line.len() || !(is_word(line[e]) || line[e] == b'-'))
+        {
+            hits.push(hit(s, e, Detector::Mac, Label::Mac));
+            next_free = e;
+        }
+    }
+    let mut next_free = 0;
+    for p in memchr::memchr_iter(b'.', line) {
+        if p < 4 || p - 4 < next_free {
+            continue;
+        }
+        let s = p - 4;
+        let e = s + 14;
+        if e <= line.len()
+            && line[s..e]
+                .chunks(5)
+                .all(|c| c[..4].iter().all(|&b| is_hex(b)) && (c.len() == 4 || c[4] == b'.'))
+            && (s == 0 || !(is_word(line[s - 1]) || line[s - 1] == b'.'))
+            && (e == line.len()
+                || !(is_word(line[e])
+                    || (line[e] == b'.' && line.get(e + 1).is_some_and(|&b| is_word(b)))))
+        {
+            hits.push(hit(s, e, Detector::Mac, Label::Mac));
+            next_free = e;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(line: &str) -> Vec<&str> {
+        let mut h = Vec::new();
+        find_ipv4(line.as_bytes(), &mut h);
+        h.iter().map(|h| &line[h.start..h.end]).collect()
+    }
+
+    fn colon(line: &str) -> Vec<(&str, Label)> {
+        let mut h = Vec::new();
+        find_colon_forms(line.as_bytes(), true, true, &mut h);
+        find_mac_dash_dot(line.as_bytes(), &mut h);
+        h.iter().map(|h| (&line[h.start..h.end], h.label)).collect()
+    }
+
+    #[test]
+    fn ipv4_in_its_forms() {
+        assert_eq!(v4("from 192.0.2.17 port 22"), ["192.0.2.17"]);
+        assert_eq!(
+            v4("[10.0.0.1]:8080,203.0.113.9"),
+            ["10.0.0.1", "203.0.113.9"]
+        );
+        assert_eq!(
+            v4("X-Forwarded-For: 198.51.100.1, 198.51.100.2"),
+            ["198.51.100.1", "198.51.100.2"]
+        );
+        assert_eq!(v4("host218.188.1.38.maximumasp.com"), ["218.188.1.38"]);
+        assert_eq!(
+            v4("rhost=customer-187-141-143-180-sta.uninet.mx"),
+            ["187-141-143-180"]
+        );
+        assert_eq!(v4("::ffff:192.0.2.1"), ["192.0.2.1"]);
+    }
+
+    #[test]
+    fn ipv4_leaves_numbers_that_are_not_addresses() {
+        assert!(v4("version 1.2.3 and 1.2.3.4.5 and 256.1.1.1").is_empty());
+        assert!(v4("date 2024-01-02 and 12.5 and 1234.1.1.1").is_empty());
+        assert!(v4("uuid 12345678-1234-1234-1234-123456789012").is_empty());
+    }
+
+    #[test]
+    fn ipv6_in_its_forms() {
+        for addr in [
+            "2001:db8::1",
+            "::1",
+            "fe80::1%eth0",
+            "::ffff:192.0.2.1",
+            "2001:db8:0:0:0:0:2:1",
+            "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+        ] {
+            let line = format!("addr {addr} ok");
+            assert_eq!(colon(&line), [(addr, Label::Ipv6)], "{line}");
+        }
+        assert_eq!(colon("[2001:db8::7]:443"), [("2001:db8::7", Label::Ipv6)]);
+        assert_eq!(colon("ip=2001:db8::2,"), [("2001:db8::2", Label::Ipv6)]);
+    }
+
+    #[test]
+    fn colons_that_are_not_addresses() {
+        for line in [
+            "at 12:30:45 ok",
+            "std::vector<int>",
+            "Foo::bar()",
+            "a:b:c",
+            "sshd[42]: ok",
+            "ratio 1:2",
+            "dead::beefy",
+        ] {
+            assert!(colon(line).is_empty(), "{line}: {:?}", colon(line));
+        }
+    }
+
+    #[test]
+    fn mac_in_three_forms() {
+        assert_eq!(
+            colon("hwaddr aa:bb:cc:dd:ee:ff"),
+            [("aa:bb:cc:dd:ee:ff", Label::Mac)]
+        );
+        assert_eq!(
+            colon("hwaddr AA-BB-CC-0D-EE-FF."),
+            [("AA-BB-CC-0D-EE-FF", Label::Mac)]
+        );
+        assert_eq!(
+            colon("mac aabb.ccdd.eeff"),
+            [("aabb.ccdd.eeff", Label::Mac)]
+        );
+        assert!(colon("12:30:45:10:11:12:13").is_empty());
+    }
+}

@@ -1,0 +1,245 @@
+use super::*;
+use crate::policy::KEY_LEN;
+
+fn key() -> PseudonymKey {
+    PseudonymKey::from_bytes(&[5; KEY_LEN])
+}
+
+fn scrub_with(config: &ScrubConfig, line: &str) -> String {
+    let s = Scrubber::new(config);
+    let mut out = Vec::new();
+    s.scrub_line(
+        &key(),
+        line.as_bytes(),
+        &mut LineState::default(),
+        &mut Scratch::default(),
+        &mut out,
+    );
+    String::from_utf8(out).unwrap()
+}
+
+fn masked(line: &str) -> String {
+    let config = ScrubConfig {
+        action: ScrubAction::Mask,
+        ..ScrubConfig::default()
+    };
+    scrub_with(&config, line)
+}
+
+#[test]
+fn log_lines_keep_their_shape() {
+    let cases = [
+        (
+            "Jan  1 00:00:07 host01 sshd[4242]: Failed password for invalid user mallory from 192.0.2.7 port 52311 ssh2",
+            "Jan  1 00:00:07 host01 sshd[4242]: Failed password for invalid user [user_name] from [ipv4] port 52311 ssh2",
+        ),
+        (
+            "2001:db8::5 - - [01/Jan/2024:00:00:07 +0000] \"GET /login?email=bob.ann3@example.com HTTP/1.1\" 200 512",
+            "[ipv6] - - [01/Jan/2024:00:00:07 +0000] \"GET /login?email=[email] HTTP/1.1\" 200 512",
+        ),
+        (
+            "app[77]: level=info msg=\"payment accepted\" user=carol email=c@example.org card=4111111111111111 token=Bearer 0123456789abcdef0123456789abcdef",
+            "app[77]: level=info msg=\"payment accepted\" user=[user_name] email=[email] card=[credit_card] token=Bearer [secret]",
+        ),
+        (
+            "dhclient[9]: DHCPACK of 10.1.2.3 from 10.1.2.1 (xid=0x1a2b3c4d) hwaddr 0a:1b:2c:3d:4e:5f",
+            "dhclient[9]: DHCPACK of [ipv4] from [ipv4] (xid=0x1a2b3c4d) hwaddr [mac]",
+        ),
+        (
+            "kernel: [12.000001] EXT4-fs (sda1): mounted filesystem with ordered data mode. Opts: (null); seq=7",
+            "kernel: [12.000001] EXT4-fs (sda1): mounted filesystem with ordered data mode. Opts: (null); seq=7",
+        ),
+        (
+            "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=61-220-159-99.hinet-ip.hinet.net  user=root",
+            "pam_unix(sshd:auth): authentication failure; logname= uid=[user_name] euid=[user_name] tty=ssh ruser= rhost=[ipv4].hinet-ip.hinet.net  user=[user_name]",
+        ),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(masked(input), expected, "{input}");
+    }
+}
+
+#[test]
+fn secrets_in_their_many_forms_are_masked() {
+    let cases = [
+        ("password=hunter2 next", "password=[secret] next"),
+        (
+            r#"{"password": "hunter 2", "ok": 1}"#,
+            r#"{"password": "[secret]", "ok": 1}"#,
+        ),
+        ("DB_PASSWD: s3cr3t!", "DB_PASSWD: [secret]"),
+        (
+            "Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l",
+            "Authorization: Basic [secret]",
+        ),
+        (
+            "curl -H 'Authorization: Bearer abc.def.ghi'",
+            "curl -H 'Authorization: Bearer [secret]'",
+        ),
+        (
+            "Cookie: sid=abc123; theme=dark",
+            "Cookie: sid=[secret]; theme=[secret]",
+        ),
+        (
+            "GET /cb?code=1&access_token=ya29.a0Af&sig=xyz",
+            "GET /cb?code=1&access_token=[secret]&sig=[secret]",
+        ),
+        ("key AKIAIOSFODNN7EXAMPLE used", "key [secret] used"),
+        (
+            "ghp_0123456789abcdefghijABCDEFGHIJ012345 pushed",
+            "[secret] pushed",
+        ),
+        (
+            "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+            "[secret]",
+        ),
+        (
+            "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            "jwt [secret]",
+        ),
+        (
+            "url https://admin:S3cret@db.example.com:5432/x",
+            "url https://[user_name]:[secret]@db.example.com:5432/x",
+        ),
+        (
+            "curl -u elastic:P@ssw0rd$1 https://localhost:9200",
+            "curl -u [secret] https://localhost:9200",
+        ),
+        (
+            "client_secret=bP88Q~rcBcYjzzOhg1Hnn76Wm3jGgakZiZ.8vMgR",
+            "client_secret=[secret]",
+        ),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(masked(input), expected, "{input}");
+    }
+}
+
+#[test]
+fn private_key_blocks_are_masked_across_lines() {
+    let s = Scrubber::new(&ScrubConfig::default());
+    let mut state = LineState::default();
+    let mut scratch = Scratch::default();
+    let lines = [
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "MIIEowIBAAKCAQEA1234",
+        "abcdEFGH==",
+        "-----END RSA PRIVATE KEY-----",
+        "after",
+    ];
+    let out: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let mut out = Vec::new();
+            s.scrub_line(&key(), l.as_bytes(), &mut state, &mut scratch, &mut out);
+            String::from_utf8(out).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        out,
+        [
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "[secret]",
+            "[secret]",
+            "-----END RSA PRIVATE KEY-----",
+            "after"
+        ]
+    );
+    let inline = r#"{"private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n"}"#;
+    assert!(
+        !masked(inline).contains("MIIEvQIBADANBg"),
+        "{}",
+        masked(inline)
+    );
+}
+
+#[test]
+fn pseudonyms_are_stable_typed_and_keyed() {
+    let config = ScrubConfig::default();
+    let a = scrub_with(&config, "from alice@example.com and alice@example.com");
+    let token = a
+        .strip_prefix("from ")
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        token.starts_with("[email:h:") && token.len() == "[email:h:12345678]".len(),
+        "{a}"
+    );
+    assert_eq!(a, format!("from {token} and {token}"));
+    assert_eq!(
+        scrub_with(&config, "password=x"),
+        "password=[secret]",
+        "secrets are never pseudonymised"
+    );
+}
+
+#[test]
+fn scrubbing_twice_changes_nothing() {
+    let config = ScrubConfig::default();
+    for line in [
+        "user=alice from 192.0.2.1 token=Bearer abcdefgh12345678 mail bob@example.com",
+        "Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l",
+        "https://u:p@h.example.com/ 2001:db8::1 aa:bb:cc:dd:ee:ff 4111 1111 1111 1111",
+    ] {
+        let once = scrub_with(&config, line);
+        assert_eq!(scrub_with(&config, &once), once, "{line}");
+    }
+}
+
+#[test]
+fn admin_listed_names_and_switches() {
+    let config = ScrubConfig {
+        action: ScrubAction::Mask,
+        user_names: vec!["svc-backup".into(), "Alice".into()],
+        ..ScrubConfig::default()
+    };
+    assert_eq!(
+        scrub_with(&config, "job svc-backup done by alice, not alicex"),
+        "job [user_name] done by [user_name], not alicex"
+    );
+    let only_ip = ScrubConfig {
+        detectors: vec![Detector::Ipv4],
+        action: ScrubAction::Mask,
+        user_names: vec![],
+    };
+    assert_eq!(
+        scrub_with(&only_ip, "a@example.com 10.0.0.1 password=x"),
+        "a@example.com [ipv4] password=x"
+    );
+}
+
+#[test]
+fn invalid_utf8_and_nul_pass_through() {
+    let s = Scrubber::new(&ScrubConfig {
+        action: ScrubAction::Mask,
+        ..ScrubConfig::default()
+    });
+    let line = b"\xff\xfe bad \x00 from 10.0.0.1 \xc3";
+    let mut out = Vec::new();
+    s.scrub_line(
+        &key(),
+        line,
+        &mut LineState::default(),
+        &mut Scratch::default(),
+        &mut out,
+    );
+    assert_eq!(out, b"\xff\xfe bad \x00 from [ipv4] \xc3");
+}
+
+#[test]
+fn scrub_text_reports_offsets_per_line() {
+    let s = Scrubber::new(&ScrubConfig {
+        action: ScrubAction::Mask,
+        ..ScrubConfig::default()
+    });
+    let (out, hits) = s.scrub_text(&key(), "ok\nfrom 10.0.0.1\n").unwrap();
+    assert_eq!(out, "ok\nfrom [ipv4]\n");
+    assert_eq!(
+        (hits[0].start, hits[0].end, hits[0].detector),
+        (8, 16, Detector::Ipv4)
+    );
+    assert!(s.scrub_text(&key(), "nothing personal").is_none());
+}
