@@ -149,3 +149,42 @@ fn records_on_a_fresh_machine_says_how_to_start() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("noticed run --once"));
 }
+
+#[test]
+fn a_starting_daemon_waits_for_a_brief_reader_of_its_spool() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("agent");
+    let p = policy(tmp.path(), "p.toml", &data, "");
+    let held = noticed::spool::Spool::open(&data).unwrap();
+    let mut daemon = bin()
+        .env("NOTICED_LOG", "debug")
+        .args(["run", "--policy", p.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = std::io::BufReader::new(daemon.stderr.take().unwrap());
+    let mut until = |needle: &str| {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(
+                log.read_line(&mut line).unwrap() > 0,
+                "daemon ended before logging {needle:?}"
+            );
+            if line.contains(needle) {
+                return;
+            }
+        }
+    };
+    until("held by another process; retrying");
+    drop(held);
+    until("noticed running");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&daemon),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    assert!(daemon.wait().unwrap().success());
+}

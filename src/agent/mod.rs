@@ -58,7 +58,7 @@ impl Agent {
     /// [`StartError`] saying which part failed and why.
     pub fn start(loaded: LoadedPolicy) -> Result<Agent, StartError> {
         let data_dir = setup::data_dir(&loaded.policy)?;
-        let spool = Arc::new(Spool::open(&data_dir)?);
+        let spool = Arc::new(open_spool(&data_dir)?);
         let key = setup::load_or_create_key(&setup::key_path(&loaded.policy, &data_dir))?;
         let host_name = sysinfo::System::host_name().unwrap_or_default();
         let shipper = match &loaded.policy.file.collector {
@@ -77,5 +77,28 @@ impl Agent {
     /// The admin socket's path.
     pub fn admin_socket(&self) -> PathBuf {
         self.data_dir.join(ADMIN_SOCKET)
+    }
+}
+
+/// How long a starting agent waits for a short-lived holder of the spool (such as a
+/// `noticed records` reading it) to let go.
+const SPOOL_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens the spool; while another process holds it and no daemon answers on the admin socket,
+/// the holder is a brief reader, so it retries for [`SPOOL_LOCK_PATIENCE`] before giving up.
+fn open_spool(data_dir: &std::path::Path) -> Result<Spool, crate::spool::SpoolError> {
+    let deadline = std::time::Instant::now() + SPOOL_LOCK_PATIENCE;
+    let socket = data_dir.join(ADMIN_SOCKET);
+    loop {
+        match Spool::open(data_dir) {
+            Err(crate::spool::SpoolError::Locked(_))
+                if std::time::Instant::now() < deadline
+                    && std::os::unix::net::UnixStream::connect(&socket).is_err() =>
+            {
+                tracing::debug!("the spool is held by another process; retrying");
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            other => return other,
+        }
     }
 }
