@@ -231,3 +231,59 @@ fn split_ending(line: &[u8]) -> (&[u8], bool) {
         None => (line, false),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::KEY_LEN;
+    use crate::scrub::{ScrubAction, ScrubConfig};
+
+    /// Hands out its parts one `read` at a time, so a test decides where windows end.
+    struct Parts(Vec<Vec<u8>>);
+
+    impl Read for Parts {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let Some(part) = self.0.first_mut() else {
+                return Ok(0);
+            };
+            let n = part.len().min(buf.len());
+            buf[..n].copy_from_slice(&part[..n]);
+            part.drain(..n);
+            if part.is_empty() {
+                self.0.remove(0);
+            }
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_key_and_its_value_split_by_a_window_edge_are_still_caught() {
+        let scrubber = Scrubber::new(&ScrubConfig {
+            action: ScrubAction::Mask,
+            ..ScrubConfig::default()
+        });
+        let mut first = b"x ".repeat((MAX_LINE - 10) / 2);
+        first.extend_from_slice(b"password: ");
+        assert_eq!(
+            first.len(),
+            MAX_LINE,
+            "the first read fills exactly one window"
+        );
+        let parts = Parts(vec![first, b"hunter2 and 192.0.2.1\nnext\n".to_vec()]);
+        let mut filter = Filter::new(&scrubber, PseudonymKey::from_bytes(&[1; KEY_LEN]));
+        let mut out = Vec::new();
+        filter.run(parts, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.ends_with("password: [secret] and [ipv4]\nnext\n"),
+            "{}",
+            &text[text.len() - 60..]
+        );
+        assert_eq!(text.lines().count(), 2);
+        assert!(
+            filter.stats().starts_with("lines 2\nlines_changed 1\n"),
+            "{}",
+            filter.stats()
+        );
+    }
+}

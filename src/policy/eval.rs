@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::schema::CategoryRules;
 use super::{Policy, PseudonymKey};
 use crate::record::{Action, Category, Draft, Provenance, Purpose, Record, RecordId, rfc3339};
-use crate::scrub::{Label, ScrubAction, Scrubber};
+use crate::scrub::{Label, ScrubAction};
 
 /// The text that replaces a masked value.
 pub const MASK: &str = "[masked]";
@@ -57,7 +57,7 @@ pub fn evaluate(policy: &Policy, key: &PseudonymKey, draft: Draft) -> Verdict {
         rules,
         category: draft.category,
         key,
-        scrubber: policy.scrubber(),
+        policy,
         provenance: BTreeSet::new(),
     };
     let mut path = String::with_capacity(64);
@@ -92,7 +92,7 @@ struct Walker<'a> {
     rules: &'a CategoryRules,
     category: Category,
     key: &'a PseudonymKey,
-    scrubber: &'a Scrubber,
+    policy: &'a Policy,
     provenance: BTreeSet<Provenance>,
 }
 
@@ -174,11 +174,12 @@ impl Walker<'_> {
 
     /// Free text through the scrubber; each hit is noted with its detector and span.
     fn scrubbed(&mut self, field: &str, text: String) -> String {
-        let Some((out, hits)) = self.scrubber.scrub_text(self.key, &text) else {
+        let scrubber = self.policy.scrubber();
+        let Some((out, hits)) = scrubber.scrub_text(self.key, &text) else {
             return text;
         };
         for h in hits {
-            let action = if h.label == Label::Secret || self.scrubber.action() == ScrubAction::Mask
+            let action = if h.label == Label::Secret || scrubber.action() == ScrubAction::Mask
             {
                 Action::Masked
             } else {

@@ -244,10 +244,10 @@ impl Keywords {
                 }
             };
             match kind {
-                Kind::SecretKey { exact } => secret(
-                    hits,
-                    key_value(line, s, e, exact).and_then(|v| past_scheme(line, v)),
-                ),
+                Kind::SecretKey { exact } => {
+                    let v = key_value(line, s, e, exact).and_then(|v| past_scheme(line, v));
+                    secret(hits, v.filter(|&(a, b)| !is_count(line, e, a, b)));
+                }
                 Kind::Authorization => secret(
                     hits,
                     key_value(line, s, e, false).and_then(|v| past_scheme(line, v)),
@@ -383,6 +383,15 @@ fn value_at(line: &[u8], i: usize) -> Option<(usize, usize)> {
         (i, j)
     };
     (b > a && !is_token(&line[a..b])).then_some((a, b))
+}
+
+/// `tokens: 3`, `secrets=12`: a plural key with a small number is a count, not a credential.
+fn is_count(line: &[u8], key_end: usize, a: usize, b: usize) -> bool {
+    line.get(key_end)
+        .is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
+        && !line.get(key_end + 1).is_some_and(|&c| is_word(c))
+        && b - a <= 6
+        && line[a..b].iter().all(u8::is_ascii_digit)
 }
 
 /// If the value is a scheme word (`Bearer`, `Basic`, …) followed by more, the credential is the

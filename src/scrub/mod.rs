@@ -441,14 +441,29 @@ fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// Whether `text` is one of the scrubber's own tokens, so scrubbing output again changes nothing.
+/// Whether `text` is exactly one of the scrubber's own tokens (`[ipv4]`, `[email:h:1f3a9c0d]`),
+/// so that scrubbing output again changes nothing.
 fn is_token(text: &[u8]) -> bool {
-    text.len() >= 3
-        && text[0] == b'['
-        && text[text.len() - 1] == b']'
-        && text[1..text.len() - 1]
-            .iter()
-            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b':')
+    let Some(inner) = text.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]")) else {
+        return false;
+    };
+    let (label, rest) = match memchr::memchr(b':', inner) {
+        Some(c) => (&inner[..c], Some(&inner[c + 1..])),
+        None => (inner, None),
+    };
+    const LABELS: [Label; 7] = [
+        Label::UserName,
+        Label::Mac,
+        Label::Ipv4,
+        Label::Ipv6,
+        Label::Email,
+        Label::CreditCard,
+        Label::Secret,
+    ];
+    LABELS.iter().any(|l| l.as_str().as_bytes() == label)
+        && rest.is_none_or(|r| {
+            r.len() == 10 && r.starts_with(b"h:") && r[2..].iter().all(|b| b.is_ascii_hexdigit())
+        })
 }
 
 #[cfg(test)]

@@ -1,0 +1,164 @@
+//! Property tests of the scrubber: planted values never leak, scrubbing is idempotent, and no
+//! input, however malformed, makes it panic.
+
+use std::sync::LazyLock;
+
+use noticed::policy::{KEY_LEN, PseudonymKey};
+use noticed::scrub::{LineState, Scratch, ScrubAction, ScrubConfig, Scrubber};
+use proptest::prelude::*;
+
+static PSEUDONYMIZING: LazyLock<Scrubber> =
+    LazyLock::new(|| Scrubber::new(&ScrubConfig::default()));
+static MASKING: LazyLock<Scrubber> = LazyLock::new(|| {
+    Scrubber::new(&ScrubConfig {
+        action: ScrubAction::Mask,
+        ..ScrubConfig::default()
+    })
+});
+
+/// Scrubs one line; also says whether anything was replaced.
+fn scrub_reporting(s: &Scrubber, line: &[u8]) -> (Vec<u8>, bool) {
+    let key = PseudonymKey::from_bytes(&[2; KEY_LEN]);
+    let mut out = Vec::new();
+    let changed = s.scrub_line(
+        &key,
+        line,
+        &mut LineState::default(),
+        &mut Scratch::default(),
+        &mut out,
+    );
+    (out, changed)
+}
+
+fn scrub(s: &Scrubber, line: &[u8]) -> Vec<u8> {
+    scrub_reporting(s, line).0
+}
+
+fn luhn_complete(prefix: &[u8]) -> String {
+    // Append the check digit that makes the number pass Luhn.
+    let sum: u32 = prefix
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(k, &d)| {
+            let d = u32::from(d);
+            if k % 2 == 0 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    let check = (10 - sum % 10) % 10;
+    prefix
+        .iter()
+        .map(|d| char::from(b'0' + d))
+        .chain(std::iter::once(char::from(b'0' + check as u8)))
+        .collect()
+}
+
+/// A personal value or secret, and the context it is planted in.
+fn planted() -> impl Strategy<Value = (String, String)> {
+    let word = "[a-z][a-z0-9]{2,9}";
+    prop_oneof![
+        (
+            word,
+            word,
+            prop::sample::select(vec![
+                "example.com",
+                "mail.example.org",
+                "xn--bcher-kva.example"
+            ])
+        )
+            .prop_map(|(a, b, d)| (format!("{a}.{b}@{d}"), "mail from {} ok".to_owned())),
+        (1u8..=223, any::<u8>(), any::<u8>(), 1u8..=254)
+            .prop_map(|(a, b, c, d)| (format!("{a}.{b}.{c}.{d}"), "from {} port 22".to_owned())),
+        prop::collection::vec(1u16..=0xffff, 8).prop_map(|g| (
+            g.iter()
+                .map(|x| format!("{x:x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+            "peer [{}]:443".to_owned()
+        )),
+        (1u16..=0xffff, 1u16..=0xffff).prop_map(|(a, b)| (
+            format!("2001:db8::{a:x}:{b:x}"),
+            "client {} connected".to_owned()
+        )),
+        prop::collection::vec(any::<u8>(), 6).prop_map(|m| (
+            m.iter()
+                .map(|x| format!("{x:02x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+            "hwaddr {} up".to_owned()
+        )),
+        (
+            prop::sample::select(vec![4u8, 5, 6]),
+            prop::collection::vec(0u8..10, 14)
+        )
+            .prop_map(|(first, rest)| {
+                let mut p = vec![first];
+                p.extend(rest);
+                (luhn_complete(&p), "card={} amount=5".to_owned())
+            }),
+        "[A-Za-z]{3,10}[0-9][A-Za-z0-9!@#%^*]{2,9}"
+            .prop_map(|p| (p, "login ok password={} next".to_owned())),
+        "[A-Za-z0-9]{12,40}".prop_map(|t| (t, "Authorization: Bearer {}".to_owned())),
+        // Names with a digit second, which no filler word has.
+        "[a-z][0-9][a-z0-9_.-]{1,10}[a-z0-9]"
+            .prop_map(|u| (u, "Failed password for {} from 10.0.0.1".to_owned())),
+        "[a-z][0-9][a-z0-9_-]{1,10}"
+            .prop_map(|u| (u, "authentication failure; user={} tty=ssh".to_owned())),
+    ]
+}
+
+/// Benign filler around the planted value.
+fn filler() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            Just("GET".to_owned()),
+            Just("200".to_owned()),
+            Just("12:30:45".to_owned()),
+            Just("v1.2.3".to_owned()),
+            Just("[INFO]".to_owned()),
+            "[a-z]{1,8}",
+            "[0-9]{1,5}ms",
+        ],
+        0..6,
+    )
+    .prop_map(|w| w.join(" "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn planted_values_never_leak((value, context) in planted(), before in filler(), after in filler(), mask in any::<bool>()) {
+        let s: &Scrubber = if mask { &MASKING } else { &PSEUDONYMIZING };
+        let line = format!("{before} {} {after}", context.replace("{}", &value));
+        let out = String::from_utf8(scrub(s, line.as_bytes())).unwrap();
+        prop_assert!(!out.contains(&value), "`{value}` survived: {out}");
+    }
+
+    #[test]
+    fn scrubbing_is_idempotent(line in "\\PC{0,120}", (value, context) in planted()) {
+        let s: &Scrubber = &PSEUDONYMIZING;
+        for text in [line.clone(), format!("{line} {}", context.replace("{}", &value))] {
+            let once = scrub(s, text.as_bytes());
+            let twice = scrub(s, &once);
+            prop_assert_eq!(String::from_utf8_lossy(&twice), String::from_utf8_lossy(&once), "input: {}", text);
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_pass_through_when_nothing_is_found(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let (out, changed) = scrub_reporting(&PSEUDONYMIZING, &bytes);
+        if !changed {
+            prop_assert_eq!(out, bytes);
+        }
+    }
+
+    #[test]
+    fn valid_utf8_stays_valid_utf8(text in "\\PC{0,200}") {
+        prop_assert!(String::from_utf8(scrub(&PSEUDONYMIZING, text.as_bytes())).is_ok());
+    }
+}
