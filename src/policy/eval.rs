@@ -179,8 +179,7 @@ impl Walker<'_> {
             return text;
         };
         for h in hits {
-            let action = if h.label == Label::Secret || scrubber.action() == ScrubAction::Mask
-            {
+            let action = if h.label == Label::Secret || scrubber.action() == ScrubAction::Mask {
                 Action::Masked
             } else {
                 Action::Pseudonymized

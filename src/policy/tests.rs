@@ -151,6 +151,24 @@ fn broken_policies_name_line_and_column() {
             "user name or password",
         ),
         ("not toml", "[consent\n", (5, 9), "unclosed table"),
+        (
+            "unknown detector",
+            "[scrub]\ndetectors = [\"emial\"]\n",
+            (6, 14),
+            "unknown variant `emial`",
+        ),
+        (
+            "unknown scrub action",
+            "[scrub]\naction = \"hash\"\n",
+            (6, 10),
+            "unknown variant `hash`",
+        ),
+        (
+            "bad scrub field",
+            "[category.service-logs]\npurpose = \"usage\"\nscrub = [\"\"]\n",
+            (7, 9),
+            "empty field pattern",
+        ),
     ];
     for (what, body, (line, column), fragment) in cases {
         let text = format!("{notice}{body}");

@@ -1,10 +1,10 @@
-//! Payment card numbers: 13–19 digits, optionally grouped by single spaces or dashes, starting
-//! like a card network's numbers (2–6), and passing the Luhn check. No Luhn, no hit, so ids,
-//! timestamps and counters stay.
+//! Payment card numbers: 13–19 digits (12 for Maestro, 15 for JCB's 1800/2131), optionally
+//! grouped by single spaces or dashes, starting like a card network's numbers, and passing the
+//! Luhn check. No Luhn, no hit, so ids, timestamps and counters stay.
 
 use super::{Detector, Hit, Label};
 
-const MIN_DIGITS: usize = 13;
+const MIN_DIGITS: usize = 12;
 const MAX_DIGITS: usize = 19;
 
 /// Byte classes for the prefilter: 1 a digit, 2 a group separator, 0 anything else.
@@ -109,9 +109,26 @@ fn from(line: &[u8], start: usize) -> (Option<usize>, usize) {
     (best, best.or(first_group_end).unwrap_or(i))
 }
 
-/// Card networks' numbers start with 2–6; and the Luhn check must pass.
+/// Starts like a card network's numbers of this length, and passes the Luhn check.
 fn plausible(d: &[u8]) -> bool {
-    (2..=6).contains(&d[0]) && luhn(d)
+    let starts = |p: &[u8]| d.starts_with(p);
+    let network = match d.len() {
+        // Maestro's 12-digit numbers: only its own ranges, as 12 digits are common ids.
+        12 => [
+            &[5, 0][..],
+            &[5, 6],
+            &[5, 7],
+            &[5, 8],
+            &[6, 3, 0, 4],
+            &[6, 7, 5, 9],
+            &[6, 7, 6],
+        ]
+        .into_iter()
+        .any(starts),
+        15 if starts(&[1, 8, 0, 0]) || starts(&[2, 1, 3, 1]) => true,
+        _ => (2..=6).contains(&d[0]),
+    };
+    network && luhn(d)
 }
 
 fn luhn(d: &[u8]) -> bool {
@@ -152,12 +169,20 @@ mod tests {
         );
         assert_eq!(found("pan:4012888888881881"), ["4012888888881881"]);
         assert_eq!(found("2024 4111111111111111"), ["4111111111111111"]);
+        assert_eq!(
+            found("maestro 630427373398 jcb 180016070420458"),
+            ["630427373398", "180016070420458"]
+        );
     }
 
     #[test]
     fn numbers_that_fail_luhn_or_shape_stay() {
         assert!(found("4111111111111112").is_empty(), "Luhn");
         assert!(found("1700000000123 ms").is_empty(), "timestamp");
+        assert!(
+            found("id 412345678905").is_empty(),
+            "Luhn-valid 12 digits outside Maestro's ranges"
+        );
         assert!(found("blk_-1608999687919862906").is_empty());
         assert!(found("id 41111111111111110000").is_empty(), "too long");
         assert!(found("v4111111111111111").is_empty(), "glued to a word");
