@@ -16,6 +16,7 @@ fn is_domain(b: u8) -> bool {
 }
 
 /// Adds a hit for every e-mail address in `line`.
+#[inline(never)]
 pub(super) fn find(line: &[u8], hits: &mut Vec<Hit>) {
     let mut last_end = 0;
     for at in memchr::memchr_iter(b'@', line) {

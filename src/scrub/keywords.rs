@@ -229,6 +229,7 @@ impl Keywords {
         }
     }
 
+    #[inline(never)]
     pub(super) fn find(&self, line: &[u8], hits: &mut Vec<Hit>) {
         let Some(ac) = &self.automaton else { return };
         for m in ac.find_iter(line) {
@@ -600,6 +601,7 @@ pub(super) fn listed_names(names: &AhoCorasick, line: &[u8], hits: &mut Vec<Hit>
 
 /// Private-key blocks: the body between `-----BEGIN … PRIVATE KEY-----` and `-----END`, on one
 /// line or across lines. Returns true when the whole line is key material.
+#[inline(never)]
 pub(super) fn private_key_lines(line: &[u8], state: &mut LineState, hits: &mut Vec<Hit>) -> bool {
     let body = |a: usize, b: usize, hits: &mut Vec<Hit>| {
         let a = skip_blanks(line, a);

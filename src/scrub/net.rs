@@ -60,6 +60,7 @@ fn clean_right(line: &[u8], end: usize, sep: u8) -> bool {
 
 /// Adds IPv4 addresses: `192.0.2.1` anywhere a number does not continue it, and `192-0-2-1`
 /// inside host names such as `customer-192-0-2-1.example.net`.
+#[inline(never)]
 pub(super) fn find_ipv4(line: &[u8], hits: &mut Vec<Hit>) {
     for sep in [b'.', b'-'] {
         let mut next_free = 0;
@@ -88,6 +89,7 @@ fn is_hex(b: u8) -> bool {
 
 /// Adds IPv6 addresses and colon-separated MAC addresses, examining each run of hex digits,
 /// colons and dots that holds a colon.
+#[inline(never)]
 pub(super) fn find_colon_forms(line: &[u8], ipv6: bool, mac: bool, hits: &mut Vec<Hit>) {
     let mut next_free = 0;
     for p in memchr::memchr_iter(b':', line) {
@@ -176,6 +178,7 @@ fn zone_end(line: &[u8], e: usize) -> usize {
 }
 
 /// Adds MAC addresses written `aa-bb-cc-dd-ee-ff` or `aabb.ccdd.eeff`.
+#[inline(never)]
 pub(super) fn find_mac_dash_dot(line: &[u8], hits: &mut Vec<Hit>) {
     let mut next_free = 0;
     for p in memchr::memchr_iter(b'-', line) {

@@ -27,6 +27,7 @@ fn is_token_byte(b: u8) -> bool {
 }
 
 /// Adds a secret hit for every opaque credential-like run in `line`.
+#[inline(never)]
 pub(super) fn find_opaque(line: &[u8], hits: &mut Vec<Hit>) {
     if line.len() < MIN_LEN {
         return;
