@@ -14,6 +14,7 @@ use crate::collector::{CollectorConfig, bind};
 /// # Errors
 /// The address cannot be bound or the data directory used.
 pub async fn collector(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<ExitCode> {
+    let mut signals = super::run::Termination::install()?;
     let config = CollectorConfig { listen, data_dir };
     let (listener, app, addr) = bind(&config).await.with_context(|| {
         format!(
@@ -23,7 +24,7 @@ pub async fn collector(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<
     })?;
     output::print(&format!("noticed collector listening on {addr}\n"))?;
     axum::serve(listener, app)
-        .with_graceful_shutdown(super::run::termination())
+        .with_graceful_shutdown(async move { signals.wait().await })
         .await
         .context("collector server failed")?;
     Ok(ExitCode::SUCCESS)

@@ -122,6 +122,22 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Loads the policy for a command; one that cannot be used is reported on stderr and becomes
+/// the exit code [`EXIT_CONFIG`] (the `Err` side), so every command treats it alike.
+fn load_or_exit(
+    policy: Option<&std::path::Path>,
+) -> anyhow::Result<Result<crate::agent::setup::LoadedPolicy, ExitCode>> {
+    use crate::agent::setup::{SetupError, load_policy};
+    match load_policy(policy) {
+        Ok(l) => Ok(Ok(l)),
+        Err(e @ (SetupError::Policy(_) | SetupError::ReadPolicy { .. })) => {
+            eprintln!("noticed: {e}");
+            Ok(Err(ExitCode::from(EXIT_CONFIG)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn with_runtime(
     fut: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
 ) -> anyhow::Result<ExitCode> {

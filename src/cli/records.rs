@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use super::{EXIT_CONFIG, output};
+use super::output;
 use crate::admin::{AdminClientError, Op, Response, request};
 use crate::agent::ADMIN_SOCKET;
-use crate::agent::setup::{SetupError, data_dir, load_policy};
+use crate::agent::setup::data_dir;
 use crate::record::Action;
 use crate::spool::{Delivery, Spool, SpoolError, Stored};
 
@@ -23,13 +23,9 @@ pub async fn records(
     json: bool,
     limit: usize,
 ) -> anyhow::Result<ExitCode> {
-    let loaded = match load_policy(policy.as_deref()) {
+    let loaded = match super::load_or_exit(policy.as_deref())? {
         Ok(l) => l,
-        Err(e @ (SetupError::Policy(_) | SetupError::ReadPolicy { .. })) => {
-            eprintln!("noticed: {e}");
-            return Ok(ExitCode::from(EXIT_CONFIG));
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
     let dir = data_dir(&loaded.policy)?;
     let socket = dir.join(ADMIN_SOCKET);

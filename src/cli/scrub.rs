@@ -7,8 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::EXIT_CONFIG;
-use crate::agent::setup::{SetupError, data_dir, key_path, load_or_create_key, load_policy};
+use crate::agent::setup::{data_dir, key_path, load_or_create_key};
 use crate::policy::PseudonymKey;
 use crate::scrub::{Detector, LineState, Scratch, Scrubber};
 
@@ -27,13 +26,9 @@ pub fn scrub(
     files: Vec<PathBuf>,
     stats: bool,
 ) -> anyhow::Result<ExitCode> {
-    let loaded = match load_policy(policy.as_deref()) {
+    let loaded = match super::load_or_exit(policy.as_deref())? {
         Ok(l) => l,
-        Err(e @ (SetupError::Policy(_) | SetupError::ReadPolicy { .. })) => {
-            eprintln!("noticed: {e}");
-            return Ok(ExitCode::from(EXIT_CONFIG));
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
     let dir = data_dir(&loaded.policy)?;
     let key = load_or_create_key(&key_path(&loaded.policy, &dir))?;
