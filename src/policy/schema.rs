@@ -161,15 +161,45 @@ pub struct HostMetricsSpec {
     /// Time between rounds.
     #[serde(default = "default_metrics_interval")]
     pub interval: Interval,
+    /// How many of the busiest processes (by CPU, and by memory) each round reports.
+    #[serde(default = "default_top_processes")]
+    pub top_processes: usize,
+}
+
+fn default_top_processes() -> usize {
+    5
 }
 
 /// `type = "host_config"`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostConfigSpec {
-    /// Time between rounds.
+    /// Time between rounds (a round sends a snapshot only when something changed).
     #[serde(default = "default_config_interval")]
     pub interval: Interval,
+    /// Whether to list installed packages (dpkg, or rpm).
+    #[serde(default = "yes")]
+    pub packages: bool,
+    /// Whether to list enabled and running systemd services.
+    #[serde(default = "yes")]
+    pub services: bool,
+    /// Config files and the keys to read out of them; no other key is read out.
+    #[serde(default)]
+    pub files: Vec<ConfigFileSpec>,
+}
+
+/// `files = [{ path = "...", keys = ["server.port", "features.*"] }]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFileSpec {
+    /// A TOML (`.toml`), JSON (`.json`) or `key=value` file.
+    pub path: PathBuf,
+    /// Globs over the file's dotted keys.
+    pub keys: Vec<PathGlob>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl SourceSpec {

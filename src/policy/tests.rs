@@ -209,3 +209,14 @@ fn source_shape_errors_point_at_the_source() {
     let err = Policy::parse(&format!("{notice}[[source]]\ntype = 3\n"), "p").unwrap_err();
     assert_eq!(err.position, Some((6, 8)), "{err}");
 }
+
+#[test]
+fn the_readme_policy_example_is_valid() {
+    let readme = include_str!("../../README.md");
+    let section = &readme[readme.find("## The policy file").expect("README has the section")..];
+    let start = section.find("```toml\n").expect("a TOML block") + "```toml\n".len();
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    let p = Policy::parse(block, "README.md").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.file.sources.len(), 2);
+    assert!(p.file.collector.is_some());
+}

@@ -28,8 +28,8 @@ pub trait Source: Send + 'static {
 /// Builds the source a policy entry describes.
 pub fn build(spec: &SourceSpec) -> Box<dyn Source> {
     match spec {
-        SourceSpec::HostMetrics(_) => Box::new(HostMetrics::new()),
-        SourceSpec::HostConfig(_) => Box::new(HostConfig::new()),
+        SourceSpec::HostMetrics(spec) => Box::new(HostMetrics::new(spec.top_processes)),
+        SourceSpec::HostConfig(spec) => Box::new(HostConfig::new(spec.clone())),
     }
 }
 
