@@ -12,10 +12,9 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use super::{Agent, admit};
-use crate::policy::{Policy, PseudonymKey};
-use crate::record::Draft;
+use crate::policy::{Policy, PseudonymKey, SourceSpec};
 use crate::ship::{Backoff, Shipper, drain};
-use crate::sources::{self, Source};
+use crate::sources::{self, Round, Source};
 use crate::spool::{Spool, on_blocking_pool};
 
 /// Rounds waiting between sources and the admit task; a full queue slows sources down.
@@ -32,21 +31,40 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
         .with_context(|| format!("cannot bind the admin socket {}", socket.display()))?;
     let Agent {
         loaded,
+        data_dir,
         key,
         spool,
         shipper,
-        ..
     } = agent;
     let policy = Arc::new(loaded.policy);
     let sources_stop = shutdown.child_token();
     let tracker = TaskTracker::new();
-    let (tx, rx) = mpsc::channel::<Vec<Draft>>(QUEUE_ROUNDS);
+    let (tx, rx) = mpsc::channel::<Round>(QUEUE_ROUNDS);
     for spec in &policy.file.sources {
-        let source = sources::build(spec);
         let span = tracing::info_span!("source", kind = spec.kind());
-        tracker.spawn(
-            source_task(source, spec.interval(), tx.clone(), sources_stop.clone()).instrument(span),
-        );
+        match (sources::build(spec), spec.interval(), spec) {
+            (Some(source), Some(every), _) => {
+                tracker.spawn(
+                    source_task(source, every, tx.clone(), sources_stop.clone()).instrument(span),
+                );
+            }
+            (_, _, SourceSpec::Ingest(ingest)) => {
+                let socket = ingest
+                    .socket
+                    .clone()
+                    .unwrap_or_else(|| data_dir.join("ingest.sock"));
+                let (ingest, tx, stop) = (ingest.clone(), tx.clone(), sources_stop.clone());
+                tracker.spawn(
+                    async move {
+                        if let Err(e) = sources::ingest::serve(ingest, socket, tx, stop).await {
+                            tracing::error!(error = %e, "ingest source cannot run; the agent goes on without it");
+                        }
+                    }
+                    .instrument(span),
+                );
+            }
+            _ => tracing::error!(kind = spec.kind(), "source has no runner"),
+        }
     }
     drop(tx);
     tracker.close();
@@ -125,7 +143,7 @@ impl Backlog {
 async fn source_task(
     source: Box<dyn Source>,
     interval: Duration,
-    tx: mpsc::Sender<Vec<Draft>>,
+    tx: mpsc::Sender<Round>,
     stop: CancellationToken,
 ) {
     let mut ticks = tokio::time::interval(interval);
@@ -154,8 +172,12 @@ async fn source_task(
         source = Some(s);
         match drafts {
             Ok(d) if d.is_empty() => {}
-            Ok(d) => {
-                if tx.send(d).await.is_err() {
+            Ok(drafts) => {
+                let round = Round {
+                    drafts,
+                    counts: Vec::new(),
+                };
+                if tx.send(round).await.is_err() {
                     return;
                 }
             }
@@ -167,18 +189,20 @@ async fn source_task(
 /// Applies the policy to each round and stores the result; rounds already queued are batched
 /// into one transaction. Ends when every source has stopped and the queue is empty.
 async fn admit_task(
-    mut rx: mpsc::Receiver<Vec<Draft>>,
+    mut rx: mpsc::Receiver<Round>,
     policy: Arc<Policy>,
     key: PseudonymKey,
     spool: Arc<Spool>,
     backlog: Arc<Backlog>,
 ) {
-    while let Some(mut drafts) = rx.recv().await {
+    while let Some(mut round) = rx.recv().await {
         while let Ok(more) = rx.try_recv() {
-            drafts.extend(more);
+            round.drafts.extend(more.drafts);
+            round.counts.extend(more.counts);
         }
-        let (records, tally) = admit(&policy, &key, drafts);
-        let counters = tally.counters();
+        let (records, tally) = admit(&policy, &key, round.drafts);
+        let mut counters = tally.counters().to_vec();
+        counters.extend(round.counts);
         let s = Arc::clone(&spool);
         match on_blocking_pool(move || s.append(&records, &counters)).await {
             Ok(()) => {

@@ -65,7 +65,12 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
         origin: agent.loaded.origin.clone(),
         version: policy.stamp.version.clone(),
         sha256: policy.stamp.sha256.clone(),
-        sources: policy.file.sources.len(),
+        sources: policy
+            .file
+            .sources
+            .iter()
+            .filter(|s| s.interval().is_some())
+            .count(),
         source_errors,
         tally,
         spool: agent.spool.path().to_owned(),
@@ -101,12 +106,12 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
 async fn collect_round(specs: &[SourceSpec]) -> (Vec<Draft>, Vec<(String, String)>) {
     let handles: Vec<_> = specs
         .iter()
-        .map(|spec| {
-            let mut source = sources::build(spec);
-            (
+        .filter_map(|spec| {
+            let mut source = sources::build(spec)?;
+            Some((
                 spec.kind(),
                 tokio::task::spawn_blocking(move || source.round()),
-            )
+            ))
         })
         .collect();
     let mut drafts = Vec::new();

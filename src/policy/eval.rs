@@ -50,7 +50,19 @@ pub fn evaluate(policy: &Policy, key: &PseudonymKey, draft: Draft) -> Verdict {
     let Some(rules) = policy.category(draft.category) else {
         return Verdict::Refuse(Refusal::CategoryNotCollected);
     };
-    if rules.purpose == Purpose::Usage && !policy.file.consent.usage {
+    let purpose = policy
+        .file
+        .rules
+        .iter()
+        .find(|r| {
+            r.category == draft.category
+                && draft
+                    .event
+                    .as_deref()
+                    .is_some_and(|e| r.matches.event.covers(e))
+        })
+        .map_or(rules.purpose, |r| r.purpose);
+    if purpose == Purpose::Usage && !policy.file.consent.usage {
         return Verdict::Refuse(Refusal::NoUsageConsent);
     }
     let mut walker = Walker {
@@ -78,7 +90,7 @@ pub fn evaluate(policy: &Policy, key: &PseudonymKey, draft: Draft) -> Verdict {
         id: RecordId::new(),
         collected_at: rfc3339(draft.collected_at),
         category: draft.category,
-        purpose: rules.purpose,
+        purpose,
         source: draft.source,
         event: draft.event,
         fields,
@@ -387,6 +399,30 @@ mod tests {
             "[consent]\nusage = true\n[category.feature-usage]\npurpose = \"usage\"\nallow = [\"*\"]\n",
         );
         assert_eq!(keep(&consenting, d).purpose, Purpose::Usage);
+    }
+
+    #[test]
+    fn an_event_rule_gives_matching_events_another_purpose() {
+        let p = policy(
+            "[category.feature-usage]\npurpose = \"usage\"\nallow = [\"*\"]\n[[rule]]\ncategory = \"feature-usage\"\nmatch = { event = \"license.*\" }\npurpose = \"service-operational\"\n",
+        );
+        let mut d = draft(Category::FeatureUsage, json!({"seats": 5}));
+        d.event = Some("license.check".into());
+        assert_eq!(
+            keep(&p, d.clone()).purpose,
+            Purpose::ServiceOperational,
+            "operational needs no consent"
+        );
+        d.event = Some("report.exported".into());
+        assert_eq!(
+            evaluate(&p, &key(), d.clone()),
+            Verdict::Refuse(Refusal::NoUsageConsent)
+        );
+        d.event = None;
+        assert_eq!(
+            evaluate(&p, &key(), d),
+            Verdict::Refuse(Refusal::NoUsageConsent)
+        );
     }
 
     #[test]

@@ -19,8 +19,9 @@ pub use eval::{Refusal, Verdict, evaluate};
 pub use glob::PathGlob;
 pub use pseudonym::{KEY_LEN, PseudonymKey};
 pub use schema::{
-    AgentSection, CategoryRules, CollectorSection, ConfigFileSpec, Consent, Endpoint,
-    HostConfigSpec, HostMetricsSpec, Interval, Notice, PolicyFile, ScrubSection, SourceSpec,
+    AgentSection, CategoryRules, CollectorSection, ConfigFileSpec, Consent, Endpoint, EventMatch,
+    EventRule, HostConfigSpec, HostMetricsSpec, IngestSpec, Interval, LoopbackAddr, Notice,
+    PolicyFile, ScrubSection, SourceSpec,
 };
 
 use crate::record::{Category, PolicyStamp};

@@ -10,7 +10,7 @@ use serde::de::IntoDeserializer;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::schema::{HostConfigSpec, HostMetricsSpec, PolicyFile, SourceSpec};
+use super::schema::{HostConfigSpec, HostMetricsSpec, IngestSpec, PolicyFile, SourceSpec};
 
 /// A parse failure: where (a byte range, when known) and what.
 pub(super) struct Fault {
@@ -80,6 +80,9 @@ fn source(value: Spanned<DeValue<'_>>) -> Result<SourceSpec, Fault> {
             body.into_deserializer(),
         )?)),
         Some("host_config") => Ok(SourceSpec::HostConfig(HostConfigSpec::deserialize(
+            body.into_deserializer(),
+        )?)),
+        Some("ingest") => Ok(SourceSpec::Ingest(IngestSpec::deserialize(
             body.into_deserializer(),
         )?)),
         other => Err(Fault {

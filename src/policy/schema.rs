@@ -39,6 +39,30 @@ pub struct PolicyFile {
     /// Per category: its purpose and which fields may leave, and how.
     #[serde(default, rename = "category")]
     pub categories: BTreeMap<Category, CategoryRules>,
+    /// Per event: a purpose other than its category's (licence checks are operational).
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<EventRule>,
+}
+
+/// `[[rule]]`: events of a category whose name matches get another purpose.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRule {
+    /// The category the rule applies to.
+    pub category: Category,
+    /// Which events: `match = { event = "license.*" }`.
+    #[serde(rename = "match")]
+    pub matches: EventMatch,
+    /// The purpose those events are collected for.
+    pub purpose: Purpose,
+}
+
+/// What a rule matches on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventMatch {
+    /// A glob over the dotted event name.
+    pub event: PathGlob,
 }
 
 /// `[scrub]`: the detectors free text passes through, and what a hit becomes.
@@ -152,6 +176,62 @@ pub enum SourceSpec {
     HostMetrics(HostMetricsSpec),
     /// OS, kernel, hardware and agent facts (category `configuration`).
     HostConfig(HostConfigSpec),
+    /// Events local applications report (category `feature-usage` unless they say otherwise).
+    Ingest(IngestSpec),
+}
+
+/// `type = "ingest"`: JSON-lines events on a Unix socket, and optionally on loopback HTTP.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSpec {
+    /// The Unix socket (mode 0660) [default: `ingest.sock` in the data directory].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket: Option<PathBuf>,
+    /// A loopback address for `POST /v1/events` (port 0 picks one, logged at start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<LoopbackAddr>,
+    /// Longest event line accepted; longer lines are answered with an error and skipped.
+    #[serde(default = "default_max_line_bytes")]
+    pub max_line_bytes: usize,
+    /// Events accepted per second and connection; beyond, events are refused and counted.
+    #[serde(default = "default_max_events_per_second")]
+    pub max_events_per_second: u32,
+}
+
+fn default_max_line_bytes() -> usize {
+    64 * 1024
+}
+
+fn default_max_events_per_second() -> u32 {
+    1000
+}
+
+/// A socket address on the loopback interface: the ingest endpoint is for local applications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoopbackAddr(pub std::net::SocketAddr);
+
+impl Serialize for LoopbackAddr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for LoopbackAddr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let text = String::deserialize(d)?;
+        let addr: std::net::SocketAddr = text.parse().map_err(|_| {
+            Error::custom(format!(
+                "`{text}` is not an address like \"127.0.0.1:4391\""
+            ))
+        })?;
+        if !addr.ip().is_loopback() {
+            return Err(Error::custom(format!(
+                "`{text}` is not a loopback address; the ingest endpoint serves local applications only"
+            )));
+        }
+        Ok(LoopbackAddr(addr))
+    }
 }
 
 /// `type = "host_metrics"`.
@@ -204,13 +284,14 @@ fn yes() -> bool {
 
 impl SourceSpec {
     /// Every source type, as written in `type = "..."`.
-    pub const KINDS: &'static [&'static str] = &["host_metrics", "host_config"];
+    pub const KINDS: &'static [&'static str] = &["host_metrics", "host_config", "ingest"];
 
     /// The source's type name, also the `source` of its records.
     pub fn kind(&self) -> &'static str {
         match self {
             SourceSpec::HostMetrics(_) => "host_metrics",
             SourceSpec::HostConfig(_) => "host_config",
+            SourceSpec::Ingest(_) => "ingest",
         }
     }
 
@@ -219,14 +300,16 @@ impl SourceSpec {
         match self {
             SourceSpec::HostMetrics(_) => Category::Performance,
             SourceSpec::HostConfig(_) => Category::Configuration,
+            SourceSpec::Ingest(_) => Category::FeatureUsage,
         }
     }
 
-    /// Time between two rounds.
-    pub fn interval(&self) -> Duration {
+    /// Time between two rounds, for sources polled in rounds (`None` for streaming ones).
+    pub fn interval(&self) -> Option<Duration> {
         match self {
-            SourceSpec::HostMetrics(s) => s.interval.0,
-            SourceSpec::HostConfig(s) => s.interval.0,
+            SourceSpec::HostMetrics(s) => Some(s.interval.0),
+            SourceSpec::HostConfig(s) => Some(s.interval.0),
+            SourceSpec::Ingest(_) => None,
         }
     }
 }

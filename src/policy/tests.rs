@@ -152,6 +152,24 @@ fn broken_policies_name_line_and_column() {
         ),
         ("not toml", "[consent\n", (5, 9), "unclosed table"),
         (
+            "ingest on a public address",
+            "[[source]]\ntype = \"ingest\"\nhttp = \"0.0.0.0:4391\"\n",
+            (7, 8),
+            "not a loopback address",
+        ),
+        (
+            "rule without purpose",
+            "[[rule]]\ncategory = \"feature-usage\"\nmatch = { event = \"a.*\" }\n",
+            (5, 1),
+            "missing field `purpose`",
+        ),
+        (
+            "rule matching on something else",
+            "[[rule]]\ncategory = \"feature-usage\"\nmatch = { user = \"a\" }\npurpose = \"usage\"\n",
+            (7, 11),
+            "unknown field `user`",
+        ),
+        (
             "unknown detector",
             "[scrub]\ndetectors = [\"emial\"]\n",
             (6, 14),
@@ -213,10 +231,14 @@ fn source_shape_errors_point_at_the_source() {
 #[test]
 fn the_readme_policy_example_is_valid() {
     let readme = include_str!("../../README.md");
-    let section = &readme[readme.find("## The policy file").expect("README has the section")..];
+    let section = &readme[readme
+        .find("## The policy file")
+        .expect("README has the section")..];
     let start = section.find("```toml\n").expect("a TOML block") + "```toml\n".len();
     let block = &section[start..start + section[start..].find("```").unwrap()];
     let p = Policy::parse(block, "README.md").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(p.file.sources.len(), 2);
+    let kinds: Vec<&str> = p.file.sources.iter().map(SourceSpec::kind).collect();
+    assert_eq!(kinds, ["host_metrics", "host_config", "ingest"]);
+    assert_eq!(p.file.rules.len(), 1);
     assert!(p.file.collector.is_some());
 }
