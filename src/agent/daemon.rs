@@ -42,7 +42,7 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
     let (tx, rx) = mpsc::channel::<Round>(QUEUE_ROUNDS);
     for spec in &policy.file.sources {
         let span = tracing::info_span!("source", kind = spec.kind());
-        match (sources::build(spec), spec.interval(), spec) {
+        match (sources::build(spec, &spool), spec.interval(), spec) {
             (Some(source), Some(every), _) => {
                 tracker.spawn(
                     source_task(source, every, tx.clone(), sources_stop.clone()).instrument(span),
@@ -171,12 +171,8 @@ async fn source_task(
         };
         source = Some(s);
         match drafts {
-            Ok(d) if d.is_empty() => {}
-            Ok(drafts) => {
-                let round = Round {
-                    drafts,
-                    counts: Vec::new(),
-                };
+            Ok(round) if round.is_empty() => {}
+            Ok(round) => {
                 if tx.send(round).await.is_err() {
                     return;
                 }
@@ -197,14 +193,16 @@ async fn admit_task(
 ) {
     while let Some(mut round) = rx.recv().await {
         while let Ok(more) = rx.try_recv() {
-            round.drafts.extend(more.drafts);
-            round.counts.extend(more.counts);
+            round.extend(more);
         }
         let (records, tally) = admit(&policy, &key, round.drafts);
         let mut counters = tally.counters().to_vec();
         counters.extend(round.counts);
+        let checkpoints = round.checkpoints;
         let s = Arc::clone(&spool);
-        match on_blocking_pool(move || s.append(&records, &counters)).await {
+        match on_blocking_pool(move || s.append_with_checkpoints(&records, &counters, &checkpoints))
+            .await
+        {
             Ok(()) => {
                 tracing::debug!(
                     stored = tally.kept,

@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use super::{Agent, Tally, admit};
 use crate::policy::SourceSpec;
-use crate::record::Draft;
 use crate::ship::{Backoff, Drained, drain};
-use crate::sources;
+use crate::sources::{self, Round};
 use crate::spool::{SpoolError, on_blocking_pool};
 
 /// How many times `--once` tries one batch before giving up for this run.
@@ -55,11 +54,14 @@ impl OnceSummary {
 /// Only a spool failure; send failures are reported in the summary (nothing is lost).
 pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
     let policy = &agent.loaded.policy;
-    let (drafts, source_errors) = collect_round(&policy.file.sources).await;
-    let (records, tally) = admit(policy, &agent.key, drafts);
-    let counters = tally.counters();
+    let (round, source_errors) = collect_round(&policy.file.sources, &agent.spool).await;
+    let (records, tally) = admit(policy, &agent.key, round.drafts);
+    let mut counters = tally.counters().to_vec();
+    counters.extend(round.counts);
+    let checkpoints = round.checkpoints;
     let spool = Arc::clone(&agent.spool);
-    on_blocking_pool(move || spool.append(&records, &counters)).await?;
+    on_blocking_pool(move || spool.append_with_checkpoints(&records, &counters, &checkpoints))
+        .await?;
 
     let mut summary = OnceSummary {
         origin: agent.loaded.origin.clone(),
@@ -103,27 +105,30 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
 }
 
 /// Runs every source's round concurrently on the blocking pool.
-async fn collect_round(specs: &[SourceSpec]) -> (Vec<Draft>, Vec<(String, String)>) {
+async fn collect_round(
+    specs: &[SourceSpec],
+    spool: &Arc<crate::spool::Spool>,
+) -> (Round, Vec<(String, String)>) {
     let handles: Vec<_> = specs
         .iter()
         .filter_map(|spec| {
-            let mut source = sources::build(spec)?;
+            let mut source = sources::build(spec, spool)?;
             Some((
                 spec.kind(),
                 tokio::task::spawn_blocking(move || source.round()),
             ))
         })
         .collect();
-    let mut drafts = Vec::new();
+    let mut round = Round::default();
     let mut errors = Vec::new();
     for (kind, h) in handles {
         match h.await {
-            Ok(Ok(d)) => drafts.extend(d),
+            Ok(Ok(r)) => round.extend(r),
             Ok(Err(e)) => errors.push((kind.to_owned(), e)),
             Err(e) => errors.push((kind.to_owned(), format!("source task failed: {e}"))),
         }
     }
-    (drafts, errors)
+    (round, errors)
 }
 
 impl fmt::Display for OnceSummary {

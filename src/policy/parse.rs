@@ -10,7 +10,9 @@ use serde::de::IntoDeserializer;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::schema::{HostConfigSpec, HostMetricsSpec, IngestSpec, PolicyFile, SourceSpec};
+use super::schema::{
+    HostConfigSpec, HostMetricsSpec, IngestSpec, LogFileSpec, PolicyFile, SourceSpec,
+};
 
 /// A parse failure: where (a byte range, when known) and what.
 pub(super) struct Fault {
@@ -83,6 +85,9 @@ fn source(value: Spanned<DeValue<'_>>) -> Result<SourceSpec, Fault> {
             body.into_deserializer(),
         )?)),
         Some("ingest") => Ok(SourceSpec::Ingest(IngestSpec::deserialize(
+            body.into_deserializer(),
+        )?)),
+        Some("log_file") => Ok(SourceSpec::LogFile(LogFileSpec::deserialize(
             body.into_deserializer(),
         )?)),
         other => Err(Fault {

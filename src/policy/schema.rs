@@ -178,6 +178,71 @@ pub enum SourceSpec {
     HostConfig(HostConfigSpec),
     /// Events local applications report (category `feature-usage` unless they say otherwise).
     Ingest(IngestSpec),
+    /// Lines of log files (category `service-logs` unless set).
+    LogFile(LogFileSpec),
+}
+
+/// `type = "log_file"`: follows files matching globs, through rotation, from checkpoints.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogFileSpec {
+    /// Glob patterns of the files to follow (`/var/log/app/*.log`); new files are picked up.
+    pub paths: Vec<FileGlob>,
+    /// The category of the lines.
+    #[serde(default = "default_log_category")]
+    pub category: Category,
+    /// Where to start in a file seen for the first time when the agent starts.
+    #[serde(default)]
+    pub start_at: StartAt,
+    /// Longest line kept whole; longer lines are cut there and marked `truncated`.
+    #[serde(default = "default_max_line_bytes")]
+    pub max_line_bytes: usize,
+    /// How often the files are looked at.
+    #[serde(default = "default_poll_interval")]
+    pub poll_interval: Interval,
+}
+
+fn default_log_category() -> Category {
+    Category::ServiceLogs
+}
+
+fn default_poll_interval() -> Interval {
+    Interval(Duration::from_millis(250))
+}
+
+/// Where a newly seen file is read from (files appearing later are always read whole).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartAt {
+    /// Only lines written after the agent started.
+    #[default]
+    End,
+    /// The whole file.
+    Beginning,
+}
+
+/// A validated file-system glob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileGlob(pub String);
+
+impl Serialize for FileGlob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for FileGlob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        glob::Pattern::new(&text)
+            .map_err(|e| serde::de::Error::custom(format!("invalid path pattern `{text}`: {e}")))?;
+        if !text.starts_with('/') {
+            return Err(serde::de::Error::custom(format!(
+                "path pattern `{text}` must be absolute"
+            )));
+        }
+        Ok(FileGlob(text))
+    }
 }
 
 /// `type = "ingest"`: JSON-lines events on a Unix socket, and optionally on loopback HTTP.
@@ -284,7 +349,8 @@ fn yes() -> bool {
 
 impl SourceSpec {
     /// Every source type, as written in `type = "..."`.
-    pub const KINDS: &'static [&'static str] = &["host_metrics", "host_config", "ingest"];
+    pub const KINDS: &'static [&'static str] =
+        &["host_metrics", "host_config", "ingest", "log_file"];
 
     /// The source's type name, also the `source` of its records.
     pub fn kind(&self) -> &'static str {
@@ -292,6 +358,7 @@ impl SourceSpec {
             SourceSpec::HostMetrics(_) => "host_metrics",
             SourceSpec::HostConfig(_) => "host_config",
             SourceSpec::Ingest(_) => "ingest",
+            SourceSpec::LogFile(_) => "log_file",
         }
     }
 
@@ -301,6 +368,7 @@ impl SourceSpec {
             SourceSpec::HostMetrics(_) => Category::Performance,
             SourceSpec::HostConfig(_) => Category::Configuration,
             SourceSpec::Ingest(_) => Category::FeatureUsage,
+            SourceSpec::LogFile(s) => s.category,
         }
     }
 
@@ -310,6 +378,7 @@ impl SourceSpec {
             SourceSpec::HostMetrics(s) => Some(s.interval.0),
             SourceSpec::HostConfig(s) => Some(s.interval.0),
             SourceSpec::Ingest(_) => None,
+            SourceSpec::LogFile(s) => Some(s.poll_interval.0),
         }
     }
 }

@@ -152,6 +152,24 @@ fn broken_policies_name_line_and_column() {
         ),
         ("not toml", "[consent\n", (5, 9), "unclosed table"),
         (
+            "relative log path",
+            "[[source]]\ntype = \"log_file\"\npaths = [\"logs/*.log\"]\n",
+            (7, 9),
+            "must be absolute",
+        ),
+        (
+            "bad log glob",
+            "[[source]]\ntype = \"log_file\"\npaths = [\"/var/log/[x\"]\n",
+            (7, 9),
+            "invalid path pattern",
+        ),
+        (
+            "bad start_at",
+            "[[source]]\ntype = \"log_file\"\npaths = [\"/x/*.log\"]\nstart_at = \"middle\"\n",
+            (8, 12),
+            "unknown variant `middle`",
+        ),
+        (
             "ingest on a public address",
             "[[source]]\ntype = \"ingest\"\nhttp = \"0.0.0.0:4391\"\n",
             (7, 8),
@@ -238,7 +256,7 @@ fn the_readme_policy_example_is_valid() {
     let block = &section[start..start + section[start..].find("```").unwrap()];
     let p = Policy::parse(block, "README.md").unwrap_or_else(|e| panic!("{e}"));
     let kinds: Vec<&str> = p.file.sources.iter().map(SourceSpec::kind).collect();
-    assert_eq!(kinds, ["host_metrics", "host_config", "ingest"]);
+    assert_eq!(kinds, ["host_metrics", "host_config", "log_file", "ingest"]);
     assert_eq!(p.file.rules.len(), 1);
     assert!(p.file.collector.is_some());
 }

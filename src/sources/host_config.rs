@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use sysinfo::{Disks, Networks, System};
 
-use super::{Source, object};
+use super::{Round, Source, object};
 use crate::policy::{ConfigFileSpec, HostConfigSpec, PathGlob};
 use crate::record::{Category, Draft};
 
@@ -35,7 +35,7 @@ impl Source for HostConfig {
         "host_config"
     }
 
-    fn round(&mut self) -> Result<Vec<Draft>, String> {
+    fn round(&mut self) -> Result<Round, String> {
         let mut system =
             System::new().map_err(|e| format!("system information unavailable: {e}"))?;
         system.refresh_memory();
@@ -78,14 +78,14 @@ impl Source for HostConfig {
         }
         let digest: [u8; 32] = Sha256::digest(Value::Object(fields.clone()).to_string()).into();
         if self.last == Some(digest) {
-            return Ok(Vec::new());
+            return Ok(Round::default());
         }
         self.last = Some(digest);
-        Ok(vec![Draft::new(
+        Ok(Round::of(vec![Draft::new(
             Category::Configuration,
             self.kind(),
             fields,
-        )])
+        )]))
     }
 }
 
@@ -359,7 +359,7 @@ mod tests {
             (env_path, &["MODE", "cache.*"]),
             (missing, &["*"]),
         ]));
-        let drafts = source.round().unwrap();
+        let drafts = source.round().unwrap().drafts;
         let files = &drafts[0].fields["config"]["files"];
         assert_eq!(
             files[0]["values"],
@@ -386,7 +386,7 @@ mod tests {
         let path = dir.path().join("app.toml");
         std::fs::write(&path, "port = 1\n").unwrap();
         let mut source = HostConfig::new(spec_with(vec![(path.clone(), &["port"])]));
-        let first = source.round().unwrap();
+        let first = source.round().unwrap().drafts;
         assert_eq!(first.len(), 1);
         let f = &first[0].fields;
         for key in [
@@ -428,7 +428,7 @@ mod tests {
             "nothing changed, nothing sent"
         );
         std::fs::write(&path, "port = 2\n").unwrap();
-        let changed = source.round().unwrap();
+        let changed = source.round().unwrap().drafts;
         assert_eq!(
             changed[0].fields["config"]["files"][0]["values"]["port"],
             json!(2)

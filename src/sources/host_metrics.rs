@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use sysinfo::{Disks, Networks, ProcessRefreshKind, ProcessesToUpdate, System};
 
-use super::{Source, object};
+use super::{Round, Source, object};
 use crate::record::{Category, Draft};
 
 /// Samples the host's performance figures with sysinfo; rates are per second since the last round.
@@ -47,7 +47,7 @@ impl Source for HostMetrics {
         "host_metrics"
     }
 
-    fn round(&mut self) -> Result<Vec<Draft>, String> {
+    fn round(&mut self) -> Result<Round, String> {
         let Some(system) = self.system.as_mut() else {
             return Err("system information is not available on this platform".into());
         };
@@ -143,7 +143,11 @@ impl Source for HostMetrics {
                 .collect();
             fields.insert("network".into(), json!({ "interfaces": interfaces }));
         }
-        Ok(vec![Draft::new(Category::Performance, self.kind(), fields)])
+        Ok(Round::of(vec![Draft::new(
+            Category::Performance,
+            self.kind(),
+            fields,
+        )]))
     }
 }
 
@@ -177,8 +181,8 @@ mod tests {
     #[test]
     fn a_round_has_the_promised_fields_and_no_command_lines() {
         let mut source = HostMetrics::new(3);
-        let mut drafts = source.round().unwrap();
-        drafts.extend(source.round().unwrap());
+        let mut drafts = source.round().unwrap().drafts;
+        drafts.extend(source.round().unwrap().drafts);
         assert_eq!(drafts.len(), 2);
         let f = serde_json::Value::Object(drafts[1].fields.clone());
         assert_eq!(

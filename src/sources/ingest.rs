@@ -215,6 +215,7 @@ async fn connection(
                         let round = Round {
                             drafts: vec![draft],
                             counts: vec![("ingest.accepted", 1)],
+                            ..Round::default()
                         };
                         if tx.send(round).await.is_err() {
                             return Ok(());
@@ -227,8 +228,8 @@ async fn connection(
         };
         if let Err((counter, _)) = &reply {
             let round = Round {
-                drafts: Vec::new(),
                 counts: vec![(*counter, 1)],
+                ..Round::default()
             };
             if tx.send(round).await.is_err() {
                 return Ok(());
@@ -288,7 +289,15 @@ async fn http_events(State(tx): State<mpsc::Sender<Round>>, body: Bytes) -> Resp
         ("ingest.accepted", accepted as u64),
         ("ingest.rejected", rejected as u64),
     ];
-    if tx.send(Round { drafts, counts }).await.is_err() {
+    if tx
+        .send(Round {
+            drafts,
+            counts,
+            ..Round::default()
+        })
+        .await
+        .is_err()
+    {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(json!({"error": "the agent is stopping"})),

@@ -8,9 +8,11 @@
 mod host_config;
 mod host_metrics;
 pub mod ingest;
+mod log_file;
 
 pub use host_config::HostConfig;
 pub use host_metrics::HostMetrics;
+pub use log_file::LogFile;
 
 use crate::policy::SourceSpec;
 use crate::record::Draft;
@@ -24,23 +26,54 @@ pub trait Source: Send + 'static {
     ///
     /// # Errors
     /// A message (free of collected values) when the round could not be collected at all.
-    fn round(&mut self) -> Result<Vec<Draft>, String>;
+    fn round(&mut self) -> Result<Round, String>;
 }
 
-/// What sources hand to the admit step: drafts, and counts of what they refused (bad lines).
+/// What sources hand to the admit step; all of it is stored in one transaction.
 #[derive(Debug, Default)]
 pub struct Round {
     /// Drafts for the policy.
     pub drafts: Vec<Draft>,
-    /// Counter names and increments, stored with the round.
+    /// Counter names and increments (bad lines, truncations).
     pub counts: Vec<(&'static str, u64)>,
+    /// Source positions reached by these drafts (a log file's offset).
+    pub checkpoints: Vec<(String, u64)>,
+}
+
+impl Round {
+    /// A round of drafts alone.
+    pub fn of(drafts: Vec<Draft>) -> Round {
+        Round {
+            drafts,
+            ..Round::default()
+        }
+    }
+
+    /// Whether there is nothing to store.
+    pub fn is_empty(&self) -> bool {
+        self.drafts.is_empty() && self.counts.is_empty() && self.checkpoints.is_empty()
+    }
+
+    /// Appends another round to this one.
+    pub fn extend(&mut self, other: Round) {
+        self.drafts.extend(other.drafts);
+        self.counts.extend(other.counts);
+        self.checkpoints.extend(other.checkpoints);
+    }
 }
 
 /// Builds the round-based source a policy entry describes; `None` for streaming sources.
-pub fn build(spec: &SourceSpec) -> Option<Box<dyn Source>> {
+pub fn build(
+    spec: &SourceSpec,
+    spool: &std::sync::Arc<crate::spool::Spool>,
+) -> Option<Box<dyn Source>> {
     match spec {
         SourceSpec::HostMetrics(spec) => Some(Box::new(HostMetrics::new(spec.top_processes))),
         SourceSpec::HostConfig(spec) => Some(Box::new(HostConfig::new(spec.clone()))),
+        SourceSpec::LogFile(spec) => Some(Box::new(LogFile::new(
+            spec.clone(),
+            std::sync::Arc::clone(spool),
+        ))),
         SourceSpec::Ingest(_) => None,
     }
 }

@@ -10,7 +10,9 @@
 //! - `pending`: ids not yet in a batch;
 //! - `batches`: batch id → the ids in it; a batch keeps its id across retries and restarts;
 //! - `sent`: id → (sent-at ms, batch id), the local sent-history;
-//! - `counters`: name → count, what `run --once` and `status` report.
+//! - `counters`: name → count, what `run --once` and `status` report;
+//! - `checkpoints`: a source's position (a log file's offset) → value, written in the same
+//!   transaction as the records read before it.
 //!
 //! # Invariants
 //! - Only [`Record`]s (policy output) are written; raw drafts never reach the file.
@@ -18,6 +20,8 @@
 //!   `Ok`, its effect survives a crash; when it fails, nothing of it happened.
 //! - A record is in exactly one of `pending`, one batch, or `sent`.
 //! - A record leaves `batches` for `sent` only through [`Spool::ack`], after the collector's 2xx.
+//! - A source position is never durable before the records read up to it: both commit together,
+//!   so a restart resumes exactly after the last stored line.
 //! - Only one process opens the file (redb locks it); others ask that process over its socket.
 
 use std::path::{Path, PathBuf};
@@ -33,6 +37,7 @@ const PENDING: TableDefinition<u128, ()> = TableDefinition::new("pending");
 const BATCHES: TableDefinition<u128, &[u8]> = TableDefinition::new("batches");
 const SENT: TableDefinition<u128, (u64, u128)> = TableDefinition::new("sent");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+const CHECKPOINTS: TableDefinition<&str, u64> = TableDefinition::new("checkpoints");
 
 /// The file name of the spool inside the data directory.
 pub const FILE_NAME: &str = "spool.redb";
@@ -137,6 +142,7 @@ impl Spool {
             txn.open_table(BATCHES).map_err(redb::Error::from)?;
             txn.open_table(SENT).map_err(redb::Error::from)?;
             txn.open_table(COUNTERS).map_err(redb::Error::from)?;
+            txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
         }
         txn.commit().map_err(redb::Error::from)?;
         Ok(Spool { db, path })
@@ -152,6 +158,20 @@ impl Spool {
     /// # Errors
     /// [`SpoolError::Store`] when the write or commit fails; then nothing was stored.
     pub fn append(&self, records: &[Record], counts: &[(&str, u64)]) -> Result<(), SpoolError> {
+        self.append_with_checkpoints(records, counts, &[])
+    }
+
+    /// Like [`Spool::append`], and sets source checkpoints in the same transaction: a position
+    /// becomes durable exactly when the records read before it do.
+    ///
+    /// # Errors
+    /// [`SpoolError::Store`] when the write or commit fails; then nothing was stored.
+    pub fn append_with_checkpoints(
+        &self,
+        records: &[Record],
+        counts: &[(&str, u64)],
+        checkpoints: &[(String, u64)],
+    ) -> Result<(), SpoolError> {
         let txn = self.db.begin_write().map_err(redb::Error::from)?;
         {
             let mut table = txn.open_table(RECORDS).map_err(redb::Error::from)?;
@@ -166,9 +186,28 @@ impl Spool {
             }
             let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
             add_counts(&mut counters, counts)?;
+            let mut positions = txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
+            for (key, value) in checkpoints {
+                positions
+                    .insert(key.as_str(), value)
+                    .map_err(redb::Error::from)?;
+            }
         }
         txn.commit().map_err(redb::Error::from)?;
         Ok(())
+    }
+
+    /// A source checkpoint, if one was stored.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure.
+    pub fn checkpoint(&self, key: &str) -> Result<Option<u64>, SpoolError> {
+        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let table = txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
+        Ok(table
+            .get(key)
+            .map_err(redb::Error::from)?
+            .map(|v| v.value()))
     }
 
     /// The batch to send next: the oldest unacknowledged batch if any (same id as before),

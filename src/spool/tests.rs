@@ -118,3 +118,21 @@ fn counters_accumulate_and_skip_zeroes() {
     spool.append(&[], &[("collected", 3)]).unwrap();
     assert_eq!(spool.counters().unwrap(), vec![("collected".to_owned(), 5)]);
 }
+
+#[test]
+fn checkpoints_commit_with_their_records_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let spool = Spool::open(dir.path()).unwrap();
+        assert_eq!(spool.checkpoint("log:1:2").unwrap(), None);
+        spool
+            .append_with_checkpoints(&[record(1)], &[], &[("log:1:2".into(), 120)])
+            .unwrap();
+        spool
+            .append_with_checkpoints(&[], &[], &[("log:1:2".into(), 240)])
+            .unwrap();
+    }
+    let spool = Spool::open(dir.path()).unwrap();
+    assert_eq!(spool.checkpoint("log:1:2").unwrap(), Some(240));
+    assert_eq!(spool.unsent().unwrap(), 1);
+}
