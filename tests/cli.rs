@@ -220,3 +220,64 @@ fn sigterm_right_after_start_stops_cleanly() {
         assert!(status.success(), "round {round}: {status:?}");
     }
 }
+
+#[test]
+fn a_stuck_source_stalls_neither_the_others_nor_shutdown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("stuck.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("app.log"), "one\ntwo\nthree\n").unwrap();
+    let data = tmp.path().join("agent");
+    let body = format!(
+        "[[source]]\ntype = \"host_config\"\nfiles = [{{ path = {:?}, keys = [\"*\"] }}]\n\n\
+         [[source]]\ntype = \"log_file\"\npaths = [\"{}/*.log\"]\nstart_at = \"beginning\"\npoll_interval = \"50ms\"\n\n\
+         [category.configuration]\npurpose = \"service-operational\"\nallow = [\"os.*\"]\n\n\
+         [category.service-logs]\npurpose = \"service-operational\"\nscrub = [\"message\"]\n",
+        fifo.display().to_string(),
+        logs.display()
+    );
+    let p = policy(tmp.path(), "p.toml", &data, &body);
+    let mut daemon = bin()
+        .args(["run", "--policy", p.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // host_config's round blocks opening the FIFO; the log lines must arrive regardless.
+    let records = wait_for("the log lines", Duration::from_secs(30), || {
+        let out = run(&["records", "--json", "--policy", p.to_str().unwrap()]);
+        let n = String::from_utf8_lossy(&out.stdout).lines().count();
+        (out.status.success() && n >= 3).then_some(n)
+    });
+    assert_eq!(
+        records, 3,
+        "only the log lines: host_config never finished its round"
+    );
+
+    let mut admin = std::os::unix::net::UnixStream::connect(data.join("admin.sock")).unwrap();
+    std::io::Write::write_all(&mut admin, b"{\"v\":1,\"op\":\"status\"}\n").unwrap();
+    let mut reply = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(admin), &mut reply).unwrap();
+    assert!(
+        reply.contains(r#"["stored.log_file.service-logs.service-operational",3]"#),
+        "{reply}"
+    );
+
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&daemon),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    assert!(
+        daemon.wait().unwrap().success(),
+        "stops although a source thread is stuck"
+    );
+}

@@ -20,6 +20,8 @@ pub struct Tally {
     pub masked: u64,
     /// Records kept for the spool.
     pub kept: u64,
+    /// Records kept per source, category and purpose: `stored.log_file.service-logs.usage`.
+    pub per_stream: std::collections::BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -32,11 +34,14 @@ impl Tally {
         self.pseudonymized += o.pseudonymized;
         self.masked += o.masked;
         self.kept += o.kept;
+        for (k, v) in &o.per_stream {
+            *self.per_stream.entry(k.clone()).or_default() += v;
+        }
     }
 
     /// The tally as spool counters.
-    pub fn counters(&self) -> [(&'static str, u64); 7] {
-        [
+    pub fn counters(&self) -> Vec<(String, u64)> {
+        let fixed = [
             ("collected", self.collected),
             ("refused.category-not-collected", self.refused_category),
             ("refused.no-usage-consent", self.refused_consent),
@@ -44,7 +49,12 @@ impl Tally {
             ("fields.pseudonymized", self.pseudonymized),
             ("fields.masked", self.masked),
             ("stored", self.kept),
-        ]
+        ];
+        fixed
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .chain(self.per_stream.iter().map(|(k, v)| (k.clone(), *v)))
+            .collect()
     }
 }
 
@@ -64,6 +74,10 @@ pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Vec<Re
                     }
                 }
                 tally.kept += 1;
+                *tally
+                    .per_stream
+                    .entry(format!("stored.{}.{}.{}", r.source, r.category, r.purpose))
+                    .or_default() += 1;
                 records.push(r);
             }
             Verdict::Refuse(Refusal::CategoryNotCollected) => tally.refused_category += 1,
@@ -71,4 +85,9 @@ pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Vec<Re
         }
     }
     (records, tally)
+}
+
+/// Borrowed counter names, as the spool takes them.
+pub fn as_str(counters: &[(String, u64)]) -> Vec<(&str, u64)> {
+    counters.iter().map(|(k, v)| (k.as_str(), *v)).collect()
 }

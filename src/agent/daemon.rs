@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use super::{Agent, admit};
+use super::{Agent, admit, as_str};
 use crate::policy::{Policy, PseudonymKey, SourceSpec};
 use crate::ship::{Backoff, Shipper, drain};
 use crate::sources::{self, Round, Source};
@@ -196,12 +196,14 @@ async fn admit_task(
             round.extend(more);
         }
         let (records, tally) = admit(&policy, &key, round.drafts);
-        let mut counters = tally.counters().to_vec();
-        counters.extend(round.counts);
+        let mut counters = tally.counters();
+        counters.extend(round.counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
         let checkpoints = round.checkpoints;
         let s = Arc::clone(&spool);
-        match on_blocking_pool(move || s.append_with_checkpoints(&records, &counters, &checkpoints))
-            .await
+        match on_blocking_pool(move || {
+            s.append_with_checkpoints(&records, &as_str(&counters), &checkpoints)
+        })
+        .await
         {
             Ok(()) => {
                 tracing::debug!(

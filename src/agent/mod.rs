@@ -8,7 +8,7 @@ mod daemon;
 mod once;
 pub mod setup;
 
-pub use admit::{Tally, admit};
+pub use admit::{Tally, admit, as_str};
 pub use daemon::run;
 pub use once::{OnceSummary, run_once};
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Agent, Tally, admit};
+use super::{Agent, Tally, admit, as_str};
 use crate::policy::SourceSpec;
 use crate::ship::{Backoff, Drained, drain};
 use crate::sources::{self, Round};
@@ -56,12 +56,14 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
     let policy = &agent.loaded.policy;
     let (round, source_errors) = collect_round(&policy.file.sources, &agent.spool).await;
     let (records, tally) = admit(policy, &agent.key, round.drafts);
-    let mut counters = tally.counters().to_vec();
-    counters.extend(round.counts);
+    let mut counters = tally.counters();
+    counters.extend(round.counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
     let checkpoints = round.checkpoints;
     let spool = Arc::clone(&agent.spool);
-    on_blocking_pool(move || spool.append_with_checkpoints(&records, &counters, &checkpoints))
-        .await?;
+    on_blocking_pool(move || {
+        spool.append_with_checkpoints(&records, &as_str(&counters), &checkpoints)
+    })
+    .await?;
 
     let mut summary = OnceSummary {
         origin: agent.loaded.origin.clone(),

@@ -141,12 +141,16 @@ fn load_or_exit(
 fn with_runtime(
     fut: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
 ) -> anyhow::Result<ExitCode> {
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .worker_threads(2)
         .max_blocking_threads(8)
-        .build()?
-        .block_on(fut)
+        .build()?;
+    let result = runtime.block_on(fut);
+    // A source stuck in a blocking call (a hung mount, a FIFO with no writer) must not keep
+    // the process from exiting once everything else has stopped.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
 }
 
 fn init_logging(default: &str) {
