@@ -177,7 +177,16 @@ async fn source_task(
                     return;
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "source round failed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "source round failed; the agent goes on and retries next round");
+                let failed = Round {
+                    counts: vec![("source.rounds_failed", 1)],
+                    ..Round::default()
+                };
+                if tx.send(failed).await.is_err() {
+                    return;
+                }
+            }
         }
     }
 }

@@ -20,8 +20,8 @@ pub use glob::PathGlob;
 pub use pseudonym::{KEY_LEN, PseudonymKey};
 pub use schema::{
     AgentSection, CategoryRules, CollectorSection, ConfigFileSpec, Consent, Endpoint, EventMatch,
-    EventRule, FileGlob, HostConfigSpec, HostMetricsSpec, IngestSpec, Interval, LogFileSpec,
-    LoopbackAddr, Notice, PolicyFile, ScrubSection, SourceSpec, StartAt,
+    EventRule, FileGlob, HostConfigSpec, HostMetricsSpec, IngestSpec, Interval, JournaldSpec,
+    LogFileSpec, LoopbackAddr, Notice, PolicyFile, Priority, ScrubSection, SourceSpec, StartAt,
 };
 
 use crate::record::{Category, PolicyStamp};

@@ -11,7 +11,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::schema::{
-    HostConfigSpec, HostMetricsSpec, IngestSpec, LogFileSpec, PolicyFile, SourceSpec,
+    HostConfigSpec, HostMetricsSpec, IngestSpec, JournaldSpec, LogFileSpec, PolicyFile, SourceSpec,
 };
 
 /// A parse failure: where (a byte range, when known) and what.
@@ -88,6 +88,9 @@ fn source(value: Spanned<DeValue<'_>>) -> Result<SourceSpec, Fault> {
             body.into_deserializer(),
         )?)),
         Some("log_file") => Ok(SourceSpec::LogFile(LogFileSpec::deserialize(
+            body.into_deserializer(),
+        )?)),
+        Some("journald") => Ok(SourceSpec::Journald(JournaldSpec::deserialize(
             body.into_deserializer(),
         )?)),
         other => Err(Fault {

@@ -180,6 +180,77 @@ pub enum SourceSpec {
     Ingest(IngestSpec),
     /// Lines of log files (category `service-logs` unless set).
     LogFile(LogFileSpec),
+    /// Entries of the systemd journal (category `service-logs` unless set).
+    Journald(JournaldSpec),
+}
+
+/// `type = "journald"`: the journal through `journalctl`, from a stored cursor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournaldSpec {
+    /// Only these units (`--unit`); all when empty.
+    #[serde(default)]
+    pub units: Vec<String>,
+    /// Only these syslog identifiers (`--identifier`); all when empty.
+    #[serde(default)]
+    pub identifiers: Vec<String>,
+    /// Most verbose priority taken: `emerg` … `debug`, or 0–7.
+    #[serde(default = "default_priority")]
+    pub priority: Priority,
+    /// The category of the entries.
+    #[serde(default = "default_log_category")]
+    pub category: Category,
+    /// Where to start when there is no stored cursor.
+    #[serde(default)]
+    pub start_at: StartAt,
+    /// The `journalctl` program.
+    #[serde(default = "default_journalctl")]
+    pub journalctl: PathBuf,
+    /// Time between two reads of the journal.
+    #[serde(default = "default_journal_interval")]
+    pub interval: Interval,
+}
+
+fn default_priority() -> Priority {
+    Priority("info".into())
+}
+
+fn default_journalctl() -> PathBuf {
+    PathBuf::from("journalctl")
+}
+
+fn default_journal_interval() -> Interval {
+    Interval(Duration::from_secs(1))
+}
+
+/// A syslog priority name or number, as `journalctl --priority` takes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Priority(pub String);
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Priority {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const NAMES: [&str; 8] = [
+            "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+        ];
+        let text = String::deserialize(d)?;
+        if NAMES.contains(&text.as_str())
+            || (text.len() == 1 && matches!(text.as_bytes()[0], b'0'..=b'7'))
+        {
+            Ok(Priority(text))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "unknown priority `{text}`, expected one of: {} (or 0–7)",
+                NAMES.join(", ")
+            )))
+        }
+    }
 }
 
 /// `type = "log_file"`: follows files matching globs, through rotation, from checkpoints.
@@ -359,6 +430,7 @@ impl SourceSpec {
             SourceSpec::HostConfig(_) => "host_config",
             SourceSpec::Ingest(_) => "ingest",
             SourceSpec::LogFile(_) => "log_file",
+            SourceSpec::Journald(_) => "journald",
         }
     }
 
@@ -369,6 +441,7 @@ impl SourceSpec {
             SourceSpec::HostConfig(_) => Category::Configuration,
             SourceSpec::Ingest(_) => Category::FeatureUsage,
             SourceSpec::LogFile(s) => s.category,
+            SourceSpec::Journald(s) => s.category,
         }
     }
 
@@ -379,6 +452,7 @@ impl SourceSpec {
             SourceSpec::HostConfig(s) => Some(s.interval.0),
             SourceSpec::Ingest(_) => None,
             SourceSpec::LogFile(s) => Some(s.poll_interval.0),
+            SourceSpec::Journald(s) => Some(s.interval.0),
         }
     }
 }

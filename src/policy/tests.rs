@@ -152,6 +152,12 @@ fn broken_policies_name_line_and_column() {
         ),
         ("not toml", "[consent\n", (5, 9), "unclosed table"),
         (
+            "bad journal priority",
+            "[[source]]\ntype = \"journald\"\npriority = \"loud\"\n",
+            (7, 12),
+            "unknown priority `loud`",
+        ),
+        (
             "relative log path",
             "[[source]]\ntype = \"log_file\"\npaths = [\"logs/*.log\"]\n",
             (7, 9),
@@ -256,7 +262,16 @@ fn the_readme_policy_example_is_valid() {
     let block = &section[start..start + section[start..].find("```").unwrap()];
     let p = Policy::parse(block, "README.md").unwrap_or_else(|e| panic!("{e}"));
     let kinds: Vec<&str> = p.file.sources.iter().map(SourceSpec::kind).collect();
-    assert_eq!(kinds, ["host_metrics", "host_config", "log_file", "ingest"]);
+    assert_eq!(
+        kinds,
+        [
+            "host_metrics",
+            "host_config",
+            "log_file",
+            "journald",
+            "ingest"
+        ]
+    );
     assert_eq!(p.file.rules.len(), 1);
     assert!(p.file.collector.is_some());
 }

@@ -71,7 +71,8 @@ impl LogFile {
         let stored = self
             .spool
             .checkpoint(&Self::checkpoint_key(meta.dev(), meta.ino()))
-            .map_err(std::io::Error::other)?;
+            .map_err(std::io::Error::other)?
+            .and_then(|v| v.parse::<u64>().ok());
         let start = match stored {
             Some(at) if at <= meta.len() => at,
             Some(_) => 0,
@@ -215,7 +216,7 @@ fn read_lines(f: &mut Followed, path: &Path, spec: &LogFileSpec, round: &mut Rou
         f.reported_at = Some(f.done_at);
         round
             .checkpoints
-            .push((LogFile::checkpoint_key(f.dev, f.ino), f.done_at));
+            .push((LogFile::checkpoint_key(f.dev, f.ino), f.done_at.to_string()));
     }
 }
 

@@ -8,10 +8,12 @@
 mod host_config;
 mod host_metrics;
 pub mod ingest;
+mod journald;
 mod log_file;
 
 pub use host_config::HostConfig;
 pub use host_metrics::HostMetrics;
+pub use journald::Journald;
 pub use log_file::LogFile;
 
 use crate::policy::SourceSpec;
@@ -36,8 +38,8 @@ pub struct Round {
     pub drafts: Vec<Draft>,
     /// Counter names and increments (bad lines, truncations).
     pub counts: Vec<(&'static str, u64)>,
-    /// Source positions reached by these drafts (a log file's offset).
-    pub checkpoints: Vec<(String, u64)>,
+    /// Source positions reached by these drafts (a log file's offset, a journal cursor).
+    pub checkpoints: Vec<(String, String)>,
 }
 
 impl Round {
@@ -71,6 +73,10 @@ pub fn build(
         SourceSpec::HostMetrics(spec) => Some(Box::new(HostMetrics::new(spec.top_processes))),
         SourceSpec::HostConfig(spec) => Some(Box::new(HostConfig::new(spec.clone()))),
         SourceSpec::LogFile(spec) => Some(Box::new(LogFile::new(
+            spec.clone(),
+            std::sync::Arc::clone(spool),
+        ))),
+        SourceSpec::Journald(spec) => Some(Box::new(Journald::new(
             spec.clone(),
             std::sync::Arc::clone(spool),
         ))),

@@ -11,7 +11,7 @@
 //! - `batches`: batch id → the ids in it; a batch keeps its id across retries and restarts;
 //! - `sent`: id → (sent-at ms, batch id), the local sent-history;
 //! - `counters`: name → count, what `run --once` and `status` report;
-//! - `checkpoints`: a source's position (a log file's offset) → value, written in the same
+//! - `checkpoints`: a source's position (a log file's offset, a journal cursor), written in the same
 //!   transaction as the records read before it.
 //!
 //! # Invariants
@@ -37,7 +37,7 @@ const PENDING: TableDefinition<u128, ()> = TableDefinition::new("pending");
 const BATCHES: TableDefinition<u128, &[u8]> = TableDefinition::new("batches");
 const SENT: TableDefinition<u128, (u64, u128)> = TableDefinition::new("sent");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
-const CHECKPOINTS: TableDefinition<&str, u64> = TableDefinition::new("checkpoints");
+const CHECKPOINTS: TableDefinition<&str, &str> = TableDefinition::new("checkpoints");
 
 /// The file name of the spool inside the data directory.
 pub const FILE_NAME: &str = "spool.redb";
@@ -170,7 +170,7 @@ impl Spool {
         &self,
         records: &[Record],
         counts: &[(&str, u64)],
-        checkpoints: &[(String, u64)],
+        checkpoints: &[(String, String)],
     ) -> Result<(), SpoolError> {
         let txn = self.db.begin_write().map_err(redb::Error::from)?;
         {
@@ -189,7 +189,7 @@ impl Spool {
             let mut positions = txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
             for (key, value) in checkpoints {
                 positions
-                    .insert(key.as_str(), value)
+                    .insert(key.as_str(), value.as_str())
                     .map_err(redb::Error::from)?;
             }
         }
@@ -197,17 +197,17 @@ impl Spool {
         Ok(())
     }
 
-    /// A source checkpoint, if one was stored.
+    /// A source checkpoint (a log offset, a journal cursor), if one was stored.
     ///
     /// # Errors
     /// [`SpoolError`] on store failure.
-    pub fn checkpoint(&self, key: &str) -> Result<Option<u64>, SpoolError> {
+    pub fn checkpoint(&self, key: &str) -> Result<Option<String>, SpoolError> {
         let txn = self.db.begin_read().map_err(redb::Error::from)?;
         let table = txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
         Ok(table
             .get(key)
             .map_err(redb::Error::from)?
-            .map(|v| v.value()))
+            .map(|v| v.value().to_owned()))
     }
 
     /// The batch to send next: the oldest unacknowledged batch if any (same id as before),

@@ -126,13 +126,13 @@ fn checkpoints_commit_with_their_records_and_survive_reopen() {
         let spool = Spool::open(dir.path()).unwrap();
         assert_eq!(spool.checkpoint("log:1:2").unwrap(), None);
         spool
-            .append_with_checkpoints(&[record(1)], &[], &[("log:1:2".into(), 120)])
+            .append_with_checkpoints(&[record(1)], &[], &[("log:1:2".into(), "120".into())])
             .unwrap();
         spool
-            .append_with_checkpoints(&[], &[], &[("log:1:2".into(), 240)])
+            .append_with_checkpoints(&[], &[], &[("log:1:2".into(), "240".into())])
             .unwrap();
     }
     let spool = Spool::open(dir.path()).unwrap();
-    assert_eq!(spool.checkpoint("log:1:2").unwrap(), Some(240));
+    assert_eq!(spool.checkpoint("log:1:2").unwrap().as_deref(), Some("240"));
     assert_eq!(spool.unsent().unwrap(), 1);
 }

@@ -1,0 +1,328 @@
+//! `journald`: the systemd journal, read with `journalctl --output=json` after the stored
+//! cursor each round (category `service-logs`). Each round is one short `journalctl` process, so
+//! a journal rotation or a crashed `journalctl` costs nothing; the cursor commits with the
+//! records read up to it. Where `journalctl` is missing or fails, the round fails with a reason,
+//! the failure is counted, and the agent goes on.
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::{Round, Source};
+use crate::policy::{JournaldSpec, StartAt};
+use crate::record::Draft;
+use crate::spool::Spool;
+
+/// Most entries read in one round.
+const MAX_ENTRIES: usize = 10_000;
+
+/// Reads journal entries through `journalctl`.
+pub struct Journald {
+    spec: JournaldSpec,
+    spool: Arc<Spool>,
+    key: String,
+    cursor: Option<String>,
+    loaded: bool,
+}
+
+impl Journald {
+    /// A source that keeps its cursor in `spool`, under a key naming its filters.
+    pub fn new(spec: JournaldSpec, spool: Arc<Spool>) -> Self {
+        let key = format!(
+            "journald:{}:{}:{}",
+            spec.units.join(","),
+            spec.identifiers.join(","),
+            spec.priority
+        );
+        Journald {
+            spec,
+            spool,
+            key,
+            cursor: None,
+            loaded: false,
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(&self.spec.journalctl);
+        c.args(["--output=json", "--no-pager", "--quiet"])
+            .arg(format!("--priority={}", self.spec.priority))
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped());
+        for u in &self.spec.units {
+            c.arg(format!("--unit={u}"));
+        }
+        for i in &self.spec.identifiers {
+            c.arg(format!("--identifier={i}"));
+        }
+        c
+    }
+
+    fn run(&self, extra: &[String]) -> Result<Vec<Map<String, Value>>, String> {
+        let out = self
+            .command()
+            .args(extra)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", self.spec.journalctl.display()))?;
+        if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr);
+            return Err(format!(
+                "{} failed ({}): {}",
+                self.spec.journalctl.display(),
+                out.status,
+                why.lines().next().unwrap_or("no message")
+            ));
+        }
+        Ok(out
+            .stdout
+            .split(|&b| b == b'\n')
+            .filter_map(|l| serde_json::from_slice::<Map<String, Value>>(l).ok())
+            .take(MAX_ENTRIES)
+            .collect())
+    }
+}
+
+impl Source for Journald {
+    fn kind(&self) -> &'static str {
+        "journald"
+    }
+
+    fn round(&mut self) -> Result<Round, String> {
+        if !self.loaded {
+            self.cursor = self
+                .spool
+                .checkpoint(&self.key)
+                .map_err(|e| e.to_string())?;
+            self.loaded = true;
+            if self.cursor.is_none() && self.spec.start_at == StartAt::End {
+                // Start after the newest entry: remember its cursor, send nothing.
+                let last = self.run(&["--lines=1".to_owned()])?;
+                self.cursor = last.last().and_then(cursor);
+                let mut round = Round::default();
+                if let Some(c) = &self.cursor {
+                    round.checkpoints.push((self.key.clone(), c.clone()));
+                }
+                return Ok(round);
+            }
+        }
+        let args: Vec<String> = self
+            .cursor
+            .iter()
+            .map(|c| format!("--after-cursor={c}"))
+            .collect();
+        let entries = self.run(&args)?;
+        let mut round = Round::default();
+        for e in &entries {
+            round.drafts.push(draft(e, &self.spec));
+        }
+        if let Some(c) = entries.last().and_then(cursor) {
+            round.checkpoints.push((self.key.clone(), c.clone()));
+            self.cursor = Some(c);
+        }
+        Ok(round)
+    }
+}
+
+fn cursor(entry: &Map<String, Value>) -> Option<String> {
+    entry
+        .get("__CURSOR")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// A journal entry as a draft: `message`, `unit`, `identifier`, `priority`, `pid`, and its
+/// time. A binary message (an array of bytes in journalctl's JSON) is decoded lossily.
+fn draft(e: &Map<String, Value>, spec: &JournaldSpec) -> Draft {
+    let text = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_owned);
+    let message = match e.get("MESSAGE") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(bytes)) => {
+            let raw: Vec<u8> = bytes
+                .iter()
+                .filter_map(|b| b.as_u64())
+                .map(|b| b as u8)
+                .collect();
+            String::from_utf8_lossy(&raw).into_owned()
+        }
+        _ => String::new(),
+    };
+    let mut fields = Map::new();
+    fields.insert("message".into(), Value::String(message));
+    for (field, key) in [
+        ("unit", "_SYSTEMD_UNIT"),
+        ("identifier", "SYSLOG_IDENTIFIER"),
+    ] {
+        if let Some(v) = text(key) {
+            fields.insert(field.into(), Value::String(v));
+        }
+    }
+    for (field, key) in [("priority", "PRIORITY"), ("pid", "_PID")] {
+        if let Some(n) = text(key).and_then(|v| v.parse::<u64>().ok()) {
+            fields.insert(field.into(), Value::from(n));
+        }
+    }
+    let mut d = Draft::new(spec.category, "journald", fields);
+    if let Some(us) = text("__REALTIME_TIMESTAMP").and_then(|v| v.parse::<u64>().ok()) {
+        d.collected_at = std::time::UNIX_EPOCH + std::time::Duration::from_micros(us);
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::policy::{Interval, Priority};
+
+    fn fake() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/fake-journalctl")
+    }
+
+    fn entry(n: u32, unit: &str, priority: u8) -> String {
+        serde_json::json!({
+            "__CURSOR": format!("s=1;i={n}"),
+            "__REALTIME_TIMESTAMP": format!("{}", 1_764_400_000_000_000u64 + u64::from(n)),
+            "MESSAGE": format!("entry {n}"),
+            "_SYSTEMD_UNIT": unit,
+            "SYSLOG_IDENTIFIER": "app",
+            "PRIORITY": priority.to_string(),
+            "_PID": "42",
+        })
+        .to_string()
+    }
+
+    fn write(journal: &Path, lines: &[String]) {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(journal)
+            .unwrap();
+        for l in lines {
+            writeln!(f, "{l}").unwrap();
+        }
+    }
+
+    fn spec(start_at: StartAt, journalctl: PathBuf, units: &[&str]) -> JournaldSpec {
+        JournaldSpec {
+            units: units.iter().map(|u| (*u).to_owned()).collect(),
+            identifiers: vec![],
+            priority: Priority("info".into()),
+            category: crate::record::Category::ServiceLogs,
+            start_at,
+            journalctl,
+            interval: Interval(std::time::Duration::from_secs(1)),
+        }
+    }
+
+    fn messages(r: &Round) -> Vec<&str> {
+        r.drafts
+            .iter()
+            .map(|d| d.fields["message"].as_str().unwrap())
+            .collect()
+    }
+
+    /// The tests set FAKE_JOURNAL for the child; each test uses its own file through a wrapper.
+    fn wrapper(dir: &Path, journal: &Path, fail: bool) -> PathBuf {
+        let path = dir.join("journalctl");
+        let env = if fail { "FAKE_JOURNAL_FAIL=1 " } else { "" };
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\n{env}FAKE_JOURNAL={} exec {} \"$@\"\n",
+                journal.display(),
+                fake().display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn entries_resume_after_the_stored_cursor_and_filters_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("journal.jsonl");
+        write(
+            &journal,
+            &[
+                entry(1, "a.service", 6),
+                entry(2, "b.service", 6),
+                entry(3, "a.service", 7),
+            ],
+        );
+        let jctl = wrapper(dir.path(), &journal, false);
+        let spool = Arc::new(Spool::open(&dir.path().join("state")).unwrap());
+        let mut source = Journald::new(
+            spec(StartAt::Beginning, jctl.clone(), &["a.service"]),
+            Arc::clone(&spool),
+        );
+        let r = source.round().unwrap();
+        assert_eq!(
+            messages(&r),
+            ["entry 1"],
+            "unit filter, and debug is above info"
+        );
+        let d = &r.drafts[0];
+        assert_eq!(d.fields["unit"], "a.service");
+        assert_eq!(d.fields["priority"], 6);
+        assert_eq!(
+            crate::record::rfc3339(d.collected_at),
+            "2025-11-29T07:06:40.000Z"
+        );
+        spool
+            .append_with_checkpoints(&[], &[], &r.checkpoints)
+            .unwrap();
+
+        write(&journal, &[entry(4, "a.service", 3)]);
+        let mut restarted =
+            Journald::new(spec(StartAt::End, jctl, &["a.service"]), Arc::clone(&spool));
+        assert_eq!(
+            messages(&restarted.round().unwrap()),
+            ["entry 4"],
+            "from the cursor, not the end"
+        );
+        assert!(restarted.round().unwrap().drafts.is_empty());
+    }
+
+    #[test]
+    fn start_at_end_sends_only_what_comes_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("journal.jsonl");
+        write(&journal, &[entry(1, "a.service", 6)]);
+        let spool = Arc::new(Spool::open(&dir.path().join("state")).unwrap());
+        let mut source = Journald::new(
+            spec(StartAt::End, wrapper(dir.path(), &journal, false), &[]),
+            spool,
+        );
+        assert!(source.round().unwrap().drafts.is_empty());
+        write(&journal, &[entry(2, "a.service", 6)]);
+        assert_eq!(messages(&source.round().unwrap()), ["entry 2"]);
+    }
+
+    #[test]
+    fn a_missing_or_failing_journalctl_is_an_error_not_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Arc::new(Spool::open(&dir.path().join("state")).unwrap());
+        let mut missing = Journald::new(
+            spec(
+                StartAt::Beginning,
+                dir.path().join("no-such-journalctl"),
+                &[],
+            ),
+            Arc::clone(&spool),
+        );
+        assert!(missing.round().unwrap_err().contains("cannot run"));
+        let journal = dir.path().join("journal.jsonl");
+        write(&journal, &[]);
+        let mut failing = Journald::new(
+            spec(StartAt::Beginning, wrapper(dir.path(), &journal, true), &[]),
+            spool,
+        );
+        let err = failing.round().unwrap_err();
+        assert!(err.contains("failed") && err.contains("corrupted"), "{err}");
+    }
+}
