@@ -1,6 +1,7 @@
 //! The `noticed` command line: one clap definition drives parsing and `--help`; each command
 //! lives in its own module. The binary's `main` is just [`main`].
 
+mod bundle;
 mod collector;
 mod output;
 mod policy;
@@ -60,6 +61,16 @@ enum Command {
         /// Files to scrub; none or `-` reads standard input.
         files: Vec<PathBuf>,
     },
+    /// Build a support bundle (.tar.gz): status, configuration, the agent's journal and the
+    /// files listed in [bundle], all scrubbed, with a manifest of what was redacted.
+    Bundle {
+        /// Policy whose [bundle] and [scrub] sections to use [default: as for `run`].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Where to write it [default: noticed-bundle-TIME.tar.gz here].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Work with policy files.
     Policy {
         #[command(subcommand)]
@@ -111,6 +122,7 @@ pub fn main() -> ExitCode {
             stats,
             files,
         } => scrub::scrub(policy, files, stats),
+        Command::Bundle { policy, out } => with_runtime(bundle::bundle(policy, out)),
     };
     match result {
         Ok(code) => code,

@@ -210,6 +210,14 @@ impl<'a> Filter<'a> {
         }
     }
 
+    /// Hits per detector so far.
+    pub fn redactions(&self) -> Vec<(Detector, u64)> {
+        Detector::ALL
+            .iter()
+            .map(|d| (*d, self.per_detector[d.index()]))
+            .collect()
+    }
+
     /// Lines read, lines changed, and hits per detector, one per line.
     pub fn stats(&self) -> String {
         let mut s = format!("lines {}\nlines_changed {}\n", self.lines, self.changed);

@@ -19,9 +19,10 @@ pub use eval::{Refusal, Verdict, evaluate};
 pub use glob::PathGlob;
 pub use pseudonym::{KEY_LEN, PseudonymKey};
 pub use schema::{
-    AgentSection, CategoryRules, CollectorSection, ConfigFileSpec, Consent, Endpoint, EventMatch,
-    EventRule, FileGlob, HostConfigSpec, HostMetricsSpec, IngestSpec, Interval, JournaldSpec,
-    LogFileSpec, LoopbackAddr, Notice, PolicyFile, Priority, ScrubSection, SourceSpec, StartAt,
+    AgentSection, BundleSection, CategoryRules, CollectorSection, ConfigFileSpec, Consent,
+    Endpoint, EventMatch, EventRule, FileGlob, HostConfigSpec, HostMetricsSpec, IngestSpec,
+    Interval, JournaldSpec, LogFileSpec, LoopbackAddr, Notice, PolicyFile, Priority, ScrubSection,
+    SourceSpec, StartAt,
 };
 
 use crate::record::{Category, PolicyStamp};

@@ -42,6 +42,18 @@ pub struct PolicyFile {
     /// Per event: a purpose other than its category's (licence checks are operational).
     #[serde(default, rename = "rule")]
     pub rules: Vec<EventRule>,
+    /// What `noticed bundle` adds to a support bundle.
+    #[serde(default)]
+    pub bundle: BundleSection,
+}
+
+/// `[bundle]`: files an admin adds to support bundles; each is scrubbed on the way in.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleSection {
+    /// Files to include, scrubbed line by line.
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
 }
 
 /// `[[rule]]`: events of a category whose name matches get another purpose.
