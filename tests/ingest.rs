@@ -186,3 +186,88 @@ fn events_from_local_applications_reach_the_collector_through_the_policy() {
     assert!(daemon.wait().unwrap().success());
     assert!(!socket.exists(), "the ingest socket is removed on exit");
 }
+
+#[test]
+fn rate_limits_refuse_and_count_what_exceeds_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("agent");
+    let socket = tmp.path().join("ingest.sock");
+    let body = format!(
+        "[consent]\nusage = true\n\n[[source]]\ntype = \"ingest\"\nsocket = {:?}\nhttp = \"127.0.0.1:0\"\nmax_events_per_second = 1\n\n\
+         [category.feature-usage]\npurpose = \"usage\"\nallow = [\"n\"]\n",
+        socket.display().to_string()
+    );
+    let p = policy(tmp.path(), "p.toml", &data, &body);
+    let mut daemon = bin()
+        .env("NOTICED_LOG", "info")
+        .args(["run", "--policy", p.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(daemon.stderr.take().unwrap());
+    let (mut http, mut unix) = (None, false);
+    while http.is_none() || !unix {
+        let mut line = String::new();
+        assert!(log.read_line(&mut line).unwrap() > 0, "daemon ended early");
+        if line.contains("ingest endpoint listening") {
+            let at = line.find("address=").unwrap() + "address=".len();
+            http = Some(line[at..].split_whitespace().next().unwrap().to_owned());
+        }
+        unix |= line.contains("ingest socket listening");
+    }
+
+    let events: String = (0..8)
+        .map(|n| format!("{{\"event\":\"tick\",\"fields\":{{\"n\":{n}}}}}\n"))
+        .collect();
+    let mut tcp = std::net::TcpStream::connect(http.unwrap()).unwrap();
+    write!(tcp, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{events}", events.len()).unwrap();
+    let mut response = String::new();
+    tcp.read_to_string(&mut response).unwrap();
+    assert!(
+        response.contains(r#""accepted":1"#) && response.contains(r#""rejected":7"#),
+        "{response}"
+    );
+    assert!(response.contains("slow down"), "{response}");
+
+    let mut s = UnixStream::connect(&socket).unwrap();
+    s.write_all(events.as_bytes()).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let replies: Vec<Value> = BufReader::new(s)
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    assert_eq!(
+        replies.iter().filter(|r| r["ok"] == json!(true)).count(),
+        1,
+        "{replies:?}"
+    );
+    assert_eq!(
+        replies
+            .iter()
+            .filter(|r| r["error"].as_str().is_some_and(|e| e.contains("slow down")))
+            .count(),
+        7
+    );
+
+    let status = wait_for(
+        "the refusals counted",
+        std::time::Duration::from_secs(30),
+        || {
+            let mut admin = UnixStream::connect(data.join("admin.sock")).ok()?;
+            writeln!(admin, r#"{{"v":1,"op":"status"}}"#).ok()?;
+            let mut reply = String::new();
+            BufReader::new(admin).read_line(&mut reply).ok()?;
+            reply
+                .contains(r#"["ingest.rate_limited",14]"#)
+                .then_some(reply)
+        },
+    );
+    assert!(status.contains(r#"["ingest.accepted",2]"#), "{status}");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&daemon),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    assert!(daemon.wait().unwrap().success());
+}

@@ -42,7 +42,11 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
     let (tx, rx) = mpsc::channel::<Round>(QUEUE_ROUNDS);
     for spec in &policy.file.sources {
         let span = tracing::info_span!("source", kind = spec.kind());
-        match (sources::build(spec, &spool), spec.interval(), spec) {
+        match (
+            sources::build(spec, &spool, &policy.stamp.version),
+            spec.interval(),
+            spec,
+        ) {
             (Some(source), Some(every), _) => {
                 tracker.spawn(
                     source_task(source, every, tx.clone(), sources_stop.clone()).instrument(span),

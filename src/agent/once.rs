@@ -54,7 +54,8 @@ impl OnceSummary {
 /// Only a spool failure; send failures are reported in the summary (nothing is lost).
 pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
     let policy = &agent.loaded.policy;
-    let (round, source_errors) = collect_round(&policy.file.sources, &agent.spool).await;
+    let (round, source_errors) =
+        collect_round(&policy.file.sources, &agent.spool, &policy.stamp.version).await;
     let (records, tally) = admit(policy, &agent.key, round.drafts);
     let mut counters = tally.counters();
     counters.extend(round.counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
@@ -110,11 +111,12 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
 async fn collect_round(
     specs: &[SourceSpec],
     spool: &Arc<crate::spool::Spool>,
+    policy_version: &str,
 ) -> (Round, Vec<(String, String)>) {
     let handles: Vec<_> = specs
         .iter()
         .filter_map(|spec| {
-            let mut source = sources::build(spec, spool)?;
+            let mut source = sources::build(spec, spool, policy_version)?;
             Some((
                 spec.kind(),
                 tokio::task::spawn_blocking(move || source.round()),

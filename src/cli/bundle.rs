@@ -276,7 +276,8 @@ async fn host_config(p: &crate::policy::Policy, key: &PseudonymKey) -> Value {
             services: true,
             files: Vec::new(),
         });
-    let round = tokio::task::spawn_blocking(move || HostConfig::new(spec).round()).await;
+    let version = p.stamp.version.clone();
+    let round = tokio::task::spawn_blocking(move || HostConfig::new(spec, version).round()).await;
     let drafts = match round {
         Ok(Ok(r)) => r.drafts,
         Ok(Err(e)) => return json!({"error": e}),

@@ -20,13 +20,18 @@ use crate::record::{Category, Draft};
 /// Reads the host's configuration facts.
 pub struct HostConfig {
     spec: HostConfigSpec,
+    policy_version: String,
     last: Option<[u8; 32]>,
 }
 
 impl HostConfig {
-    /// A source for the given settings.
-    pub fn new(spec: HostConfigSpec) -> Self {
-        HostConfig { spec, last: None }
+    /// A source for the given settings, reporting the notice version of the policy in force.
+    pub fn new(spec: HostConfigSpec, policy_version: String) -> Self {
+        HostConfig {
+            spec,
+            policy_version,
+            last: None,
+        }
     }
 }
 
@@ -64,7 +69,10 @@ impl Source for HostConfig {
             ),
             ("disks", disks()),
             ("network", interfaces()),
-            ("agent", json!({"version": env!("CARGO_PKG_VERSION")})),
+            (
+                "agent",
+                json!({"version": env!("CARGO_PKG_VERSION"), "policy_version": self.policy_version}),
+            ),
         ]);
         if self.spec.packages {
             fields.insert("packages".into(), packages());
@@ -310,6 +318,13 @@ fn select(
     }
 }
 
+#[cfg(test)]
+impl HostConfig {
+    fn new_for_test(spec: HostConfigSpec) -> Self {
+        HostConfig::new(spec, "test-policy".into())
+    }
+}
+
 /// Where a test can point `files` without touching the host's own configuration.
 #[cfg(test)]
 fn spec_with(files: Vec<(std::path::PathBuf, &[&str])>) -> HostConfigSpec {
@@ -353,7 +368,7 @@ mod tests {
         )
         .unwrap();
         let missing = dir.path().join("missing.toml");
-        let mut source = HostConfig::new(spec_with(vec![
+        let mut source = HostConfig::new_for_test(spec_with(vec![
             (toml_path, &["server.port", "features.*"]),
             (json_path, &["log.level", "workers"]),
             (env_path, &["MODE", "cache.*"]),
@@ -385,7 +400,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("app.toml");
         std::fs::write(&path, "port = 1\n").unwrap();
-        let mut source = HostConfig::new(spec_with(vec![(path.clone(), &["port"])]));
+        let mut source = HostConfig::new_for_test(spec_with(vec![(path.clone(), &["port"])]));
         let first = source.round().unwrap().drafts;
         assert_eq!(first.len(), 1);
         let f = &first[0].fields;

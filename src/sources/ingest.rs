@@ -83,12 +83,17 @@ pub async fn serve(
         Some(addr) => {
             let l = tokio::net::TcpListener::bind(addr.0).await?;
             tracing::info!(address = %l.local_addr()?, "ingest endpoint listening");
+            let state = std::sync::Arc::new(HttpState {
+                tx: tx.clone(),
+                allowance: std::sync::Mutex::new(Allowance::new(spec.max_events_per_second)),
+                rate: spec.max_events_per_second,
+            });
             let app = Router::new()
                 .route("/v1/events", post(http_events))
                 .layer(DefaultBodyLimit::max(
                     spec.max_line_bytes.saturating_mul(MAX_HTTP_LINES),
                 ))
-                .with_state(tx.clone());
+                .with_state(state);
             let stop = stop.clone();
             Some(tokio::spawn(async move {
                 let shutdown = async move { stop.cancelled().await };
@@ -266,7 +271,15 @@ async fn skip_rest_of_line(
     }
 }
 
-async fn http_events(State(tx): State<mpsc::Sender<Round>>, body: Bytes) -> Response {
+/// The HTTP endpoint's state: one allowance for all its clients.
+struct HttpState {
+    tx: mpsc::Sender<Round>,
+    allowance: std::sync::Mutex<Allowance>,
+    rate: u32,
+}
+
+async fn http_events(State(state): State<std::sync::Arc<HttpState>>, body: Bytes) -> Response {
+    let tx = &state.tx;
     let mut drafts = Vec::new();
     let mut errors = Vec::new();
     let lines: Vec<&[u8]> = body
@@ -278,7 +291,19 @@ async fn http_events(State(tx): State<mpsc::Sender<Round>>, body: Bytes) -> Resp
             json!({"error": format!("more than {MAX_HTTP_LINES} events in one request; split it")});
         return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(e)).into_response();
     }
+    let mut limited = 0u64;
     for (i, line) in lines.iter().enumerate() {
+        if !state
+            .allowance
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            limited += 1;
+            let error = format!("more than {} events a second; slow down", state.rate);
+            errors.push(json!({"line": i + 1, "error": error}));
+            continue;
+        }
         match parse_event(line) {
             Ok(d) => drafts.push(d),
             Err(e) => errors.push(json!({"line": i + 1, "error": e})),
@@ -287,7 +312,8 @@ async fn http_events(State(tx): State<mpsc::Sender<Round>>, body: Bytes) -> Resp
     let (accepted, rejected) = (drafts.len(), errors.len());
     let counts = vec![
         ("ingest.accepted", accepted as u64),
-        ("ingest.rejected", rejected as u64),
+        ("ingest.rejected", rejected as u64 - limited),
+        ("ingest.rate_limited", limited),
     ];
     if tx
         .send(Round {

@@ -68,10 +68,14 @@ impl Round {
 pub fn build(
     spec: &SourceSpec,
     spool: &std::sync::Arc<crate::spool::Spool>,
+    policy_version: &str,
 ) -> Option<Box<dyn Source>> {
     match spec {
         SourceSpec::HostMetrics(spec) => Some(Box::new(HostMetrics::new(spec.top_processes))),
-        SourceSpec::HostConfig(spec) => Some(Box::new(HostConfig::new(spec.clone()))),
+        SourceSpec::HostConfig(spec) => Some(Box::new(HostConfig::new(
+            spec.clone(),
+            policy_version.to_owned(),
+        ))),
         SourceSpec::LogFile(spec) => Some(Box::new(LogFile::new(
             spec.clone(),
             std::sync::Arc::clone(spool),
