@@ -1,11 +1,14 @@
-//! `journald`: the systemd journal, read with `journalctl --output=json` after the stored
-//! cursor each round (category `service-logs`). Each round is one short `journalctl` process, so
-//! a journal rotation or a crashed `journalctl` costs nothing; the cursor commits with the
-//! records read up to it. Where `journalctl` is missing or fails, the round fails with a reason,
-//! the failure is counted, and the agent goes on.
+//! `journald`: the systemd journal through `journalctl --output=json` (category
+//! `service-logs`). The first round reads what the journal holds after the stored cursor; then a
+//! `journalctl --follow` child streams new entries to a reader thread, and each round takes what
+//! has arrived. The cursor commits with the records read up to it. Where `journalctl` is missing
+//! or fails, the round fails with a reason, the failure is counted, the child is started again
+//! from the cursor next round, and the agent goes on.
 
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::mpsc;
 
 use serde_json::{Map, Value};
 
@@ -24,6 +27,20 @@ pub struct Journald {
     key: String,
     cursor: Option<String>,
     loaded: bool,
+    follower: Option<Follower>,
+}
+
+/// A `journalctl --follow` child and the lines its reader thread has passed on.
+struct Follower {
+    child: Child,
+    lines: mpsc::Receiver<Vec<u8>>,
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Journald {
@@ -41,7 +58,34 @@ impl Journald {
             key,
             cursor: None,
             loaded: false,
+            follower: None,
         }
+    }
+
+    /// Starts `journalctl --follow` after the current cursor, its output read on a thread.
+    fn follow(&self) -> Result<Follower, String> {
+        let mut c = self.command();
+        c.arg("--follow").stdout(Stdio::piped());
+        match &self.cursor {
+            Some(cursor) => c.arg(format!("--after-cursor={cursor}")),
+            None => c.arg("--lines=0"),
+        };
+        let mut child = c
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", self.spec.journalctl.display()))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, lines) = mpsc::sync_channel(MAX_ENTRIES);
+        std::thread::Builder::new()
+            .name("journalctl-reader".into())
+            .spawn(move || {
+                for line in BufReader::new(stdout).split(b'\n').map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the journal reader: {e}"))?;
+        Ok(Follower { child, lines })
     }
 
     fn command(&self) -> Command {
@@ -106,12 +150,42 @@ impl Source for Journald {
                 return Ok(round);
             }
         }
-        let args: Vec<String> = self
-            .cursor
-            .iter()
-            .map(|c| format!("--after-cursor={c}"))
-            .collect();
-        let entries = self.run(&args)?;
+        let entries = match self.follower.as_mut() {
+            None => {
+                // The backlog after the cursor, read whole; then follow from where it ends.
+                let args: Vec<String> = self
+                    .cursor
+                    .iter()
+                    .map(|c| format!("--after-cursor={c}"))
+                    .collect();
+                self.run(&args)?
+            }
+            Some(f) => {
+                let mut got = Vec::new();
+                while got.len() < MAX_ENTRIES {
+                    match f.lines.try_recv() {
+                        Ok(line) => {
+                            got.extend(serde_json::from_slice::<Map<String, Value>>(&line).ok())
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if got.is_empty() && matches!(f.child.try_wait(), Ok(Some(_))) {
+                    let mut f = self.follower.take().expect("checked above");
+                    let status = f.child.wait().map_err(|e| e.to_string())?;
+                    let mut why = String::new();
+                    if let Some(mut err) = f.child.stderr.take() {
+                        let _ = err.read_to_string(&mut why);
+                    }
+                    return Err(format!(
+                        "{} --follow ended ({status}): {}",
+                        self.spec.journalctl.display(),
+                        why.lines().next().unwrap_or("no message")
+                    ));
+                }
+                got
+            }
+        };
         let mut round = Round::default();
         for e in &entries {
             round.drafts.push(draft(e, &self.spec));
@@ -119,6 +193,9 @@ impl Source for Journald {
         if let Some(c) = entries.last().and_then(cursor) {
             round.checkpoints.push((self.key.clone(), c.clone()));
             self.cursor = Some(c);
+        }
+        if self.follower.is_none() {
+            self.follower = Some(self.follow()?);
         }
         Ok(round)
     }
@@ -301,6 +378,55 @@ mod tests {
         assert!(source.round().unwrap().drafts.is_empty());
         write(&journal, &[entry(2, "a.service", 6)]);
         assert_eq!(messages(&source.round().unwrap()), ["entry 2"]);
+    }
+
+    #[test]
+    fn later_entries_arrive_through_the_follower_and_a_dead_one_is_restarted() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("journal.jsonl");
+        write(&journal, &[entry(1, "a.service", 6)]);
+        let spool = Arc::new(Spool::open(&dir.path().join("state")).unwrap());
+        let mut source = Journald::new(
+            spec(
+                StartAt::Beginning,
+                wrapper(dir.path(), &journal, false),
+                &[],
+            ),
+            spool,
+        );
+        assert_eq!(
+            messages(&source.round().unwrap()),
+            ["entry 1"],
+            "the backlog, read whole"
+        );
+        assert!(source.follower.is_some());
+
+        write(&journal, &[entry(2, "a.service", 6)]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let got = loop {
+            let r = source.round().unwrap();
+            if !r.drafts.is_empty() {
+                break r;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the follower never passed entry 2 on"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(messages(&got), ["entry 2"]);
+
+        let f = source.follower.as_mut().unwrap();
+        f.child.kill().unwrap();
+        f.child.wait().unwrap();
+        let err = source.round().unwrap_err();
+        assert!(err.contains("--follow ended"), "{err}");
+        write(&journal, &[entry(3, "a.service", 6)]);
+        assert_eq!(
+            messages(&source.round().unwrap()),
+            ["entry 3"],
+            "restarted from the cursor: nothing lost or repeated"
+        );
     }
 
     #[test]
