@@ -181,12 +181,7 @@ fn a_starting_daemon_waits_for_a_brief_reader_of_its_spool() {
     until("held by another process; retrying");
     drop(held);
     until("noticed running");
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&daemon),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
-    assert!(daemon.wait().unwrap().success());
+    terminate(daemon);
 }
 
 #[test]
@@ -245,7 +240,7 @@ fn a_stuck_source_stalls_neither_the_others_nor_shutdown() {
         logs.display()
     );
     let p = policy(tmp.path(), "p.toml", &data, &body);
-    let mut daemon = bin()
+    let daemon = bin()
         .args(["run", "--policy", p.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -271,13 +266,5 @@ fn a_stuck_source_stalls_neither_the_others_nor_shutdown() {
         "{reply}"
     );
 
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&daemon),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
-    assert!(
-        daemon.wait().unwrap().success(),
-        "stops although a source thread is stuck"
-    );
+    terminate(daemon);
 }

@@ -9,6 +9,16 @@ use std::os::unix::net::UnixStream;
 use common::*;
 use serde_json::{Value, json};
 
+/// The HTTP address the daemon logged for its ingest endpoint.
+fn http_address(log: &[String]) -> String {
+    let line = log
+        .iter()
+        .find(|l| l.contains("ingest endpoint listening"))
+        .unwrap();
+    let at = line.find("address=").unwrap() + "address=".len();
+    line[at..].split_whitespace().next().unwrap().to_owned()
+}
+
 fn ask(socket: &std::path::Path, line: &str) -> Value {
     let mut s = UnixStream::connect(socket).unwrap();
     writeln!(s, "{line}").unwrap();
@@ -32,28 +42,12 @@ fn events_from_local_applications_reach_the_collector_through_the_policy() {
         socket.display().to_string()
     );
     let p = policy(tmp.path(), "p.toml", &data, &body);
-    let mut daemon = bin()
-        .env("NOTICED_LOG", "info")
-        .args(["run", "--policy", p.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut log = BufReader::new(daemon.stderr.take().unwrap());
-    let (mut http, mut unix) = (None, false);
-    while http.is_none() || !unix {
-        let mut line = String::new();
-        assert!(
-            log.read_line(&mut line).unwrap() > 0,
-            "daemon ended before its ingest source listened"
-        );
-        if line.contains("ingest endpoint listening") {
-            let at = line.find("address=").unwrap() + "address=".len();
-            http = Some(line[at..].split_whitespace().next().unwrap().to_owned());
-        }
-        unix |= line.contains("ingest socket listening");
-    }
-    let http = http.unwrap();
+    let (daemon, _log, seen) = start_daemon(
+        &p,
+        "info",
+        &["ingest endpoint listening", "ingest socket listening"],
+    );
+    let http = http_address(&seen);
 
     let alice = "alice@example.com";
     let ok = json!({"ok": true});
@@ -157,19 +151,8 @@ fn events_from_local_applications_reach_the_collector_through_the_policy() {
     assert_eq!(occurs_under(&collector.dir, alice.as_bytes()), None);
     assert_eq!(occurs_under(&data, alice.as_bytes()), None);
 
-    let mut admin = UnixStream::connect(data.join("admin.sock")).unwrap();
-    writeln!(admin, r#"{{"v":1,"op":"status"}}"#).unwrap();
-    let mut reply = String::new();
-    BufReader::new(admin).read_line(&mut reply).unwrap();
-    let status: Value = serde_json::from_str(&reply).unwrap();
-    let counter = |name: &str| {
-        status["counters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c[0] == name)
-            .map_or(0, |c| c[1].as_u64().unwrap())
-    };
+    let status = admin_status(&data).expect("the daemon answers");
+    let counter = |name: &str| counter(&status, name);
     assert_eq!(counter("ingest.accepted"), 5, "{status}");
     assert_eq!(
         counter("ingest.rejected"),
@@ -178,12 +161,7 @@ fn events_from_local_applications_reach_the_collector_through_the_policy() {
     );
     assert_eq!(counter("ingest.too_long"), 1, "{status}");
 
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&daemon),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
-    assert!(daemon.wait().unwrap().success());
+    terminate(daemon);
     assert!(!socket.exists(), "the ingest socket is removed on exit");
 }
 
@@ -198,29 +176,17 @@ fn rate_limits_refuse_and_count_what_exceeds_them() {
         socket.display().to_string()
     );
     let p = policy(tmp.path(), "p.toml", &data, &body);
-    let mut daemon = bin()
-        .env("NOTICED_LOG", "info")
-        .args(["run", "--policy", p.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut log = BufReader::new(daemon.stderr.take().unwrap());
-    let (mut http, mut unix) = (None, false);
-    while http.is_none() || !unix {
-        let mut line = String::new();
-        assert!(log.read_line(&mut line).unwrap() > 0, "daemon ended early");
-        if line.contains("ingest endpoint listening") {
-            let at = line.find("address=").unwrap() + "address=".len();
-            http = Some(line[at..].split_whitespace().next().unwrap().to_owned());
-        }
-        unix |= line.contains("ingest socket listening");
-    }
+    let (daemon, _log, seen) = start_daemon(
+        &p,
+        "info",
+        &["ingest endpoint listening", "ingest socket listening"],
+    );
+    let http = http_address(&seen);
 
     let events: String = (0..8)
         .map(|n| format!("{{\"event\":\"tick\",\"fields\":{{\"n\":{n}}}}}\n"))
         .collect();
-    let mut tcp = std::net::TcpStream::connect(http.unwrap()).unwrap();
+    let mut tcp = std::net::TcpStream::connect(&http).unwrap();
     write!(tcp, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{events}", events.len()).unwrap();
     let mut response = String::new();
     tcp.read_to_string(&mut response).unwrap();
@@ -253,21 +219,8 @@ fn rate_limits_refuse_and_count_what_exceeds_them() {
     let status = wait_for(
         "the refusals counted",
         std::time::Duration::from_secs(30),
-        || {
-            let mut admin = UnixStream::connect(data.join("admin.sock")).ok()?;
-            writeln!(admin, r#"{{"v":1,"op":"status"}}"#).ok()?;
-            let mut reply = String::new();
-            BufReader::new(admin).read_line(&mut reply).ok()?;
-            reply
-                .contains(r#"["ingest.rate_limited",14]"#)
-                .then_some(reply)
-        },
+        || admin_status(&data).filter(|s| counter(s, "ingest.rate_limited") == 14),
     );
-    assert!(status.contains(r#"["ingest.accepted",2]"#), "{status}");
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&daemon),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
-    assert!(daemon.wait().unwrap().success());
+    assert_eq!(counter(&status, "ingest.accepted"), 2, "{status}");
+    terminate(daemon);
 }

@@ -72,7 +72,7 @@ fn journal_entries_reach_the_collector_scrubbed_and_a_broken_journalctl_is_survi
     );
     let data = tmp.path().join("agent");
     let p = policy(tmp.path(), "p.toml", &data, &body);
-    let mut daemon = bin()
+    let daemon = bin()
         .args(["run", "--policy", p.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -115,13 +115,5 @@ fn journal_entries_reach_the_collector_scrubbed_and_a_broken_journalctl_is_survi
     );
     assert_eq!(occurs_under(&collector.dir, b"mallory"), None);
 
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&daemon),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
-    assert!(
-        daemon.wait().unwrap().success(),
-        "the broken second source did not stop the agent"
-    );
+    terminate(daemon);
 }

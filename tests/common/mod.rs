@@ -188,3 +188,63 @@ pub fn occurs_under(dir: &Path, needle: &[u8]) -> Option<PathBuf> {
     }
     None
 }
+
+/// Starts `noticed run --policy FILE` with logs at `level` and waits until it has logged every
+/// one of `needles`; returns the child and the rest of its log, still readable.
+pub fn start_daemon(
+    policy: &Path,
+    level: &str,
+    needles: &[&str],
+) -> (Child, BufReader<std::process::ChildStderr>, Vec<String>) {
+    let mut child = bin()
+        .env("NOTICED_LOG", level)
+        .args(["run", "--policy", policy.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daemon starts");
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    let mut missing: Vec<&str> = needles.to_vec();
+    while !missing.is_empty() {
+        let mut line = String::new();
+        assert!(
+            log.read_line(&mut line).unwrap() > 0,
+            "daemon ended before logging {missing:?}"
+        );
+        missing.retain(|n| !line.contains(n));
+        seen.push(line);
+    }
+    (child, log, seen)
+}
+
+/// Sends SIGTERM and requires a clean exit.
+pub fn terminate(mut child: Child) {
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+}
+
+/// The daemon's `status` answer over its admin socket in `data_dir`, if it answers.
+pub fn admin_status(data_dir: &Path) -> Option<Value> {
+    use std::io::Write;
+    let mut admin = std::os::unix::net::UnixStream::connect(data_dir.join("admin.sock")).ok()?;
+    writeln!(admin, r#"{{"v":1,"op":"status"}}"#).ok()?;
+    let mut reply = String::new();
+    BufReader::new(admin).read_line(&mut reply).ok()?;
+    serde_json::from_str(&reply).ok()
+}
+
+/// A counter from a `status` answer (0 when absent).
+pub fn counter(status: &Value, name: &str) -> u64 {
+    status["counters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c[0] == name)
+        .map_or(0, |c| c[1].as_u64().unwrap_or(0))
+}
