@@ -18,7 +18,7 @@ fn a_bundle_holds_scrubbed_files_configuration_status_and_a_manifest() {
     .unwrap();
     let missing = tmp.path().join("missing.log");
     let body = format!(
-        "[[source]]\ntype = \"host_config\"\n\n[category.configuration]\npurpose = \"service-operational\"\nallow = [\"os.*\"]\npseudonymize = [\"host.name\"]\n\n\
+        "[[source]]\ntype = \"host_config\"\n\n[category.configuration]\npurpose = \"service-operational\"\nallow = [\"os.*\", \"network.*\"]\npseudonymize = [\"host.name\"]\n\n\
          [bundle]\nfiles = [{:?}, {:?}]\n",
         app_log.display().to_string(),
         missing.display().to_string()
@@ -85,6 +85,10 @@ fn a_bundle_holds_scrubbed_files_configuration_status_and_a_manifest() {
         config["fields"].get("packages").is_none(),
         "not allowed by the policy"
     );
+    assert!(
+        !entries["host_config.json"].contains("127.0.0.1"),
+        "addresses the policy lets through are still scrubbed in a bundle"
+    );
     let status: Value = serde_json::from_str(&entries["status.json"]).unwrap();
     assert_eq!(status["from"], "spool (no daemon running)");
 
@@ -95,6 +99,12 @@ fn a_bundle_holds_scrubbed_files_configuration_status_and_a_manifest() {
     for (detector, n) in [("user_name", 1), ("ipv4", 1), ("secret", 1), ("email", 1)] {
         assert_eq!(redacted[detector], n, "{detector}: {redacted}");
     }
+    assert!(
+        entry("host_config.json")["redacted"]["ipv4"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
     let missing_name = format!(
         "files/{}",
         missing.display().to_string().trim_start_matches('/')
@@ -106,13 +116,10 @@ fn a_bundle_holds_scrubbed_files_configuration_status_and_a_manifest() {
             .starts_with("not included: cannot read")
     );
     assert!(!entries.contains_key(&missing_name));
-    assert_eq!(
-        manifest["redacted_total"].as_u64().unwrap(),
-        redacted
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|v| v.as_u64().unwrap())
-            .sum::<u64>()
-    );
+    let sum: u64 = listed
+        .iter()
+        .flat_map(|e| e["redacted"].as_object().unwrap().values())
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(manifest["redacted_total"].as_u64().unwrap(), sum);
 }

@@ -68,30 +68,34 @@ pub async fn bundle(policy: Option<PathBuf>, out: Option<PathBuf>) -> anyhow::Re
     };
     let mut entries = Vec::new();
 
+    let scrubber = p.scrubber();
     progress("agent status");
     let status = status(&dir).await;
+    let (status, redacted) = scrubbed_json(scrubber, &key, status);
+    let bytes = pretty(&status);
     entries.push(add(
         &mut tar,
         "status.json",
         "the agent's counters and spool depth",
-        pretty(&status),
-        BTreeMap::new(),
+        bytes,
+        redacted,
         None,
     )?);
 
     progress("host configuration, through the policy");
     let config = host_config(p, &key).await;
+    let (config, redacted) = scrubbed_json(scrubber, &key, config);
+    let bytes = pretty(&config);
     entries.push(add(
         &mut tar,
         "host_config.json",
         "one host_config round after the policy",
-        pretty(&config),
-        BTreeMap::new(),
+        bytes,
+        redacted,
         None,
     )?);
 
     progress("the agent's journal");
-    let scrubber = p.scrubber();
     match agent_journal() {
         Some(text) => {
             let (bytes, redacted) = scrubbed(scrubber, &key, text.as_bytes())?;
@@ -236,6 +240,38 @@ fn scrubbed(
         .map(|(d, n)| (d.to_string(), n))
         .collect();
     Ok((out, redacted))
+}
+
+/// A JSON document with every string value scrubbed (numbers and keys stay, so it stays valid
+/// JSON), with per-detector counts.
+fn scrubbed_json(
+    scrubber: &Scrubber,
+    key: &PseudonymKey,
+    value: Value,
+) -> (Value, BTreeMap<String, u64>) {
+    fn walk(s: &Scrubber, k: &PseudonymKey, v: Value, counts: &mut BTreeMap<String, u64>) -> Value {
+        match v {
+            Value::String(text) => match s.scrub_text(k, &text) {
+                Some((out, hits)) => {
+                    for h in hits {
+                        *counts.entry(h.detector.to_string()).or_default() += 1;
+                    }
+                    Value::String(out)
+                }
+                None => Value::String(text),
+            },
+            Value::Array(a) => Value::Array(a.into_iter().map(|v| walk(s, k, v, counts)).collect()),
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .map(|(name, v)| (name, walk(s, k, v, counts)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    let mut counts = BTreeMap::new();
+    let out = walk(scrubber, key, value, &mut counts);
+    (out, counts)
 }
 
 /// The running daemon's status, else the spool's, else why neither could be read.
