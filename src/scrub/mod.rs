@@ -286,7 +286,7 @@ impl Scrubber {
     ) -> bool {
         scratch.found.clear();
         self.find(line, state, &mut scratch.found);
-        merge(&mut scratch.found, &mut scratch.merged);
+        merge(line, &mut scratch.found, &mut scratch.merged);
         if from > 0 {
             scratch.merged.retain_mut(|h| {
                 h.start = h.start.max(from);
@@ -415,9 +415,20 @@ impl Scrubber {
 }
 
 /// Sorts hits and merges overlapping ones into their union, labelled by the strongest, so no
-/// fragment of any hit survives.
-fn merge(hits: &mut [Hit], merged: &mut Vec<Hit>) {
+/// fragment of any hit survives. Each hit is first widened to whole UTF-8 characters: a detector
+/// that stops at a length cap inside a multi-byte character must not split it.
+fn merge(line: &[u8], hits: &mut [Hit], merged: &mut Vec<Hit>) {
     merged.clear();
+    let continuation = |b: u8| (0x80..0xc0).contains(&b);
+    for h in hits.iter_mut() {
+        h.end = h.end.min(line.len());
+        while h.start > 0 && h.start < line.len() && continuation(line[h.start]) {
+            h.start -= 1;
+        }
+        while h.end < line.len() && continuation(line[h.end]) {
+            h.end += 1;
+        }
+    }
     hits.sort_unstable_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
     for h in hits.iter() {
         if h.start >= h.end {

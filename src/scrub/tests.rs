@@ -243,3 +243,15 @@ fn scrub_text_reports_offsets_per_line() {
     );
     assert!(s.scrub_text(&key(), "nothing personal").is_none());
 }
+
+#[test]
+fn a_length_cap_inside_a_multibyte_character_does_not_split_it() {
+    // The local part is capped at 64 bytes; 30 three-byte characters put the cap mid-character.
+    let line = format!(
+        "{}@example.com and {}@bücher.example",
+        "€".repeat(30),
+        "ü".repeat(200)
+    );
+    let out = scrub_with(&ScrubConfig::default(), &line);
+    assert!(!out.contains("@example.com"), "{out}");
+}
