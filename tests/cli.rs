@@ -186,33 +186,11 @@ fn a_starting_daemon_waits_for_a_brief_reader_of_its_spool() {
 
 #[test]
 fn sigterm_right_after_start_stops_cleanly() {
-    use std::io::BufRead;
     let tmp = tempfile::tempdir().unwrap();
     let p = policy(tmp.path(), "p.toml", &tmp.path().join("agent"), "");
-    for round in 0..5 {
-        let mut daemon = bin()
-            .env("NOTICED_LOG", "info")
-            .args(["run", "--policy", p.to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut log = std::io::BufReader::new(daemon.stderr.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("noticed running") {
-            line.clear();
-            assert!(
-                log.read_line(&mut line).unwrap() > 0,
-                "round {round}: daemon ended early"
-            );
-        }
-        rustix::process::kill_process(
-            rustix::process::Pid::from_child(&daemon),
-            rustix::process::Signal::TERM,
-        )
-        .unwrap();
-        let status = daemon.wait().unwrap();
-        assert!(status.success(), "round {round}: {status:?}");
+    for _ in 0..5 {
+        let (daemon, _log, _) = start_daemon(&p, "info", &["noticed running"]);
+        terminate(daemon);
     }
 }
 
