@@ -13,6 +13,7 @@ mod email;
 mod keywords;
 mod net;
 mod token;
+mod vocabulary;
 
 use std::fmt;
 use std::str::FromStr;
