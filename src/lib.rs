@@ -13,4 +13,5 @@ pub mod scrub;
 pub mod ship;
 pub mod sources;
 pub mod spool;
+pub mod unix_socket;
 pub mod wire;

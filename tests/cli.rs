@@ -189,7 +189,7 @@ fn sigterm_right_after_start_stops_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let p = policy(tmp.path(), "p.toml", &tmp.path().join("agent"), "");
     for _ in 0..5 {
-        let (daemon, _log, _) = start_daemon(&p, "info", &["noticed running"]);
+        let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
         terminate(daemon);
     }
 }
@@ -218,12 +218,7 @@ fn a_stuck_source_stalls_neither_the_others_nor_shutdown() {
         logs.display()
     );
     let p = policy(tmp.path(), "p.toml", &data, &body);
-    let daemon = bin()
-        .args(["run", "--policy", p.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let (daemon, _) = start_daemon(&p, "warn", &[]);
     // host_config's round blocks opening the FIFO; the log lines must arrive regardless.
     let records = wait_for("the log lines", Duration::from_secs(30), || {
         let out = run(&["records", "--json", "--policy", p.to_str().unwrap()]);

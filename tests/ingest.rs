@@ -42,7 +42,7 @@ fn events_from_local_applications_reach_the_collector_through_the_policy() {
         socket.display().to_string()
     );
     let p = policy(tmp.path(), "p.toml", &data, &body);
-    let (daemon, _log, seen) = start_daemon(
+    let (daemon, seen) = start_daemon(
         &p,
         "info",
         &["ingest endpoint listening", "ingest socket listening"],
@@ -176,7 +176,7 @@ fn rate_limits_refuse_and_count_what_exceeds_them() {
         socket.display().to_string()
     );
     let p = policy(tmp.path(), "p.toml", &data, &body);
-    let (daemon, _log, seen) = start_daemon(
+    let (daemon, seen) = start_daemon(
         &p,
         "info",
         &["ingest endpoint listening", "ingest socket listening"],

@@ -72,12 +72,7 @@ fn journal_entries_reach_the_collector_scrubbed_and_a_broken_journalctl_is_survi
     );
     let data = tmp.path().join("agent");
     let p = policy(tmp.path(), "p.toml", &data, &body);
-    let daemon = bin()
-        .args(["run", "--policy", p.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let (daemon, _) = start_daemon(&p, "warn", &[]);
     wait_for(
         "the broken source's first failed round",
         Duration::from_secs(30),

@@ -4,9 +4,8 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::Child;
 use std::time::Duration;
 
 use common::*;
@@ -20,33 +19,6 @@ fn append(path: &Path, lines: &[String]) {
     for l in lines {
         writeln!(f, "{l}").unwrap();
     }
-}
-
-fn start(policy: &Path) -> Child {
-    let mut child = bin()
-        .env("NOTICED_LOG", "info")
-        .args(["run", "--policy", policy.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("noticed running") {
-        line.clear();
-        assert!(log.read_line(&mut line).unwrap() > 0, "daemon ended early");
-    }
-    std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
-    child
-}
-
-fn stop(mut child: Child) {
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
-    assert!(child.wait().unwrap().success());
 }
 
 /// Each line is `line N from 192.0.2.N user=uN`; returns how often each N arrived.
@@ -83,7 +55,7 @@ fn lines_arrive_once_each_through_rotation_and_restart_and_scrubbed() {
     );
     let p = policy(tmp.path(), "p.toml", &data, &body);
 
-    let daemon = start(&p);
+    let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
     let wait = |n: usize| {
         wait_for(
             &format!("{n} distinct lines at the collector"),
@@ -99,12 +71,12 @@ fn lines_arrive_once_each_through_rotation_and_restart_and_scrubbed() {
     std::fs::rename(&log, logs.join("app.log.1")).unwrap();
     append(&log, &lines(30..40));
     wait(40);
-    stop(daemon);
+    terminate(daemon);
 
     append(&log, &lines(40..50));
-    let daemon = start(&p);
+    let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
     let seen = wait(50);
-    stop(daemon);
+    terminate(daemon);
 
     let mut counts: Vec<usize> = seen.values().copied().collect();
     counts.sort_unstable();

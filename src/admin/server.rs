@@ -13,20 +13,12 @@ use crate::spool::{Spool, on_blocking_pool};
 /// Most bytes read from one connection (requests are one short line each).
 const MAX_REQUEST_BYTES: u64 = 64 * 1024;
 
-/// Binds the socket at `path` (replacing a stale one), private to the owner.
+/// Binds the admin socket at `path`, private to the owner (0600).
 ///
 /// # Errors
 /// The socket cannot be bound.
 pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
-    use std::os::unix::fs::PermissionsExt;
-    // Only the process holding the spool lock gets here, so an existing socket is stale.
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(listener)
+    crate::unix_socket::bind(path, 0o600)
 }
 
 /// Answers requests until `shutdown`; each connection is served on its own task.

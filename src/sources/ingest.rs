@@ -3,7 +3,7 @@
 //! a loopback HTTP address. A bad line gets an error and a count; it never stops the source.
 //! The event schema is in docs/INGEST.md.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use axum::Router;
@@ -15,7 +15,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::net::UnixStream;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -77,7 +77,7 @@ pub async fn serve(
     tx: mpsc::Sender<Round>,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    let listener = bind_socket(&socket)?;
+    let listener = crate::unix_socket::bind(&socket, 0o660)?;
     tracing::info!(socket = %socket.display(), "ingest socket listening");
     let http = match spec.http {
         Some(addr) => {
@@ -130,20 +130,6 @@ pub async fn serve(
         let _ = h.await;
     }
     Ok(())
-}
-
-fn bind_socket(path: &Path) -> std::io::Result<UnixListener> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
-    Ok(listener)
 }
 
 /// A per-connection allowance of events per second, refilled as time passes (no sleeping).
