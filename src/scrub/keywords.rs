@@ -1,467 +1,308 @@
-//! Context-driven detection in one Aho-Corasick pass: values after secret keys
-//! (`password=…`, `"token": "…"`, `Authorization: Bearer …`, cookies), well-known token
-//! prefixes (cloud keys, code-hosting and chat tokens, JWTs, …), credentials in URLs and curl
-//! commands, private-key blocks, and user names after log phrases (`Failed password for X`,
-//! `invalid user X`, `user=X`, `uid=X`).
+//! Where keys, token prefixes and phrases stand, found by cheap triggers rather than one
+//! automaton over every byte:
+//! - each `=` and `:` (`memchr2`): the identifier before it holds a secret key anywhere
+//!   (`DB_PASSWORD`), ends in an exact key as a whole word (`pwd`, `uid`), or names
+//!   `Authorization` or a cookie header; `://` starts URL credentials;
+//! - each space: the phrase that ends there (`invalid user`, `password for`, `Bearer`, curl's
+//!   `-u`);
+//! - token prefixes (`AKIA`, `ghp_`, `eyJ`), case-sensitive, with a SIMD multi-literal search;
+//! - rare literals by `memmem`/`memchr`: chat webhook paths, `Q~`, `service_account`.
+//!
+//! The value readers in [`super::values`] then take the credential or user name.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use memchr::memmem;
 
-use super::vocabulary::{
-    COOKIE_ATTRIBUTES, EXACT_SECRET_KEYS, PREFIXES, SCHEMES, SECRET_KEYS, SECRET_PATHS, USER_KEYS,
-    USER_PHRASES,
+use super::values::{
+    azure, cookie_values, inside_token, is_count, key_value, past_scheme, phrase_user, prefixed,
+    push, service_account, shell_word, skip_blanks, url_credentials, user_like, value_at,
 };
-use super::{Detector, Hit, Label, LineState, is_token, is_word};
+use super::vocabulary::{
+    EXACT_SECRET_KEYS, PREFIXES, SECRET_KEYS, SLACK_WEBHOOK, USER_KEYS, USER_PHRASES,
+    WEBHOOK_HOSTS, WEBHOOK_PATH,
+};
+use super::{Detector, Hit, Label, LineState, is_word};
 
+/// What an identifier before `=` or `:` can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    /// A key whose value is secret; `exact`: the key must be this word alone (`pwd`, `sig`).
-    SecretKey { exact: bool },
-    /// `Authorization:` and friends: an optional scheme word, then the credential.
+enum Key {
+    /// A secret key, anywhere in the identifier (`client_secret`).
+    Secret,
+    /// A short secret key, as the identifier's last word (`pwd`, `sig`).
+    ExactSecret,
+    /// `Authorization`, `Proxy-Authorization`: an optional scheme word, then the credential.
     Authorization,
-    /// `Bearer <token>` wherever it stands.
-    Bearer,
-    /// `Cookie:` / `Set-Cookie:`: every cookie value.
+    /// `Cookie`, `Set-Cookie`: every cookie value.
     Cookie,
-    /// A token prefix, case-sensitive; the whole token is secret if `min` bytes follow.
-    Prefix { min: usize },
-    /// A URL whose path after this prefix is a credential (chat webhooks).
-    SecretPath,
-    /// Azure AD client secrets: `…\dQ~…`.
-    AzureSecret,
-    /// `"type": "service_account"`: a cloud service-account key file.
-    ServiceAccount,
-    /// `curl -u user:pass`, `--user user:pass`.
-    CurlUser,
-    /// `scheme://user:pass@host`.
-    UrlScheme,
-    /// A key whose value is a user name (`user=`, `uid=`), as a whole word.
-    UserKey,
-    /// A phrase followed by a user name (`invalid user `, `password for `).
-    UserPhrase,
+    /// A key whose value is a user name, as the identifier's last word (`user`, `uid`).
+    User,
 }
 
-/// The compiled keyword set for the enabled detectors.
+/// Bytes an identifier before a separator is made of (`db.password`, `api-key`).
+fn is_ident(b: u8) -> bool {
+    is_word(b) || b == b'-' || b == b'.'
+}
+
+/// A letter's index 0..26 (either case), 26 for anything else.
+fn letter(b: u8) -> usize {
+    let l = (b | 0x20).wrapping_sub(b'a');
+    if l < 26 { usize::from(l) } else { 26 }
+}
+
+fn ends_with_ignore_case(hay: &[u8], tail: &[u8]) -> bool {
+    hay.len() >= tail.len() && hay[hay.len() - tail.len()..].eq_ignore_ascii_case(tail)
+}
+
+/// The compiled triggers for the enabled detectors.
 pub(super) struct Keywords {
-    automaton: Option<AhoCorasick>,
-    kinds: Vec<(Kind, Detector)>,
-    patterns: Vec<&'static str>,
+    secret: bool,
+    url: bool,
+    user: bool,
+    /// Keys matched anywhere in an identifier (lower case).
+    contained: Vec<(&'static [u8], Key)>,
+    /// For each pair of letters, the `contained` keys that start with it (bit i: key i).
+    pairs: Vec<u32>,
+    /// Keys matched as an identifier's last word (lower case).
+    exact: Vec<(&'static [u8], Key)>,
+    /// For each last letter, the `exact` keys that end with it (bit i: key i).
+    last_letters: [u32; 27],
+    /// Token prefixes, case-sensitive; `None` when secrets are off.
+    prefixes: Option<AhoCorasick>,
+    webhooks: memmem::Finder<'static>,
+    slack: memmem::Finder<'static>,
+    service_account: memmem::Finder<'static>,
 }
 
 impl Keywords {
     pub(super) fn new(on: &[bool; 8]) -> Keywords {
-        let mut patterns: Vec<&'static str> = Vec::new();
-        let mut kinds = Vec::new();
-        let mut add = |p: &'static str, k: Kind, d: Detector| {
-            patterns.push(p);
-            kinds.push((k, d));
-        };
-        if on[Detector::Secret.index()] {
-            for &k in SECRET_KEYS {
-                add(k, Kind::SecretKey { exact: false }, Detector::Secret);
-            }
-            for &k in EXACT_SECRET_KEYS {
-                add(k, Kind::SecretKey { exact: true }, Detector::Secret);
-            }
-            add("authorization", Kind::Authorization, Detector::Secret);
-            add("bearer ", Kind::Bearer, Detector::Secret);
-            add("cookie", Kind::Cookie, Detector::Secret);
-            for &(p, min) in PREFIXES {
-                add(p, Kind::Prefix { min }, Detector::Secret);
-            }
-            for &p in SECRET_PATHS {
-                add(p, Kind::SecretPath, Detector::Secret);
-            }
-            add("Q~", Kind::AzureSecret, Detector::Secret);
-            add("service_account", Kind::ServiceAccount, Detector::Secret);
-            add(" -u ", Kind::CurlUser, Detector::Secret);
-            add(" --user ", Kind::CurlUser, Detector::Secret);
-            add(" --user=", Kind::CurlUser, Detector::Secret);
+        let secret = on[Detector::Secret.index()];
+        let user = on[Detector::UserName.index()];
+        let mut contained: Vec<(&'static [u8], Key)> = Vec::new();
+        let mut exact: Vec<(&'static [u8], Key)> = Vec::new();
+        if secret {
+            contained.extend(SECRET_KEYS.iter().map(|k| (k.as_bytes(), Key::Secret)));
+            contained.push((b"authorization", Key::Authorization));
+            contained.push((b"cookie", Key::Cookie));
+            exact.extend(
+                EXACT_SECRET_KEYS
+                    .iter()
+                    .map(|k| (k.as_bytes(), Key::ExactSecret)),
+            );
         }
-        if on[Detector::UrlCredentials.index()] {
-            add("://", Kind::UrlScheme, Detector::UrlCredentials);
+        if user {
+            exact.extend(USER_KEYS.iter().map(|k| (k.as_bytes(), Key::User)));
         }
-        if on[Detector::UserName.index()] {
-            for &k in USER_KEYS {
-                add(k, Kind::UserKey, Detector::UserName);
-            }
-            for &p in USER_PHRASES {
-                add(p, Kind::UserPhrase, Detector::UserName);
-            }
+        assert!(contained.len() <= 32, "one bit per contained key");
+        let mut pairs = vec![0u32; 27 * 27];
+        for (i, (k, _)) in contained.iter().enumerate() {
+            pairs[letter(k[0]) * 27 + letter(k[1])] |= 1 << i;
         }
-        let automaton = (!patterns.is_empty()).then(|| {
+        assert!(exact.len() <= 32, "one bit per exact key");
+        let mut last_letters = [0u32; 27];
+        for (i, (k, _)) in exact.iter().enumerate() {
+            last_letters[letter(k[k.len() - 1])] |= 1 << i;
+        }
+        let prefixes = secret.then(|| {
             AhoCorasick::builder()
-                .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(&patterns)
-                .expect("literal keywords always compile")
+                .build(PREFIXES.iter().map(|(p, _)| p))
+                .expect("literal prefixes always compile")
         });
         Keywords {
-            automaton,
-            kinds,
-            patterns,
+            secret,
+            url: on[Detector::UrlCredentials.index()],
+            user,
+            contained,
+            pairs,
+            exact,
+            last_letters,
+            prefixes,
+            webhooks: memmem::Finder::new(WEBHOOK_PATH.as_bytes()),
+            slack: memmem::Finder::new(SLACK_WEBHOOK.as_bytes()),
+            service_account: memmem::Finder::new(b"service_account"),
         }
     }
 
     #[inline(never)]
     pub(super) fn find(&self, line: &[u8], hits: &mut Vec<Hit>) {
-        let Some(ac) = &self.automaton else { return };
-        for m in ac.find_iter(line) {
-            if inside_token(line, m.start()) {
-                continue;
-            }
-            let (kind, detector) = self.kinds[m.pattern().as_usize()];
-            let pattern = self.patterns[m.pattern().as_usize()];
-            let (s, e) = (m.start(), m.end());
-            let secret = |hits: &mut Vec<Hit>, span: Option<(usize, usize)>| {
-                if let Some((a, b)) = span {
-                    push(hits, a, b, detector, Label::Secret);
-                }
-            };
-            match kind {
-                Kind::SecretKey { exact } => {
-                    let v = key_value(line, s, e, exact).and_then(|v| past_scheme(line, v));
-                    secret(hits, v.filter(|&(a, b)| !is_count(line, e, a, b)));
-                }
-                Kind::Authorization => secret(
-                    hits,
-                    key_value(line, s, e, false).and_then(|v| past_scheme(line, v)),
-                ),
-                Kind::Bearer => secret(hits, value_at(line, e).filter(|(a, b)| b - a >= 8)),
-                Kind::Cookie => cookie_values(line, s, e, hits),
-                Kind::Prefix { min } => secret(hits, prefixed(line, s, e, pattern, min)),
-                Kind::SecretPath => secret(hits, value_at(line, e)),
-                Kind::AzureSecret => secret(hits, azure(line, s, e)),
-                Kind::ServiceAccount => secret(hits, service_account(line, s, e)),
-                Kind::CurlUser => {
-                    if memmem::find(line, b"curl").is_some() {
-                        secret(hits, shell_word(line, e));
-                    }
-                }
-                Kind::UrlScheme => url_credentials(line, e, hits),
-                Kind::UserKey => {
-                    if let Some((a, b)) =
-                        key_value(line, s, e, true).filter(|&(a, b)| user_like(&line[a..b]))
-                    {
-                        push(hits, a, b, detector, Label::UserName);
-                    }
-                }
-                Kind::UserPhrase => {
-                    if let Some((a, b)) = phrase_user(line, e) {
-                        push(hits, a, b, detector, Label::UserName);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Whether a match at `s` lies inside one of our own tokens, such as `[user_name:h:…]`.
-fn inside_token(line: &[u8], s: usize) -> bool {
-    let Some(open) = line[..s].iter().rposition(|&b| b == b'[') else {
-        return false;
-    };
-    if s - open > 16 {
-        return false;
-    }
-    memchr::memchr(b']', &line[open..]).is_some_and(|c| is_token(&line[open..=open + c]))
-}
-
-fn push(hits: &mut Vec<Hit>, start: usize, end: usize, detector: Detector, label: Label) {
-    hits.push(Hit {
-        start,
-        end,
-        detector,
-        label,
-    });
-}
-
-fn skip_blanks(line: &[u8], mut i: usize) -> usize {
-    while i < line.len() && matches!(line[i], b' ' | b'\t') {
-        i += 1;
-    }
-    i
-}
-
-/// After a key word at `s..e`, the span of its value: the key may continue (`password_hash`)
-/// unless `exact`, may be quoted, and is followed by `=`, `:`, `=>` or `:=`.
-fn key_value(line: &[u8], s: usize, e: usize, exact: bool) -> Option<(usize, usize)> {
-    let mut i = e;
-    if exact {
-        if (s > 0 && line[s - 1].is_ascii_alphanumeric())
-            || line.get(i).is_some_and(|&b| is_word(b))
-        {
-            return None;
-        }
-    } else {
-        while i < line.len() && (is_word(line[i]) || line[i] == b'-' || line[i] == b'.') {
-            i += 1;
-        }
-    }
-    if i < line.len() && matches!(line[i], b'"' | b'\'') {
-        i += 1;
-    }
-    let key_end = i;
-    i = skip_blanks(line, i);
-    let spaced = i > key_end;
-    let equals = match line.get(i) {
-        Some(b'=') => {
-            i += 1 + usize::from(line.get(i + 1) == Some(&b'>'));
-            true
-        }
-        Some(b':') if line.get(i + 1) != Some(&b':') => {
-            i += 1 + usize::from(line.get(i + 1) == Some(&b'='));
-            false
-        }
-        _ => return None,
-    };
-    // In `k=v` lists, `logname= uid=0` means an empty value, not `uid=0`; `k = v` is spaced.
-    if equals && !spaced && line.get(i).is_some_and(|&b| b == b' ' || b == b'\t') {
-        return None;
-    }
-    value_at(line, skip_blanks(line, i))
-}
-
-fn ends_bare_value(b: u8) -> bool {
-    b.is_ascii_whitespace()
-        || matches!(
-            b,
-            b'"' | b'\'' | b'`' | b'&' | b',' | b';' | b'<' | b'>' | b')' | b']' | b'}'
-        )
-}
-
-/// The value starting at `i`: a quoted string (escapes honoured, to the line's end if unclosed)
-/// or a bare word. `None` when empty or already one of our tokens.
-fn value_at(line: &[u8], i: usize) -> Option<(usize, usize)> {
-    let first = *line.get(i)?;
-    let (a, b) = if matches!(first, b'"' | b'\'' | b'`') {
-        let mut j = i + 1;
-        while j < line.len() && line[j] != first {
-            j += if line[j] == b'\\' { 2 } else { 1 };
-        }
-        (i + 1, j.min(line.len()))
-    } else if first == b'[' {
-        let close = memchr::memchr(b']', &line[i..]).map_or(line.len(), |c| i + c + 1);
-        if is_token(&line[i..close]) {
-            return None;
-        }
-        let mut j = i;
-        while j < line.len() && !ends_bare_value(line[j]) {
-            j += 1;
-        }
-        (i, j)
-    } else {
-        let mut j = i;
-        while j < line.len() && !ends_bare_value(line[j]) {
-            j += 1;
-        }
-        (i, j)
-    };
-    (b > a && !is_token(&line[a..b])).then_some((a, b))
-}
-
-/// `tokens: 3`, `secrets=12`: a plural key with a small number is a count, not a credential.
-fn is_count(line: &[u8], key_end: usize, a: usize, b: usize) -> bool {
-    line.get(key_end)
-        .is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
-        && !line.get(key_end + 1).is_some_and(|&c| is_word(c))
-        && b - a <= 6
-        && line[a..b].iter().all(u8::is_ascii_digit)
-}
-
-/// If the value is a scheme word (`Bearer`, `Basic`, …) followed by more, the credential is the
-/// next word.
-fn past_scheme(line: &[u8], (a, b): (usize, usize)) -> Option<(usize, usize)> {
-    let word = &line[a..b];
-    if SCHEMES
-        .iter()
-        .any(|s| s.as_bytes().eq_ignore_ascii_case(word))
-        && line.get(b) == Some(&b' ')
-    {
-        return value_at(line, skip_blanks(line, b));
-    }
-    Some((a, b))
-}
-
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+' | b'/' | b'=' | b'~')
-}
-
-/// A prefixed token: exact case, at a word start, with at least `min` token bytes after.
-fn prefixed(line: &[u8], s: usize, e: usize, pattern: &str, min: usize) -> Option<(usize, usize)> {
-    if &line[s..e] != pattern.as_bytes() || (s > 0 && is_word(line[s - 1])) {
-        return None;
-    }
-    let mut j = e;
-    while j < line.len() && is_token_byte(line[j]) {
-        j += 1;
-    }
-    while j > e && line[j - 1] == b'.' {
-        j -= 1;
-    }
-    (j - e >= min).then_some((s, j))
-}
-
-/// `abc8Q~` + 31–34 secret bytes: an Azure AD client secret.
-fn azure(line: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
-    let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'~' | b'.' | b'-');
-    if s < 4 || !line[s - 1].is_ascii_digit() || !line[s - 4..s - 1].iter().all(|&b| ok(b)) {
-        return None;
-    }
-    if s > 4 && ok(line[s - 5]) && line[s - 5] != b'.' {
-        return None;
-    }
-    let mut j = e;
-    while j < line.len() && ok(line[j]) {
-        j += 1;
-    }
-    (31..=36).contains(&(j - e)).then_some((s - 4, j))
-}
-
-/// `"type": "service_account"` marks a service-account key file.
-fn service_account(line: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
-    let before = &line[..s];
-    let quoted = before.ends_with(b"\"") && line.get(e) == Some(&b'"');
-    let typed = before.len() >= 8
-        && memmem::rfind(&before[before.len().saturating_sub(12)..], b"type").is_some();
-    (quoted && typed).then_some((s, e))
-}
-
-/// The shell word at `i` (after blanks): quoted and bare parts up to an unquoted blank.
-fn shell_word(line: &[u8], i: usize) -> Option<(usize, usize)> {
-    let start = skip_blanks(line, i);
-    let mut j = start;
-    let mut quote = None;
-    while j < line.len() {
-        let b = line[j];
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'"' || b == b'\'' => quote = Some(b),
-            None if b.is_ascii_whitespace() => break,
-            None => {}
-        }
-        j += 1;
-    }
-    (j > start).then_some((start, j))
-}
-
-/// `scheme://user:pass@host`: the password is secret, the user is a user name.
-fn url_credentials(line: &[u8], after: usize, hits: &mut Vec<Hit>) {
-    let mut j = after;
-    while j < line.len()
-        && !matches!(
-            line[j],
-            b'/' | b'?' | b'#' | b'@' | b' ' | b'\t' | b'"' | b'\'' | b'<' | b'>'
-        )
-    {
-        j += 1;
-    }
-    if line.get(j) != Some(&b'@') || j == after {
-        return;
-    }
-    let info = &line[after..j];
-    // A user already replaced by a token keeps its brackets: look for the colon after it.
-    let user_end = match info.first() {
-        Some(b'[') => memchr::memchr(b']', info)
-            .filter(|&c| is_token(&info[..=c]))
-            .map_or(0, |c| c + 1),
-        _ => 0,
-    };
-    let colon = memchr::memchr(b':', &info[user_end..]).map(|c| user_end + c);
-    let (user, pass) = match colon {
-        Some(c) => ((after, after + c), Some((after + c + 1, j))),
-        None => ((after, j), None),
-    };
-    if user.1 > user.0 && !is_token(&line[user.0..user.1]) {
-        push(
-            hits,
-            user.0,
-            user.1,
-            Detector::UrlCredentials,
-            Label::UserName,
-        );
-    }
-    if let Some((a, b)) = pass.filter(|&(a, b)| b > a && !is_token(&line[a..b])) {
-        push(hits, a, b, Detector::UrlCredentials, Label::Secret);
-    }
-}
-
-/// Every value in a `Cookie:` or `Set-Cookie:` header, attributes excepted.
-fn cookie_values(line: &[u8], s: usize, e: usize, hits: &mut Vec<Hit>) {
-    let mut i = e;
-    while i < line.len() && (is_word(line[i]) || line[i] == b'-') {
-        i += 1;
-    }
-    let _ = s;
-    if i < line.len() && matches!(line[i], b'"' | b'\'') {
-        i += 1;
-    }
-    i = skip_blanks(line, i);
-    if !matches!(line.get(i), Some(b':' | b'=')) {
-        return;
-    }
-    i += 1;
-    loop {
-        i = skip_blanks(line, i);
-        let name_start = i;
-        while i < line.len()
-            && !matches!(line[i], b'=' | b';' | b'"' | b'\'' | b'\n')
-            && !line[i].is_ascii_whitespace()
-        {
-            i += 1;
-        }
-        if line.get(i) != Some(&b'=') {
+        if !(self.secret || self.url || self.user) {
             return;
         }
-        let name = &line[name_start..i];
-        i += 1;
-        let v = i;
-        while i < line.len()
-            && !matches!(line[i], b';' | b'"' | b'\'')
-            && !line[i].is_ascii_whitespace()
-        {
-            i += 1;
+        for p in memchr::memchr2_iter(b'=', b':', line) {
+            self.at_separator(line, p, hits);
         }
-        let attribute = COOKIE_ATTRIBUTES
-            .iter()
-            .any(|a| a.as_bytes().eq_ignore_ascii_case(name));
-        if i > v && !attribute && !is_token(&line[v..i]) {
-            push(hits, v, i, Detector::Secret, Label::Secret);
+        if self.secret || self.user {
+            for p in memchr::memchr_iter(b' ', line) {
+                self.at_space(line, p, hits);
+            }
         }
-        if line.get(i) != Some(&b';') {
+        if self.secret {
+            self.rare_literals(line, hits);
+        }
+    }
+
+    /// A `=` or `:` at `p`: URL credentials after `://`, else the key before it.
+    fn at_separator(&self, line: &[u8], p: usize, hits: &mut Vec<Hit>) {
+        if line[p] == b':' && line[p + 1..].starts_with(b"//") {
+            if self.url && !inside_token(line, p) {
+                url_credentials(line, p + 3, hits);
+            }
             return;
         }
-        i += 1;
-    }
-}
-
-fn is_user_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@' | b'$' | b'\\')
-}
-
-fn user_like(v: &[u8]) -> bool {
-    !v.is_empty() && !v.eq_ignore_ascii_case(b"unknown")
-}
-
-/// The user name after a phrase such as `password for ` (skipping `invalid user `).
-fn phrase_user(line: &[u8], e: usize) -> Option<(usize, usize)> {
-    let mut i = skip_blanks(line, e);
-    for filler in [&b"invalid user "[..], b"illegal user "] {
-        if line.len() >= i + filler.len() && line[i..i + filler.len()].eq_ignore_ascii_case(filler)
+        let mut j = p;
+        while j > 0 && matches!(line[j - 1], b' ' | b'\t') {
+            j -= 1;
+        }
+        if j > 0 && matches!(line[j - 1], b'"' | b'\'') {
+            j -= 1;
+        }
+        let end = j;
+        while j > 0 && is_ident(line[j - 1]) {
+            j -= 1;
+        }
+        let ident = &line[j..end];
+        if ident.len() < 3 {
+            return;
+        }
+        for w in 0..ident.len() - 1 {
+            let mut keys = self.pairs[letter(ident[w]) * 27 + letter(ident[w + 1])];
+            while keys != 0 {
+                let (k, key) = self.contained[keys.trailing_zeros() as usize];
+                keys &= keys - 1;
+                if ident[w..].len() >= k.len() && ident[w..w + k.len()].eq_ignore_ascii_case(k) {
+                    self.key(line, j + w, j + w + k.len(), key, hits);
+                }
+            }
+        }
+        let mut keys = self.last_letters[letter(ident[ident.len() - 1])];
+        while keys != 0 {
+            let (k, key) = self.exact[keys.trailing_zeros() as usize];
+            keys &= keys - 1;
+            if ends_with_ignore_case(ident, k) {
+                let s = end - k.len();
+                if s == 0 || !line[s - 1].is_ascii_alphanumeric() {
+                    self.key(line, s, end, key, hits);
+                }
+            }
+        }
+        if self.secret
+            && ident.eq_ignore_ascii_case(b"--user")
+            && line[p] == b'='
+            && j > 0
+            && line[j - 1] == b' '
         {
-            i = skip_blanks(line, i + filler.len());
+            curl_user(line, p + 1, hits);
         }
     }
-    let mut j = i;
-    while j < line.len() && is_user_byte(line[j]) {
-        j += 1;
+
+    /// The key `line[s..e]` found in an identifier: the value that goes with it.
+    fn key(&self, line: &[u8], s: usize, e: usize, key: Key, hits: &mut Vec<Hit>) {
+        if inside_token(line, s) {
+            return;
+        }
+        let secret = |hits: &mut Vec<Hit>, span: Option<(usize, usize)>| {
+            if let Some((a, b)) = span {
+                push(hits, a, b, Detector::Secret, Label::Secret);
+            }
+        };
+        match key {
+            Key::Secret | Key::ExactSecret => {
+                let v = key_value(line, s, e, key == Key::ExactSecret)
+                    .and_then(|v| past_scheme(line, v));
+                secret(hits, v.filter(|&(a, b)| !is_count(line, e, a, b)));
+            }
+            Key::Authorization => secret(
+                hits,
+                key_value(line, s, e, false).and_then(|v| past_scheme(line, v)),
+            ),
+            Key::Cookie => cookie_values(line, s, e, hits),
+            Key::User => {
+                if let Some((a, b)) =
+                    key_value(line, s, e, true).filter(|&(a, b)| user_like(&line[a..b]))
+                {
+                    push(hits, a, b, Detector::UserName, Label::UserName);
+                }
+            }
+        }
     }
-    while j > i && matches!(line[j - 1], b'.' | b'-') {
-        j -= 1;
+
+    /// A space at `p`: the phrase that ends there, if any.
+    fn at_space(&self, line: &[u8], p: usize, hits: &mut Vec<Hit>) {
+        let Some(&last) = p.checked_sub(1).map(|i| &line[i]) else {
+            return;
+        };
+        if !matches!(last | 0x20, b'r' | b's' | b'u') {
+            return;
+        }
+        let before = &line[..p];
+        if self.user {
+            for phrase in USER_PHRASES {
+                let phrase = &phrase.as_bytes()[..phrase.len() - 1];
+                if ends_with_ignore_case(before, phrase)
+                    && !inside_token(line, p - phrase.len())
+                    && let Some((a, b)) = phrase_user(line, p + 1)
+                {
+                    push(hits, a, b, Detector::UserName, Label::UserName);
+                }
+            }
+        }
+        if !self.secret {
+            return;
+        }
+        if ends_with_ignore_case(before, b"bearer") && !inside_token(line, p - 6) {
+            if let Some((a, b)) = value_at(line, p + 1).filter(|(a, b)| b - a >= 8) {
+                push(hits, a, b, Detector::Secret, Label::Secret);
+            }
+        } else if ends_with_ignore_case(before, b" -u") || ends_with_ignore_case(before, b" --user")
+        {
+            curl_user(line, p + 1, hits);
+        }
     }
-    (j > i && user_like(&line[i..j]) && !is_token(&line[i..j])).then_some((i, j))
+
+    /// Token prefixes, webhook URLs, Azure client secrets, service-account key files.
+    fn rare_literals(&self, line: &[u8], hits: &mut Vec<Hit>) {
+        let secret = |hits: &mut Vec<Hit>, span: Option<(usize, usize)>| {
+            if let Some((a, b)) = span {
+                push(hits, a, b, Detector::Secret, Label::Secret);
+            }
+        };
+        if let Some(prefixes) = &self.prefixes {
+            for m in prefixes.find_iter(line) {
+                let (p, min) = PREFIXES[m.pattern().as_usize()];
+                if !inside_token(line, m.start()) {
+                    secret(hits, prefixed(line, m.start(), m.end(), p, min));
+                }
+            }
+        }
+        for e in self.webhooks.find_iter(line) {
+            if WEBHOOK_HOSTS
+                .iter()
+                .any(|h| ends_with_ignore_case(&line[..e], h.as_bytes()))
+            {
+                secret(hits, value_at(line, e + WEBHOOK_PATH.len()));
+            }
+        }
+        for s in self.slack.find_iter(line) {
+            secret(hits, value_at(line, s + SLACK_WEBHOOK.len()));
+        }
+        for t in memchr::memchr_iter(b'~', line) {
+            if t > 0 && (line[t - 1] | 0x20) == b'q' {
+                secret(hits, azure(line, t - 1, t + 1));
+            }
+        }
+        for s in self.service_account.find_iter(line) {
+            secret(hits, service_account(line, s, s + b"service_account".len()));
+        }
+    }
+}
+
+/// `curl -u user:pass`, `--user user:pass`: the credentials, on a curl command line only.
+fn curl_user(line: &[u8], at: usize, hits: &mut Vec<Hit>) {
+    if memmem::find(line, b"curl").is_some()
+        && let Some((a, b)) = shell_word(line, at)
+    {
+        push(hits, a, b, Detector::Secret, Label::Secret);
+    }
 }
 
 /// Names from the admin's list, as whole words.

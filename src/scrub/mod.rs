@@ -4,15 +4,17 @@
 //!
 //! Pure and byte-oriented: it works on `&[u8]`, so invalid UTF-8 and NUL bytes pass through, and
 //! every span it replaces starts and ends on an ASCII byte, so valid UTF-8 stays valid. It never
-//! panics on any input. Each detector is triggered by a cheap byte scan (`memchr` on `@ . - :`,
-//! one Aho-Corasick pass over key words and token prefixes) so that pattern work only runs where
-//! a candidate exists; a line without hits is copied without allocating.
+//! panics on any input. Each detector is triggered by a cheap byte scan (`memchr` on `@ . - : =`
+//! and spaces, a SIMD search for token prefixes) so that pattern work only runs where a
+//! candidate exists; a line without hits is copied without allocating.
 
 mod card;
+mod digest;
 mod email;
 mod keywords;
 mod net;
 mod token;
+mod values;
 mod vocabulary;
 
 use std::fmt;
@@ -178,13 +180,12 @@ pub struct LineState {
 }
 
 /// Buffers reused across lines so that scrubbing allocates nothing in the steady state, and a
-/// bounded cache of pseudonym digests (user names, addresses and cards repeat in logs; a cached
-/// value costs a lookup instead of an HMAC). Values live only in this process's memory.
+/// bounded cache of pseudonym digests. Values live only in this process's memory.
 #[derive(Default)]
 pub struct Scratch {
     found: Vec<Hit>,
     merged: Vec<Hit>,
-    digests: std::collections::HashMap<Box<[u8]>, [u8; 4]>,
+    digests: digest::DigestCache,
 }
 
 impl fmt::Debug for Scratch {
@@ -194,9 +195,6 @@ impl fmt::Debug for Scratch {
             .finish_non_exhaustive()
     }
 }
-
-/// Most digests cached per [`Scratch`]; the cache is emptied when full.
-const DIGEST_CACHE: usize = 4096;
 
 impl Scratch {
     /// The hits of the last line scrubbed, merged, in order.
@@ -386,24 +384,13 @@ impl Scrubber {
         key: &PseudonymKey,
         value: &[u8],
         label: Label,
-        cache: &mut std::collections::HashMap<Box<[u8]>, [u8; 4]>,
+        cache: &mut digest::DigestCache,
         out: &mut Vec<u8>,
     ) {
         out.push(b'[');
         out.extend_from_slice(label.as_str().as_bytes());
         if label != Label::Secret && self.action == ScrubAction::Pseudonymize {
-            let digest = match cache.get(value) {
-                Some(d) => *d,
-                None => {
-                    let full = key.digest(value);
-                    let d = [full[0], full[1], full[2], full[3]];
-                    if cache.len() >= DIGEST_CACHE {
-                        cache.clear();
-                    }
-                    cache.insert(value.into(), d);
-                    d
-                }
-            };
+            let digest = cache.digest(key, value);
             out.extend_from_slice(b":h:");
             const HEX: &[u8; 16] = b"0123456789abcdef";
             for b in &digest {

@@ -255,3 +255,48 @@ fn a_length_cap_inside_a_multibyte_character_does_not_split_it() {
     let out = scrub_with(&ScrubConfig::default(), &line);
     assert!(!out.contains("@example.com"), "{out}");
 }
+
+#[test]
+fn keys_are_found_from_the_separator_back() {
+    let cases = [
+        (
+            "x_DB_Password = \"hunter2\" ok",
+            "x_DB_Password = \"[secret]\" ok",
+        ),
+        ("cfg.pwd:'hunter2' ok", "cfg.pwd:'[secret]' ok"),
+        (
+            "\"Proxy-Authorization\" : \"Basic dXNlcjpwYXNz\"",
+            "\"Proxy-Authorization\" : \"[secret]\"",
+        ),
+        (
+            "Set-Cookie: sid=abc123; Path=/",
+            "Set-Cookie: sid=[secret]; Path=/",
+        ),
+        ("std::password::new()", "std::password::new()"),
+        ("xpwd=hunter2 mypass=hunter2", "xpwd=hunter2 mypass=hunter2"),
+        ("tokens: 3 secrets=12", "tokens: 3 secrets=12"),
+        (
+            "Failed password for user bob",
+            "Failed password for user [user_name]",
+        ),
+        (
+            "session opened by LOGIN AS root",
+            "session opened by LOGIN AS [user_name]",
+        ),
+        (
+            "curl --user=alice:pw https://x",
+            "curl --user=[secret] https://x",
+        ),
+        (
+            "key ghp_0123456789abcdefghijklmnopqrstuvwxyzAB end",
+            "key [secret] end",
+        ),
+        (
+            "id xghp_0123456789abcdefghijklmnopqrstuvwxyzAB end",
+            "id xghp_0123456789abcdefghijklmnopqrstuvwxyzAB end",
+        ),
+    ];
+    for (input, want) in cases {
+        assert_eq!(masked(input), want, "{input}");
+    }
+}

@@ -86,12 +86,12 @@ pub(super) const PREFIXES: &[(&str, usize)] = &[
     ("s-s4t2ud-", 40),
     ("s-s4t2af-", 40),
 ];
-/// URLs whose path after this is a credential (chat webhooks).
-pub(super) const SECRET_PATHS: &[&str] = &[
-    "hooks.slack.com/",
-    "discord.com/api/webhooks/",
-    "discordapp.com/api/webhooks/",
-];
+/// Chat webhook URLs: the path after this is a credential.
+pub(super) const SLACK_WEBHOOK: &str = "hooks.slack.com/";
+/// Chat webhook URLs: the path after this, on one of [`WEBHOOK_HOSTS`], is a credential.
+pub(super) const WEBHOOK_PATH: &str = "/api/webhooks/";
+/// Hosts whose [`WEBHOOK_PATH`] holds a credential.
+pub(super) const WEBHOOK_HOSTS: &[&str] = &["discord.com", "discordapp.com"];
 /// Keys whose value is a user name, as whole words.
 pub(super) const USER_KEYS: &[&str] = &[
     "user",

@@ -1,0 +1,329 @@
+//! Value readers: given where a key, prefix or phrase stands, the span of the credential or
+//! user name that goes with it (`password = "…"`, `Cookie: a=…; b=…`, `scheme://user:pass@`,
+//! `invalid user X`). Each returns spans that start and end on ASCII bytes, or nothing.
+
+use memchr::memmem;
+
+use super::vocabulary::{COOKIE_ATTRIBUTES, SCHEMES};
+use super::{Detector, Hit, Label, is_token, is_word};
+
+/// Whether a match at `s` lies inside one of our own tokens, such as `[user_name:h:…]`.
+pub(super) fn inside_token(line: &[u8], s: usize) -> bool {
+    let from = s.saturating_sub(16);
+    let Some(open) = line[from..s]
+        .iter()
+        .rposition(|&b| b == b'[')
+        .map(|o| from + o)
+    else {
+        return false;
+    };
+    memchr::memchr(b']', &line[open..]).is_some_and(|c| is_token(&line[open..=open + c]))
+}
+
+pub(super) fn push(
+    hits: &mut Vec<Hit>,
+    start: usize,
+    end: usize,
+    detector: Detector,
+    label: Label,
+) {
+    hits.push(Hit {
+        start,
+        end,
+        detector,
+        label,
+    });
+}
+
+pub(super) fn skip_blanks(line: &[u8], mut i: usize) -> usize {
+    while i < line.len() && matches!(line[i], b' ' | b'\t') {
+        i += 1;
+    }
+    i
+}
+
+/// After a key word at `s..e`, the span of its value: the key may continue (`password_hash`)
+/// unless `exact`, may be quoted, and is followed by `=`, `:`, `=>` or `:=`.
+pub(super) fn key_value(line: &[u8], s: usize, e: usize, exact: bool) -> Option<(usize, usize)> {
+    let mut i = e;
+    if exact {
+        if (s > 0 && line[s - 1].is_ascii_alphanumeric())
+            || line.get(i).is_some_and(|&b| is_word(b))
+        {
+            return None;
+        }
+    } else {
+        while i < line.len() && (is_word(line[i]) || line[i] == b'-' || line[i] == b'.') {
+            i += 1;
+        }
+    }
+    if i < line.len() && matches!(line[i], b'"' | b'\'') {
+        i += 1;
+    }
+    let key_end = i;
+    i = skip_blanks(line, i);
+    let spaced = i > key_end;
+    let equals = match line.get(i) {
+        Some(b'=') => {
+            i += 1 + usize::from(line.get(i + 1) == Some(&b'>'));
+            true
+        }
+        Some(b':') if line.get(i + 1) != Some(&b':') => {
+            i += 1 + usize::from(line.get(i + 1) == Some(&b'='));
+            false
+        }
+        _ => return None,
+    };
+    // In `k=v` lists, `logname= uid=0` means an empty value, not `uid=0`; `k = v` is spaced.
+    if equals && !spaced && line.get(i).is_some_and(|&b| b == b' ' || b == b'\t') {
+        return None;
+    }
+    value_at(line, skip_blanks(line, i))
+}
+
+pub(super) fn ends_bare_value(b: u8) -> bool {
+    b.is_ascii_whitespace()
+        || matches!(
+            b,
+            b'"' | b'\'' | b'`' | b'&' | b',' | b';' | b'<' | b'>' | b')' | b']' | b'}'
+        )
+}
+
+/// The value starting at `i`: a quoted string (escapes honoured, to the line's end if unclosed)
+/// or a bare word. `None` when empty or already one of our tokens.
+pub(super) fn value_at(line: &[u8], i: usize) -> Option<(usize, usize)> {
+    let first = *line.get(i)?;
+    let (a, b) = if matches!(first, b'"' | b'\'' | b'`') {
+        let mut j = i + 1;
+        while j < line.len() && line[j] != first {
+            j += if line[j] == b'\\' { 2 } else { 1 };
+        }
+        (i + 1, j.min(line.len()))
+    } else if first == b'[' {
+        let close = memchr::memchr(b']', &line[i..]).map_or(line.len(), |c| i + c + 1);
+        if is_token(&line[i..close]) {
+            return None;
+        }
+        let mut j = i;
+        while j < line.len() && !ends_bare_value(line[j]) {
+            j += 1;
+        }
+        (i, j)
+    } else {
+        let mut j = i;
+        while j < line.len() && !ends_bare_value(line[j]) {
+            j += 1;
+        }
+        (i, j)
+    };
+    (b > a && !is_token(&line[a..b])).then_some((a, b))
+}
+
+/// `tokens: 3`, `secrets=12`: a plural key with a small number is a count, not a credential.
+pub(super) fn is_count(line: &[u8], key_end: usize, a: usize, b: usize) -> bool {
+    line.get(key_end)
+        .is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
+        && !line.get(key_end + 1).is_some_and(|&c| is_word(c))
+        && b - a <= 6
+        && line[a..b].iter().all(u8::is_ascii_digit)
+}
+
+/// If the value is a scheme word (`Bearer`, `Basic`, …) followed by more, the credential is the
+/// next word.
+pub(super) fn past_scheme(line: &[u8], (a, b): (usize, usize)) -> Option<(usize, usize)> {
+    let word = &line[a..b];
+    if SCHEMES
+        .iter()
+        .any(|s| s.as_bytes().eq_ignore_ascii_case(word))
+        && line.get(b) == Some(&b' ')
+    {
+        return value_at(line, skip_blanks(line, b));
+    }
+    Some((a, b))
+}
+
+pub(super) fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+' | b'/' | b'=' | b'~')
+}
+
+/// A prefixed token: exact case, at a word start, with at least `min` token bytes after.
+pub(super) fn prefixed(
+    line: &[u8],
+    s: usize,
+    e: usize,
+    pattern: &str,
+    min: usize,
+) -> Option<(usize, usize)> {
+    if &line[s..e] != pattern.as_bytes() || (s > 0 && is_word(line[s - 1])) {
+        return None;
+    }
+    let mut j = e;
+    while j < line.len() && is_token_byte(line[j]) {
+        j += 1;
+    }
+    while j > e && line[j - 1] == b'.' {
+        j -= 1;
+    }
+    (j - e >= min).then_some((s, j))
+}
+
+/// `abc8Q~` + 31–34 secret bytes: an Azure AD client secret.
+pub(super) fn azure(line: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'~' | b'.' | b'-');
+    if s < 4 || !line[s - 1].is_ascii_digit() || !line[s - 4..s - 1].iter().all(|&b| ok(b)) {
+        return None;
+    }
+    if s > 4 && ok(line[s - 5]) && line[s - 5] != b'.' {
+        return None;
+    }
+    let mut j = e;
+    while j < line.len() && ok(line[j]) {
+        j += 1;
+    }
+    (31..=36).contains(&(j - e)).then_some((s - 4, j))
+}
+
+/// `"type": "service_account"` marks a service-account key file.
+pub(super) fn service_account(line: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let before = &line[..s];
+    let quoted = before.ends_with(b"\"") && line.get(e) == Some(&b'"');
+    let typed = before.len() >= 8
+        && memmem::rfind(&before[before.len().saturating_sub(12)..], b"type").is_some();
+    (quoted && typed).then_some((s, e))
+}
+
+/// The shell word at `i` (after blanks): quoted and bare parts up to an unquoted blank.
+pub(super) fn shell_word(line: &[u8], i: usize) -> Option<(usize, usize)> {
+    let start = skip_blanks(line, i);
+    let mut j = start;
+    let mut quote = None;
+    while j < line.len() {
+        let b = line[j];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b.is_ascii_whitespace() => break,
+            None => {}
+        }
+        j += 1;
+    }
+    (j > start).then_some((start, j))
+}
+
+/// `scheme://user:pass@host`: the password is secret, the user is a user name.
+pub(super) fn url_credentials(line: &[u8], after: usize, hits: &mut Vec<Hit>) {
+    let mut j = after;
+    while j < line.len()
+        && !matches!(
+            line[j],
+            b'/' | b'?' | b'#' | b'@' | b' ' | b'\t' | b'"' | b'\'' | b'<' | b'>'
+        )
+    {
+        j += 1;
+    }
+    if line.get(j) != Some(&b'@') || j == after {
+        return;
+    }
+    let info = &line[after..j];
+    // A user already replaced by a token keeps its brackets: look for the colon after it.
+    let user_end = match info.first() {
+        Some(b'[') => memchr::memchr(b']', info)
+            .filter(|&c| is_token(&info[..=c]))
+            .map_or(0, |c| c + 1),
+        _ => 0,
+    };
+    let colon = memchr::memchr(b':', &info[user_end..]).map(|c| user_end + c);
+    let (user, pass) = match colon {
+        Some(c) => ((after, after + c), Some((after + c + 1, j))),
+        None => ((after, j), None),
+    };
+    if user.1 > user.0 && !is_token(&line[user.0..user.1]) {
+        push(
+            hits,
+            user.0,
+            user.1,
+            Detector::UrlCredentials,
+            Label::UserName,
+        );
+    }
+    if let Some((a, b)) = pass.filter(|&(a, b)| b > a && !is_token(&line[a..b])) {
+        push(hits, a, b, Detector::UrlCredentials, Label::Secret);
+    }
+}
+
+/// Every value in a `Cookie:` or `Set-Cookie:` header, attributes excepted.
+pub(super) fn cookie_values(line: &[u8], s: usize, e: usize, hits: &mut Vec<Hit>) {
+    let mut i = e;
+    while i < line.len() && (is_word(line[i]) || line[i] == b'-') {
+        i += 1;
+    }
+    let _ = s;
+    if i < line.len() && matches!(line[i], b'"' | b'\'') {
+        i += 1;
+    }
+    i = skip_blanks(line, i);
+    if !matches!(line.get(i), Some(b':' | b'=')) {
+        return;
+    }
+    i += 1;
+    loop {
+        i = skip_blanks(line, i);
+        let name_start = i;
+        while i < line.len()
+            && !matches!(line[i], b'=' | b';' | b'"' | b'\'' | b'\n')
+            && !line[i].is_ascii_whitespace()
+        {
+            i += 1;
+        }
+        if line.get(i) != Some(&b'=') {
+            return;
+        }
+        let name = &line[name_start..i];
+        i += 1;
+        let v = i;
+        while i < line.len()
+            && !matches!(line[i], b';' | b'"' | b'\'')
+            && !line[i].is_ascii_whitespace()
+        {
+            i += 1;
+        }
+        let attribute = COOKIE_ATTRIBUTES
+            .iter()
+            .any(|a| a.as_bytes().eq_ignore_ascii_case(name));
+        if i > v && !attribute && !is_token(&line[v..i]) {
+            push(hits, v, i, Detector::Secret, Label::Secret);
+        }
+        if line.get(i) != Some(&b';') {
+            return;
+        }
+        i += 1;
+    }
+}
+
+pub(super) fn is_user_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@' | b'$' | b'\\')
+}
+
+pub(super) fn user_like(v: &[u8]) -> bool {
+    !v.is_empty() && !v.eq_ignore_ascii_case(b"unknown")
+}
+
+/// The user name after a phrase such as `password for ` (skipping `invalid user `, `user `).
+pub(super) fn phrase_user(line: &[u8], e: usize) -> Option<(usize, usize)> {
+    let mut i = skip_blanks(line, e);
+    for filler in [&b"invalid user "[..], b"illegal user ", b"user "] {
+        if line.len() >= i + filler.len() && line[i..i + filler.len()].eq_ignore_ascii_case(filler)
+        {
+            i = skip_blanks(line, i + filler.len());
+        }
+    }
+    let mut j = i;
+    while j < line.len() && is_user_byte(line[j]) {
+        j += 1;
+    }
+    while j > i && matches!(line[j - 1], b'.' | b'-') {
+        j -= 1;
+    }
+    (j > i && user_like(&line[i..j]) && !is_token(&line[i..j])).then_some((i, j))
+}
