@@ -12,7 +12,7 @@ pub use server::{bind, serve};
 
 use serde::{Deserialize, Serialize};
 
-use crate::spool::Stored;
+use crate::spool::{DeadBatch, Stored};
 
 /// The API version this build speaks.
 pub const VERSION: u32 = 1;
@@ -38,6 +38,14 @@ pub enum Op {
     },
     /// The spool's counters and depth.
     Status,
+    /// Batches the collector refused, kept locally.
+    DeadLetters,
+    /// Puts dead batches back in the send queue: one, or all when `batch` is absent.
+    RetryDead {
+        /// The batch to retry.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        batch: Option<uuid::Uuid>,
+    },
 }
 
 /// One response, one line.
@@ -55,6 +63,16 @@ pub enum Response {
         counters: Vec<(String, u64)>,
         /// Records not yet acknowledged.
         unsent: u64,
+    },
+    /// Answer to [`Op::DeadLetters`].
+    DeadLetters {
+        /// Oldest first.
+        batches: Vec<DeadBatch>,
+    },
+    /// Answer to [`Op::RetryDead`].
+    Retried {
+        /// Records queued to be sent again.
+        records: usize,
     },
     /// The request failed.
     Error {

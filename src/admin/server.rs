@@ -75,6 +75,12 @@ async fn answer(op: Op, spool: &Arc<Spool>) -> Response {
         Op::Status => on_blocking_pool(move || Ok((spool.counters()?, spool.unsent()?)))
             .await
             .map(|(counters, unsent)| Response::Status { counters, unsent }),
+        Op::DeadLetters => on_blocking_pool(move || spool.dead_letters())
+            .await
+            .map(|batches| Response::DeadLetters { batches }),
+        Op::RetryDead { batch } => on_blocking_pool(move || spool.retry_dead(batch))
+            .await
+            .map(|records| Response::Retried { records }),
     };
     result.unwrap_or_else(|e| Response::Error {
         message: e.to_string(),

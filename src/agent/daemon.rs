@@ -266,7 +266,7 @@ async fn ship_task(
             }
             Ok(_) => {}
             Err((d, e)) => {
-                let wait = backoff.next_delay();
+                let wait = e.retry_after().unwrap_or_else(|| backoff.next_delay());
                 tracing::warn!(sent = d.records, error = %e, retry_in = ?wait, at = ?SystemTime::now(), "delivery stopped; records stay in the spool");
                 tokio::select! {
                     () = shutdown.cancelled() => return,

@@ -39,6 +39,8 @@ pub struct OnceSummary {
     pub send_error: Option<String>,
     /// Records still waiting after this run.
     pub unsent: u64,
+    /// Records in batches the collector refused, kept as dead letters.
+    pub dead: usize,
 }
 
 impl OnceSummary {
@@ -83,6 +85,7 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
         sent: Drained::default(),
         send_error: None,
         unsent: 0,
+        dead: 0,
     };
     if let Some(shipper) = &agent.shipper {
         let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
@@ -103,7 +106,13 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
         }
     }
     let spool = Arc::clone(&agent.spool);
-    summary.unsent = on_blocking_pool(move || spool.unsent()).await?;
+    let (unsent, dead) = on_blocking_pool(move || {
+        let dead = spool.dead_letters()?.iter().map(|b| b.records).sum();
+        Ok((spool.unsent()?, dead))
+    })
+    .await?;
+    summary.unsent = unsent;
+    summary.dead = dead;
     Ok(summary)
 }
 
@@ -182,6 +191,13 @@ impl fmt::Display for OnceSummary {
             (Some(c), Some(e)) => {
                 writeln!(f, "sent       {} to {c}, then stopped: {e}", self.sent)?
             }
+        }
+        if self.dead > 0 {
+            writeln!(
+                f,
+                "dead       {} records the collector refused are kept (`noticed dead-letters`)",
+                self.dead
+            )?;
         }
         write!(f, "pending    {} records wait in the spool", self.unsent)
     }

@@ -1,8 +1,10 @@
 //! The `noticed` command line: one clap definition drives parsing and `--help`; each command
 //! lives in its own module. The binary's `main` is just [`main`].
 
+mod ask;
 mod bundle;
 mod collector;
+mod dead_letters;
 mod output;
 mod policy;
 mod records;
@@ -49,6 +51,18 @@ enum Command {
         /// Show at most this many records.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+    },
+    /// Show the batches the collector refused (kept locally, never dropped), or send them again.
+    DeadLetters {
+        /// Policy file naming the data directory [default: as for `run`].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Queue dead batches to be sent again with their ids: BATCH, or all without it.
+        #[arg(long, value_name = "BATCH")]
+        retry: Option<Option<uuid::Uuid>>,
     },
     /// Scrub files (or stdin) to stdout: personal data and secrets become typed tokens.
     Scrub {
@@ -114,6 +128,11 @@ pub fn main() -> ExitCode {
             json,
             limit,
         } => with_runtime(records::records(policy, json, limit)),
+        Command::DeadLetters {
+            policy,
+            json,
+            retry,
+        } => with_runtime(dead_letters::dead_letters(policy, json, retry)),
         Command::Collector { listen, data_dir } => {
             with_runtime(collector::collector(listen, data_dir))
         }

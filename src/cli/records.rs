@@ -4,15 +4,15 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde_json::Value;
 
+use super::ask::ask;
 use super::output;
-use crate::admin::{AdminClientError, Op, Response, request};
-use crate::agent::ADMIN_SOCKET;
+use crate::admin::{Op, Response};
 use crate::agent::setup::data_dir;
 use crate::record::Action;
-use crate::spool::{Delivery, Spool, SpoolError, Stored};
+use crate::spool::{Delivery, Stored};
 
 /// Lists the newest `limit` records as a table or JSON lines.
 ///
@@ -28,21 +28,15 @@ pub async fn records(
         Err(code) => return Ok(code),
     };
     let dir = data_dir(&loaded.policy)?;
-    let socket = dir.join(ADMIN_SOCKET);
-    let stored = match request(&socket, Op::Records { limit }).await {
-        Ok(Response::Records { records }) => records,
-        Ok(Response::Error { message }) => bail!("the daemon refused: {message}"),
-        Ok(other) => bail!("the daemon answered something else: {other:?}"),
-        Err(AdminClientError::NoDaemon(_)) => match Spool::open(&dir) {
-            Ok(spool) => spool.list(limit)?,
-            Err(SpoolError::Locked(p)) => bail!(
-                "{} is held by another process but no daemon answers on {}; is a `noticed run --once` still running?",
-                p.display(),
-                socket.display()
-            ),
-            Err(e) => return Err(e).context("cannot read the spool"),
-        },
-        Err(e) => return Err(e.into()),
+    let stored = match ask(&dir, Op::Records { limit }, |spool| {
+        Ok(Response::Records {
+            records: spool.list(limit)?,
+        })
+    })
+    .await?
+    {
+        Response::Records { records } => records,
+        other => bail!("the daemon answered something else: {other:?}"),
     };
     let text = if json {
         json_lines(&stored)
@@ -76,6 +70,7 @@ fn table(stored: &[Stored]) -> String {
             Delivery::Pending => "pending",
             Delivery::InFlight { .. } => "sending",
             Delivery::Sent { .. } => "sent",
+            Delivery::Dead { .. } => "dead",
         };
         let removed = r
             .provenance

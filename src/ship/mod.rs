@@ -30,6 +30,8 @@ pub enum SendError {
         status: u16,
         /// The collector's reason, if it gave one.
         reason: String,
+        /// How long the collector asked us to wait (`Retry-After`), if it did.
+        retry_after: Option<Duration>,
     },
     /// The HTTP client could not be built (bad TLS setup).
     #[error("cannot set up the HTTP client: {0}")]
@@ -45,6 +47,27 @@ impl SendError {
             SendError::Client(_) => false,
         }
     }
+
+    /// The wait the collector asked for with `Retry-After`, capped at [`MAX_RETRY_AFTER`].
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SendError::Status { retry_after, .. } => retry_after.map(|d| d.min(MAX_RETRY_AFTER)),
+            _ => None,
+        }
+    }
+}
+
+/// The longest `Retry-After` honoured: a collector asking for more is waited on this long.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// `Retry-After` in either form: delay-seconds or an HTTP-date.
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Why draining the spool stopped early.
@@ -56,6 +79,16 @@ pub enum ShipError {
     /// The collector did not take a batch.
     #[error(transparent)]
     Send(#[from] SendError),
+}
+
+impl ShipError {
+    /// The wait the collector asked for, if the failure carried one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ShipError::Send(e) => e.retry_after(),
+            ShipError::Spool(_) => None,
+        }
+    }
 }
 
 /// Sends batches to one collector.
@@ -127,6 +160,11 @@ impl Shipper {
             .await
             .map_err(|e| SendError::Transport(error_chain(&e)))?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let text = response
             .text()
             .await
@@ -138,6 +176,7 @@ impl Shipper {
             return Err(SendError::Status {
                 status: status.as_u16(),
                 reason,
+                retry_after,
             });
         }
         Ok(serde_json::from_str(&text).unwrap_or(AckV1 {
@@ -171,9 +210,10 @@ impl std::fmt::Display for Drained {
     }
 }
 
-/// Sends every waiting batch, retrying each retryable failure up to `attempts` times with
-/// `backoff`; stops at the first batch that still fails. Nothing is lost on failure: the batch
-/// stays in the spool with its id.
+/// Sends every waiting batch, retrying each retryable failure up to `attempts` times (waiting
+/// what `Retry-After` asks, else `backoff`); stops at the first batch that still fails.
+/// A 413 splits the batch in two; any other refusal (4xx) moves it to the dead-letter set and
+/// the drain goes on. Nothing is lost: a failing batch stays in the spool with its id.
 ///
 /// # Errors
 /// The failure that stopped the drain, with what was sent before it.
@@ -196,7 +236,7 @@ pub async fn drain(
         let mut tries = 0;
         loop {
             tries += 1;
-            match shipper.send(&batch, policy).await {
+            let e = match shipper.send(&batch, policy).await {
                 Ok(ack) => {
                     tracing::debug!(batch = %batch.id, records = batch.records.len(), duplicate = ack.duplicate, "batch acknowledged");
                     let s = Arc::clone(spool);
@@ -209,13 +249,45 @@ pub async fn drain(
                     done.batches += 1;
                     break;
                 }
-                Err(e) if e.is_retryable() && tries < attempts => {
-                    let wait = backoff.next_delay();
-                    tracing::warn!(batch = %batch.id, error = %e, retry_in = ?wait, "send failed; will retry");
-                    tokio::time::sleep(wait).await;
+                Err(e) => e,
+            };
+            if e.is_retryable() {
+                if tries >= attempts {
+                    return Err((done, e.into()));
+                }
+                let wait = e.retry_after().unwrap_or_else(|| backoff.next_delay());
+                tracing::warn!(batch = %batch.id, error = %e, retry_in = ?wait, "send failed; will retry");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let SendError::Status { status, reason, .. } = &e else {
+                return Err((done, e.into()));
+            };
+            let (id, status, reason) = (batch.id, *status, reason.clone());
+            let s = Arc::clone(spool);
+            let outcome = if status == 413 {
+                on_blocking_pool(move || s.split_batch(id)).await
+            } else {
+                Ok(false)
+            };
+            match outcome {
+                Ok(true) => {
+                    tracing::warn!(batch = %id, records = batch.records.len(), "collector found the batch too large; sending it in halves");
+                }
+                Ok(false) => {
+                    let s = Arc::clone(spool);
+                    let r = reason.clone();
+                    if let Err(e) =
+                        on_blocking_pool(move || s.dead_letter(id, status, &r, SystemTime::now()))
+                            .await
+                    {
+                        return Err((done, e.into()));
+                    }
+                    tracing::error!(batch = %id, records = batch.records.len(), status, reason = %reason, "collector refused the batch; kept as a dead letter (see `noticed dead-letters`)");
                 }
                 Err(e) => return Err((done, e.into())),
             }
+            break;
         }
     }
 }
@@ -242,4 +314,41 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// Installs rustls' ring provider once; reqwest is built without a provider of its own.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_http_dates() {
+        let now = httpdate::parse_http_date("Sun, 29 Nov 2026 10:00:00 GMT").unwrap();
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 29 Nov 2026 10:00:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 29 Nov 2026 09:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
+    }
+
+    #[test]
+    fn huge_retry_after_is_capped() {
+        let e = SendError::Status {
+            status: 429,
+            reason: String::new(),
+            retry_after: Some(Duration::from_secs(86_400 * 30)),
+        };
+        assert_eq!(e.retry_after(), Some(MAX_RETRY_AFTER));
+        assert!(e.is_retryable());
+    }
 }

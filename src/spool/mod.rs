@@ -10,6 +10,7 @@
 //! - `pending`: ids not yet in a batch;
 //! - `batches`: batch id → the ids in it; a batch keeps its id across retries and restarts;
 //! - `sent`: id → (sent-at ms, batch id), the local sent-history;
+//! - `dead`: batch id → its ids and the collector's refusal: batches set aside, never dropped;
 //! - `counters`: name → count, what `run --once` and `status` report;
 //! - `checkpoints`: a source's position (a log file's offset, a journal cursor), written in the same
 //!   transaction as the records read before it.
@@ -18,7 +19,7 @@
 //! - Only [`Record`]s (policy output) are written; raw drafts never reach the file.
 //! - Every write is one transaction committed with immediate durability: when a call returns
 //!   `Ok`, its effect survives a crash; when it fails, nothing of it happened.
-//! - A record is in exactly one of `pending`, one batch, or `sent`.
+//! - A record is in exactly one of `pending`, one batch, one dead batch, or `sent`.
 //! - A record leaves `batches` for `sent` only through [`Spool::ack`], after the collector's 2xx.
 //! - A source position is never durable before the records read up to it: both commit together,
 //!   so a restart resumes exactly after the last stored line.
@@ -32,10 +33,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::{Record, RecordId};
 
+mod delivery;
+
+pub use delivery::DeadBatch;
+
 const RECORDS: TableDefinition<u128, &[u8]> = TableDefinition::new("records");
 const PENDING: TableDefinition<u128, ()> = TableDefinition::new("pending");
 const BATCHES: TableDefinition<u128, &[u8]> = TableDefinition::new("batches");
 const SENT: TableDefinition<u128, (u64, u128)> = TableDefinition::new("sent");
+const DEAD: TableDefinition<u128, &[u8]> = TableDefinition::new("dead");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const CHECKPOINTS: TableDefinition<&str, &str> = TableDefinition::new("checkpoints");
 
@@ -79,6 +85,11 @@ pub enum Delivery {
     Pending,
     /// In a batch that is being sent (or will be resent with the same id).
     InFlight {
+        /// The batch's id.
+        batch: uuid::Uuid,
+    },
+    /// In a batch the collector refused; kept until retried (`noticed dead-letters --retry`).
+    Dead {
         /// The batch's id.
         batch: uuid::Uuid,
     },
@@ -141,6 +152,7 @@ impl Spool {
             txn.open_table(PENDING).map_err(redb::Error::from)?;
             txn.open_table(BATCHES).map_err(redb::Error::from)?;
             txn.open_table(SENT).map_err(redb::Error::from)?;
+            txn.open_table(DEAD).map_err(redb::Error::from)?;
             txn.open_table(COUNTERS).map_err(redb::Error::from)?;
             txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
         }
@@ -210,90 +222,6 @@ impl Spool {
             .map(|v| v.value().to_owned()))
     }
 
-    /// The batch to send next: the oldest unacknowledged batch if any (same id as before),
-    /// else a new one of up to `max` oldest pending records. `None` when nothing waits.
-    ///
-    /// # Errors
-    /// [`SpoolError`] on store failure.
-    pub fn next_batch(&self, max: usize) -> Result<Option<OutboundBatch>, SpoolError> {
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
-        let (batch_id, ids) = {
-            let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
-            let oldest = match batches.first().map_err(redb::Error::from)? {
-                Some((k, v)) => Some((k.value(), decode_ids(v.value())?)),
-                None => None,
-            };
-            if let Some(found) = oldest {
-                found
-            } else {
-                let mut pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
-                let mut ids = Vec::with_capacity(max.min(4096));
-                for entry in pending.iter().map_err(redb::Error::from)?.take(max) {
-                    ids.push(entry.map_err(redb::Error::from)?.0.value());
-                }
-                if ids.is_empty() {
-                    return Ok(None);
-                }
-                for id in &ids {
-                    pending.remove(id).map_err(redb::Error::from)?;
-                }
-                let batch_id = uuid::Uuid::now_v7().as_u128();
-                batches
-                    .insert(batch_id, encode_ids(&ids).as_slice())
-                    .map_err(redb::Error::from)?;
-                (batch_id, ids)
-            }
-        };
-        let records = {
-            let table = txn.open_table(RECORDS).map_err(redb::Error::from)?;
-            let mut out = Vec::with_capacity(ids.len());
-            for id in &ids {
-                if let Some(v) = table.get(id).map_err(redb::Error::from)? {
-                    out.push(decode_record(v.value())?);
-                }
-            }
-            out
-        };
-        txn.commit().map_err(redb::Error::from)?;
-        Ok(Some(OutboundBatch {
-            id: uuid::Uuid::from_u128(batch_id),
-            records,
-        }))
-    }
-
-    /// Marks a batch acknowledged: its records move to the sent-history. Acking an unknown
-    /// (already acknowledged) batch does nothing.
-    ///
-    /// # Errors
-    /// [`SpoolError`] on store failure; then the batch stays in flight and will be resent.
-    pub fn ack(&self, batch: uuid::Uuid, at: SystemTime) -> Result<usize, SpoolError> {
-        let at_ms = millis(at);
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
-        let n = {
-            let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
-            let ids = match batches.remove(batch.as_u128()).map_err(redb::Error::from)? {
-                Some(v) => decode_ids(v.value())?,
-                None => Vec::new(),
-            };
-            let mut sent = txn.open_table(SENT).map_err(redb::Error::from)?;
-            for id in &ids {
-                sent.insert(*id, (at_ms, batch.as_u128()))
-                    .map_err(redb::Error::from)?;
-            }
-            let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
-            add_counts(
-                &mut counters,
-                &[
-                    ("sent", ids.len() as u64),
-                    ("batches_sent", u64::from(!ids.is_empty())),
-                ],
-            )?;
-            ids.len()
-        };
-        txn.commit().map_err(redb::Error::from)?;
-        Ok(n)
-    }
-
     /// Up to `limit` records, newest first, with their delivery state.
     ///
     /// # Errors
@@ -311,6 +239,12 @@ impl Spool {
                 in_batch.insert(id, uuid::Uuid::from_u128(k.value()));
             }
         }
+        let mut dead = std::collections::HashMap::new();
+        for (batch, ids) in delivery::dead_ids(&txn)? {
+            for id in ids {
+                dead.insert(id, uuid::Uuid::from_u128(batch));
+            }
+        }
         let mut out = Vec::new();
         for entry in records.iter().map_err(redb::Error::from)?.rev().take(limit) {
             let (k, v) = entry.map_err(redb::Error::from)?;
@@ -325,6 +259,8 @@ impl Spool {
                 Delivery::InFlight { batch: *batch }
             } else if pending.get(id).map_err(redb::Error::from)?.is_some() {
                 Delivery::Pending
+            } else if let Some(batch) = dead.get(&id) {
+                Delivery::Dead { batch: *batch }
             } else {
                 return Err(SpoolError::Decode(format!(
                     "record {} has no delivery state",

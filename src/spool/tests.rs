@@ -136,3 +136,92 @@ fn checkpoints_commit_with_their_records_and_survive_reopen() {
     assert_eq!(spool.checkpoint("log:1:2").unwrap().as_deref(), Some("240"));
     assert_eq!(spool.unsent().unwrap(), 1);
 }
+
+#[test]
+fn a_split_batch_goes_out_in_halves_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    let recs: Vec<Record> = (0..5).map(record).collect();
+    spool.append(&recs, &[]).unwrap();
+    let big = spool.next_batch(10).unwrap().unwrap();
+    assert!(spool.split_batch(big.id).unwrap());
+    let first = spool.next_batch(10).unwrap().unwrap();
+    assert_ne!(first.id, big.id);
+    assert_eq!(first.records.len(), 2);
+    assert_eq!(
+        spool.next_batch(10).unwrap().unwrap().id,
+        first.id,
+        "same id until acked"
+    );
+    spool.ack(first.id, SystemTime::now()).unwrap();
+    let second = spool.next_batch(10).unwrap().unwrap();
+    assert_eq!(second.records.len(), 3);
+    let mut ids: Vec<_> = first
+        .records
+        .iter()
+        .chain(&second.records)
+        .map(|r| r.id)
+        .collect();
+    ids.sort();
+    let mut want: Vec<_> = recs.iter().map(|r| r.id).collect();
+    want.sort();
+    assert_eq!(ids, want);
+    spool.ack(second.id, SystemTime::now()).unwrap();
+    let one = {
+        spool.append(&[record(9)], &[]).unwrap();
+        spool.next_batch(10).unwrap().unwrap()
+    };
+    assert!(
+        !spool.split_batch(one.id).unwrap(),
+        "one record cannot be split"
+    );
+    assert_eq!(counter(&spool, "batches_split"), 1);
+}
+
+#[test]
+fn dead_letters_are_kept_listed_and_retried_with_their_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    spool
+        .append(&(0..3).map(record).collect::<Vec<_>>(), &[])
+        .unwrap();
+    let batch = spool.next_batch(10).unwrap().unwrap();
+    assert_eq!(
+        spool
+            .dead_letter(batch.id, 400, "schema mismatch", SystemTime::now())
+            .unwrap(),
+        3
+    );
+    assert!(
+        spool.next_batch(10).unwrap().is_none(),
+        "a dead batch is not resent by itself"
+    );
+    assert_eq!(spool.unsent().unwrap(), 0);
+    let dead = spool.dead_letters().unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].batch, dead[0].status, dead[0].records),
+        (batch.id, 400, 3)
+    );
+    assert_eq!(dead[0].reason, "schema mismatch");
+    assert!(
+        spool
+            .list(10)
+            .unwrap()
+            .iter()
+            .all(|s| s.delivery == Delivery::Dead { batch: batch.id })
+    );
+    assert_eq!(counter(&spool, "dead_lettered"), 3);
+    drop(spool);
+    let spool = Spool::open(dir.path()).unwrap();
+    assert_eq!(
+        spool.dead_letters().unwrap().len(),
+        1,
+        "dead letters survive a restart"
+    );
+    assert_eq!(spool.retry_dead(None).unwrap(), 3);
+    assert!(spool.dead_letters().unwrap().is_empty());
+    let again = spool.next_batch(10).unwrap().unwrap();
+    assert_eq!(again.id, batch.id, "a retried batch keeps its id");
+    assert_eq!(again.records, batch.records);
+}

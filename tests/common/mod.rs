@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod scripted;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

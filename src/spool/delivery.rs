@@ -1,0 +1,269 @@
+//! The outbound side of the spool: batches with stable ids, acknowledgement, splitting a batch
+//! the collector finds too large, and the dead-letter set for batches it refuses outright.
+
+use std::time::SystemTime;
+
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    BATCHES, COUNTERS, DEAD, OutboundBatch, PENDING, RECORDS, SENT, Spool, SpoolError, add_counts,
+    decode_ids, decode_record, encode_ids, millis,
+};
+
+/// A batch the collector refused with a non-retryable status, kept locally until an admin
+/// retries it: never silently dropped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadBatch {
+    /// The batch's id (kept when it is retried).
+    pub batch: uuid::Uuid,
+    /// The HTTP status the collector answered.
+    pub status: u16,
+    /// The collector's reason, in words.
+    pub reason: String,
+    /// When it was set aside (ms since the Unix epoch).
+    pub at_ms: u64,
+    /// How many records it holds.
+    pub records: usize,
+}
+
+/// How a dead batch is stored: its record ids and why.
+#[derive(Serialize, Deserialize)]
+struct DeadEntry {
+    status: u16,
+    reason: String,
+    at_ms: u64,
+    ids: Vec<u128>,
+}
+
+impl Spool {
+    /// The batch to send next: the oldest unacknowledged batch if any (same id as before),
+    /// else a new one of up to `max` oldest pending records. `None` when nothing waits.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure.
+    pub fn next_batch(&self, max: usize) -> Result<Option<OutboundBatch>, SpoolError> {
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let (batch_id, ids) = {
+            let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
+            let oldest = match batches.first().map_err(redb::Error::from)? {
+                Some((k, v)) => Some((k.value(), decode_ids(v.value())?)),
+                None => None,
+            };
+            if let Some(found) = oldest {
+                found
+            } else {
+                let mut pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
+                let mut ids = Vec::with_capacity(max.min(4096));
+                for entry in pending.iter().map_err(redb::Error::from)?.take(max) {
+                    ids.push(entry.map_err(redb::Error::from)?.0.value());
+                }
+                if ids.is_empty() {
+                    return Ok(None);
+                }
+                for id in &ids {
+                    pending.remove(id).map_err(redb::Error::from)?;
+                }
+                let batch_id = uuid::Uuid::now_v7().as_u128();
+                batches
+                    .insert(batch_id, encode_ids(&ids).as_slice())
+                    .map_err(redb::Error::from)?;
+                (batch_id, ids)
+            }
+        };
+        let records = {
+            let table = txn.open_table(RECORDS).map_err(redb::Error::from)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in &ids {
+                if let Some(v) = table.get(id).map_err(redb::Error::from)? {
+                    out.push(decode_record(v.value())?);
+                }
+            }
+            out
+        };
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(Some(OutboundBatch {
+            id: uuid::Uuid::from_u128(batch_id),
+            records,
+        }))
+    }
+
+    /// Marks a batch acknowledged: its records move to the sent-history. Acking an unknown
+    /// (already acknowledged) batch does nothing.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure; then the batch stays in flight and will be resent.
+    pub fn ack(&self, batch: uuid::Uuid, at: SystemTime) -> Result<usize, SpoolError> {
+        let at_ms = millis(at);
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let n = {
+            let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
+            let ids = match batches.remove(batch.as_u128()).map_err(redb::Error::from)? {
+                Some(v) => decode_ids(v.value())?,
+                None => Vec::new(),
+            };
+            let mut sent = txn.open_table(SENT).map_err(redb::Error::from)?;
+            for id in &ids {
+                sent.insert(*id, (at_ms, batch.as_u128()))
+                    .map_err(redb::Error::from)?;
+            }
+            let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
+            add_counts(
+                &mut counters,
+                &[
+                    ("sent", ids.len() as u64),
+                    ("batches_sent", u64::from(!ids.is_empty())),
+                ],
+            )?;
+            ids.len()
+        };
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(n)
+    }
+
+    /// Replaces an unacknowledged batch by two halves with new ids (the collector answered 413
+    /// and stored nothing). Returns false, changing nothing, for a batch of one record or an
+    /// unknown batch.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure; then the batch is unchanged.
+    pub fn split_batch(&self, batch: uuid::Uuid) -> Result<bool, SpoolError> {
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        {
+            let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
+            let ids = match batches.get(batch.as_u128()).map_err(redb::Error::from)? {
+                Some(v) => decode_ids(v.value())?,
+                None => return Ok(false),
+            };
+            if ids.len() < 2 {
+                return Ok(false);
+            }
+            batches.remove(batch.as_u128()).map_err(redb::Error::from)?;
+            let (first, second) = ids.split_at(ids.len() / 2);
+            // Fresh v7 ids sort after every older batch; the halves go out first to last.
+            for half in [first, second] {
+                batches
+                    .insert(uuid::Uuid::now_v7().as_u128(), encode_ids(half).as_slice())
+                    .map_err(redb::Error::from)?;
+            }
+            let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
+            add_counts(&mut counters, &[("batches_split", 1)])?;
+        }
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(true)
+    }
+
+    /// Moves an unacknowledged batch to the dead-letter set with the collector's answer.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure; then the batch stays in flight.
+    pub fn dead_letter(
+        &self,
+        batch: uuid::Uuid,
+        status: u16,
+        reason: &str,
+        at: SystemTime,
+    ) -> Result<usize, SpoolError> {
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let n = {
+            let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
+            let ids = match batches.remove(batch.as_u128()).map_err(redb::Error::from)? {
+                Some(v) => decode_ids(v.value())?,
+                None => return Ok(0),
+            };
+            let entry = DeadEntry {
+                status,
+                reason: reason.chars().take(500).collect(),
+                at_ms: millis(at),
+                ids,
+            };
+            let json = serde_json::to_vec(&entry).expect("a dead entry serializes");
+            let mut dead = txn.open_table(DEAD).map_err(redb::Error::from)?;
+            dead.insert(batch.as_u128(), json.as_slice())
+                .map_err(redb::Error::from)?;
+            let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
+            let n = entry.ids.len() as u64;
+            add_counts(
+                &mut counters,
+                &[("dead_lettered", n), ("batches_dead_lettered", 1)],
+            )?;
+            entry.ids.len()
+        };
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(n)
+    }
+
+    /// The dead-letter set, oldest first.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure or an undecodable entry.
+    pub fn dead_letters(&self) -> Result<Vec<DeadBatch>, SpoolError> {
+        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let dead = txn.open_table(DEAD).map_err(redb::Error::from)?;
+        let mut out = Vec::with_capacity(dead.len().map_err(redb::Error::from)? as usize);
+        for entry in dead.iter().map_err(redb::Error::from)? {
+            let (k, v) = entry.map_err(redb::Error::from)?;
+            let e = decode_dead(v.value())?;
+            out.push(DeadBatch {
+                batch: uuid::Uuid::from_u128(k.value()),
+                status: e.status,
+                reason: e.reason,
+                at_ms: e.at_ms,
+                records: e.ids.len(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Puts dead batches back in the send queue with their ids: `batch`, or every one when
+    /// `None`. Returns how many records will be sent again.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure; then nothing moved.
+    pub fn retry_dead(&self, batch: Option<uuid::Uuid>) -> Result<usize, SpoolError> {
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let n = {
+            let mut dead = txn.open_table(DEAD).map_err(redb::Error::from)?;
+            let keys: Vec<u128> = match batch {
+                Some(b) => vec![b.as_u128()],
+                None => dead
+                    .iter()
+                    .map_err(redb::Error::from)?
+                    .map(|e| e.map(|(k, _)| k.value()))
+                    .collect::<Result<_, _>>()
+                    .map_err(redb::Error::from)?,
+            };
+            let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
+            let mut n = 0;
+            for key in keys {
+                let Some(v) = dead.remove(key).map_err(redb::Error::from)? else {
+                    continue;
+                };
+                let e = decode_dead(v.value())?;
+                drop(v);
+                n += e.ids.len();
+                batches
+                    .insert(key, encode_ids(&e.ids).as_slice())
+                    .map_err(redb::Error::from)?;
+            }
+            n
+        };
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(n)
+    }
+}
+
+fn decode_dead(bytes: &[u8]) -> Result<DeadEntry, SpoolError> {
+    serde_json::from_slice(bytes).map_err(|e| SpoolError::Decode(format!("dead letter: {e}")))
+}
+
+/// The record ids in each dead batch, for listing records with their state.
+pub(super) fn dead_ids(txn: &redb::ReadTransaction) -> Result<Vec<(u128, Vec<u128>)>, SpoolError> {
+    let dead = txn.open_table(DEAD).map_err(redb::Error::from)?;
+    let mut out = Vec::new();
+    for entry in dead.iter().map_err(redb::Error::from)? {
+        let (k, v) = entry.map_err(redb::Error::from)?;
+        out.push((k.value(), decode_dead(v.value())?.ids));
+    }
+    Ok(out)
+}

@@ -1,0 +1,126 @@
+//! A collector that fails in scripted ways: a real HTTP server on loopback, in the test process,
+//! that decodes each gzip batch, answers what the script says, and logs every request.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use noticed::wire::BatchV1;
+
+/// One request as the scripted collector saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// When it arrived.
+    pub at: Instant,
+    /// The batch id.
+    pub batch: uuid::Uuid,
+    /// Its record ids.
+    pub records: Vec<String>,
+    /// The status answered.
+    pub status: u16,
+}
+
+/// The answer to one request: status, extra headers, body.
+pub type Reply = (u16, Vec<(&'static str, String)>, String);
+
+type Script = dyn Fn(usize, &BatchV1) -> Reply + Send + Sync;
+
+struct Shared {
+    script: Box<Script>,
+    seen: Mutex<Vec<Seen>>,
+}
+
+/// The running server; stops with the test process.
+pub struct Scripted {
+    endpoint: String,
+    shared: Arc<Shared>,
+}
+
+impl Scripted {
+    /// Starts a server answering request `n` (from 0) with `script(n, batch)`.
+    pub fn start(script: impl Fn(usize, &BatchV1) -> Reply + Send + Sync + 'static) -> Scripted {
+        let shared = Arc::new(Shared {
+            script: Box::new(script),
+            seen: Mutex::new(Vec::new()),
+        });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let app = axum::Router::new()
+                    .route(noticed::wire::BATCHES_PATH, axum::routing::post(handle))
+                    .with_state(state);
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        Scripted {
+            endpoint: format!("http://{addr}{}", noticed::wire::BATCHES_PATH),
+            shared,
+        }
+    }
+
+    /// The URL to put in `[collector] endpoint`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Every request so far, in order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.shared.seen.lock().unwrap().clone()
+    }
+
+    /// Record ids in accepted (2xx) batches, and whether any arrived twice.
+    pub fn accepted(&self) -> (HashSet<String>, usize) {
+        let mut ids = HashSet::new();
+        let mut twice = 0;
+        for s in self.seen().iter().filter(|s| s.status / 100 == 2) {
+            for r in &s.records {
+                if !ids.insert(r.clone()) {
+                    twice += 1;
+                }
+            }
+        }
+        (ids, twice)
+    }
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> (StatusCode, HeaderMap, String) {
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_end(&mut json)
+        .expect("the agent sends gzip");
+    let batch: BatchV1 = serde_json::from_slice(&json).expect("the agent sends a BatchV1");
+    let mut seen = shared.seen.lock().unwrap();
+    let (status, headers, body) = (shared.script)(seen.len(), &batch);
+    seen.push(Seen {
+        at: Instant::now(),
+        batch: batch.batch_id,
+        records: batch.records.iter().map(|r| r.id.to_string()).collect(),
+        status,
+    });
+    let mut map = HeaderMap::new();
+    for (k, v) in headers {
+        map.insert(
+            HeaderName::from_static(k),
+            HeaderValue::from_str(&v).unwrap(),
+        );
+    }
+    (StatusCode::from_u16(status).unwrap(), map, body)
+}
+
+/// A 200 with an acknowledgement body.
+pub fn ok(batch: &BatchV1) -> Reply {
+    let ack = serde_json::json!({"batch_id": batch.batch_id, "stored": batch.records.len(), "duplicate": false});
+    (200, vec![], ack.to_string())
+}

@@ -1,0 +1,174 @@
+//! Delivery against a collector that fails in scripted ways (5xx, 429 with both `Retry-After`
+//! forms, 413, 400): the real binary, a real HTTP server on loopback, real files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use common::scripted::{Scripted, ok};
+use common::*;
+
+/// A policy that reads `lines` log lines from a file, one record each, and ships to `endpoint`.
+fn log_policy(tmp: &Path, endpoint: &str, lines: usize) -> (PathBuf, PathBuf) {
+    let logs = tmp.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let text: String = (0..lines).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(logs.join("app.log"), text).unwrap();
+    let data = tmp.join("agent");
+    let body = format!(
+        "{}[[source]]\ntype = \"log_file\"\npaths = [\"{}/*.log\"]\nstart_at = \"beginning\"\n\n\
+         [category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
+        collector_section(endpoint),
+        logs.display()
+    );
+    (policy(tmp, "p.toml", &data, &body), data)
+}
+
+fn gap(a: &common::scripted::Seen, b: &common::scripted::Seen) -> Duration {
+    b.at.duration_since(a.at)
+}
+
+#[test]
+fn retries_wait_as_long_as_retry_after_says_in_both_forms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let collector = Scripted::start(|n, batch| match n {
+        0 => (500, vec![], "{\"error\":\"down for a moment\"}".into()),
+        1 => (429, vec![("retry-after", "1".into())], String::new()),
+        2 => {
+            let at = SystemTime::now() + Duration::from_secs(2);
+            (
+                503,
+                vec![("retry-after", httpdate::fmt_http_date(at))],
+                String::new(),
+            )
+        }
+        _ => ok(batch),
+    });
+    let (policy, _) = log_policy(tmp.path(), collector.endpoint(), 5);
+
+    let out = run_once(&policy);
+    assert!(out.status.success(), "{}", text(&out));
+    let seen = collector.seen();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert!(
+        seen.iter().all(|s| s.batch == seen[0].batch),
+        "one batch id across retries"
+    );
+    // The agent's own back-off starts at 200 ms for `run --once`: waits of a second or more
+    // come from the collector's Retry-After.
+    assert!(
+        gap(&seen[1], &seen[2]) >= Duration::from_secs(1),
+        "{seen:?}"
+    );
+    // An HTTP-date two seconds ahead, at one-second resolution: at least one second.
+    assert!(
+        gap(&seen[2], &seen[3]) >= Duration::from_secs(1),
+        "{seen:?}"
+    );
+    let (ids, twice) = collector.accepted();
+    assert_eq!((ids.len(), twice), (5, 0));
+}
+
+#[test]
+fn a_batch_too_large_is_split_until_it_fits_and_nothing_is_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let collector = Scripted::start(|_, batch| {
+        if batch.records.len() > 2 {
+            (413, vec![], "{\"error\":\"batch too large\"}".into())
+        } else {
+            ok(batch)
+        }
+    });
+    let (policy, _) = log_policy(tmp.path(), collector.endpoint(), 7);
+
+    let out = run_once(&policy);
+    assert!(out.status.success(), "{}", text(&out));
+    let (ids, twice) = collector.accepted();
+    assert_eq!((ids.len(), twice), (7, 0), "{:?}", collector.seen());
+    assert!(
+        collector
+            .seen()
+            .iter()
+            .filter(|s| s.status == 200)
+            .all(|s| s.records.len() <= 2)
+    );
+    let records = records_json(&policy);
+    assert!(
+        records.iter().all(|r| r["delivery"]["state"] == "sent"),
+        "{records:?}"
+    );
+    let status = run(&[
+        "dead-letters",
+        "--json",
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    assert!(
+        status.status.success() && status.stdout.is_empty(),
+        "{}",
+        text(&status)
+    );
+}
+
+#[test]
+fn a_refused_batch_is_kept_as_a_dead_letter_and_sent_again_on_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let collector = Scripted::start(|n, batch| match n {
+        0 => (400, vec![], "{\"error\":\"unsupported schema\"}".into()),
+        _ => ok(batch),
+    });
+    let (policy, _) = log_policy(tmp.path(), collector.endpoint(), 3);
+    let p = policy.to_str().unwrap();
+
+    let out = run_once(&policy);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("dead       3 records the collector refused"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(collector.accepted().0.len(), 0);
+    let refused = collector.seen()[0].batch;
+
+    let listed = run(&["dead-letters", "--json", "--policy", p]);
+    assert!(listed.status.success(), "{}", text(&listed));
+    let dead: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(dead["batch"], refused.to_string());
+    assert_eq!(dead["status"], 400);
+    assert_eq!(dead["records"], 3);
+    assert_eq!(dead["reason"], "unsupported schema");
+    let records = records_json(&policy);
+    assert_eq!(records.len(), 3);
+    assert!(
+        records.iter().all(|r| r["delivery"]["state"] == "dead"),
+        "{records:?}"
+    );
+
+    // A second run does not resend it by itself.
+    assert!(run_once(&policy).status.success());
+    assert_eq!(collector.seen().len(), 1);
+
+    let retried = run(&["dead-letters", "--retry", "--policy", p]);
+    assert!(retried.status.success(), "{}", text(&retried));
+    assert!(
+        text(&retried).contains("3 record(s) queued"),
+        "{}",
+        text(&retried)
+    );
+    assert!(run_once(&policy).status.success());
+    let seen = collector.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        (seen[1].batch, seen[1].status),
+        (refused, 200),
+        "sent again with its id"
+    );
+    assert_eq!(collector.accepted().0.len(), 3);
+    let listed = run(&["dead-letters", "--policy", p]);
+    assert!(
+        text(&listed).contains("no dead letters"),
+        "{}",
+        text(&listed)
+    );
+}
