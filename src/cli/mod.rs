@@ -98,6 +98,15 @@ enum Command {
         /// Directory for the received records.
         #[arg(long, value_name = "DIR")]
         data_dir: PathBuf,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Require client certificates issued by this CA (PEM): mutual TLS; needs --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        client_ca: Option<PathBuf>,
     },
 }
 
@@ -133,8 +142,21 @@ pub fn main() -> ExitCode {
             json,
             retry,
         } => with_runtime(dead_letters::dead_letters(policy, json, retry)),
-        Command::Collector { listen, data_dir } => {
-            with_runtime(collector::collector(listen, data_dir))
+        Command::Collector {
+            listen,
+            data_dir,
+            tls_cert,
+            tls_key,
+            client_ca,
+        } => {
+            let tls = tls_cert
+                .zip(tls_key)
+                .map(|(cert, key)| crate::collector::TlsFiles {
+                    cert,
+                    key,
+                    client_ca,
+                });
+            with_runtime(collector::collector(listen, data_dir, tls))
         }
         Command::Scrub {
             policy,

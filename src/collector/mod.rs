@@ -37,6 +37,59 @@ pub struct CollectorConfig {
     pub data_dir: PathBuf,
 }
 
+/// The collector's TLS material: HTTPS with it, plain HTTP without.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// Certificate chain (PEM), leaf first.
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+    /// When set, clients must present a certificate issued by this CA (PEM): mutual TLS.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// Builds the rustls server configuration for `tls`.
+///
+/// # Errors
+/// A file is unreadable or holds no usable certificate or key; the message names it.
+pub fn tls_config(tls: &TlsFiles) -> Result<rustls::ServerConfig, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    crate::ship::install_crypto_provider();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
+        .and_then(|i| i.collect::<Result<_, _>>())
+        .map_err(|e| format!("--tls-cert {}: {e}", tls.cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("--tls-cert {}: no certificate", tls.cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(&tls.key)
+        .map_err(|e| format!("--tls-key {}: {e}", tls.key.display()))?;
+    let builder = rustls::ServerConfig::builder();
+    let builder = match &tls.client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_file_iter(ca)
+                .map_err(|e| format!("--client-ca {}: {e}", ca.display()))?
+            {
+                let cert = cert.map_err(|e| format!("--client-ca {}: {e}", ca.display()))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("--client-ca {}: {e}", ca.display()))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+                .build()
+                .map_err(|e| format!("--client-ca {}: {e}", ca.display()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("--tls-cert/--tls-key: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 /// Binds the listener and returns it with the address it got, so callers can report it.
 ///
 /// # Errors

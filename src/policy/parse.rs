@@ -11,7 +11,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::schema::{
-    HostConfigSpec, HostMetricsSpec, IngestSpec, JournaldSpec, LogFileSpec, PolicyFile, SourceSpec,
+    CollectorSection, HostConfigSpec, HostMetricsSpec, IngestSpec, JournaldSpec, LogFileSpec,
+    PolicyFile, SourceSpec,
 };
 
 /// A parse failure: where (a byte range, when known) and what.
@@ -42,7 +43,30 @@ pub(super) fn policy_file(text: &str) -> Result<PolicyFile, Fault> {
     for (_, value) in sources {
         file.sources = source_list(value)?;
     }
+    if let Some(c) = &file.collector {
+        check_collector(c)?;
+    }
     Ok(file)
+}
+
+/// Rules across `[collector]` keys, reported at the endpoint.
+fn check_collector(c: &CollectorSection) -> Result<(), Fault> {
+    let at = |message: String| Fault {
+        span: Some(c.endpoint.span()),
+        message,
+    };
+    if c.endpoint.get_ref().is_insecure() && !c.allow_insecure {
+        return Err(at(format!(
+            "endpoint `{}` would send records unencrypted over the network; use https://, or set allow_insecure = true if that is really meant",
+            c.endpoint.get_ref()
+        )));
+    }
+    if c.client_cert.is_some() != c.client_key.is_some() {
+        return Err(at(
+            "mutual TLS needs both client_cert and client_key in [collector]".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn source_list(value: Spanned<DeValue<'_>>) -> Result<Vec<SourceSpec>, Fault> {

@@ -154,8 +154,22 @@ pub struct AgentSection {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CollectorSection {
-    /// The collector's batch URL (http or https).
-    pub endpoint: Endpoint,
+    /// The collector's batch URL: https, or http to a loopback address (or with
+    /// `allow_insecure`). Kept with its position for that check's error.
+    pub endpoint: toml::Spanned<Endpoint>,
+    /// Trust only this CA (PEM) for the collector's certificate instead of the system roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate chain (PEM) for mutual TLS; needs `client_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<PathBuf>,
+    /// Private key (PEM) of `client_cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<PathBuf>,
+    /// Allow a plain `http://` endpoint on a non-loopback host: records would cross the network
+    /// unencrypted, so this must be said explicitly.
+    #[serde(default)]
+    pub allow_insecure: bool,
     /// Most records in one batch.
     #[serde(default = "default_batch_max_records")]
     pub batch_max_records: NonZeroUsize,
@@ -546,6 +560,20 @@ impl fmt::Display for Endpoint {
 impl Serialize for Endpoint {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.0.as_str())
+    }
+}
+
+impl Endpoint {
+    /// Whether records sent here cross a network unencrypted: plain http to a host that is not
+    /// a loopback address or `localhost`.
+    pub fn is_insecure(&self) -> bool {
+        let loopback = match self.0.host() {
+            Some(url::Host::Ipv4(a)) => a.is_loopback(),
+            Some(url::Host::Ipv6(a)) => a.is_loopback(),
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        };
+        self.0.scheme() == "http" && !loopback
     }
 }
 

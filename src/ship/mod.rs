@@ -106,15 +106,43 @@ impl Shipper {
     /// [`SendError::Client`] when the TLS stack cannot be set up.
     pub fn new(config: &CollectorSection, host: String) -> Result<Shipper, SendError> {
         install_crypto_provider();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(config.timeout.0)
             .connect_timeout(config.timeout.0.min(Duration::from_secs(10)))
-            .user_agent(concat!("noticed/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("noticed/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &config.ca_file {
+            let pem = read_pem(ca, "ca_file")?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                SendError::Client(format!("ca_file {}: {}", ca.display(), error_chain(&e)))
+            })?;
+            if certs.is_empty() {
+                return Err(SendError::Client(format!(
+                    "ca_file {} holds no PEM certificate",
+                    ca.display()
+                )));
+            }
+            builder = builder.tls_certs_only(certs);
+        }
+        if let (Some(cert), Some(key)) = (&config.client_cert, &config.client_key) {
+            let mut pem = read_pem(cert, "client_cert")?;
+            pem.push(b'\n');
+            pem.extend(read_pem(key, "client_key")?);
+            let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+                SendError::Client(format!(
+                    "client_cert {} / client_key {}: {}",
+                    cert.display(),
+                    key.display(),
+                    error_chain(&e)
+                ))
+            })?;
+            builder = builder.identity(identity);
+        }
+        let client = builder
             .build()
             .map_err(|e| SendError::Client(error_chain(&e)))?;
         Ok(Shipper {
             client,
-            endpoint: config.endpoint.0.clone(),
+            endpoint: config.endpoint.get_ref().0.clone(),
             host,
             max_records: config.batch_max_records.get(),
         })
@@ -290,6 +318,15 @@ pub async fn drain(
             break;
         }
     }
+}
+
+fn read_pem(path: &std::path::Path, key: &str) -> Result<Vec<u8>, SendError> {
+    std::fs::read(path).map_err(|e| {
+        SendError::Client(format!(
+            "cannot read {key} {}: {e}; fix the path in [collector]",
+            path.display()
+        ))
+    })
 }
 
 fn gzip_json<T: serde::Serialize>(value: &T) -> Vec<u8> {

@@ -25,6 +25,8 @@ pub struct Collector {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// `http` or `https`.
+    pub scheme: String,
     /// Its data directory.
     pub dir: PathBuf,
 }
@@ -32,9 +34,15 @@ pub struct Collector {
 impl Collector {
     /// Starts a collector on a free loopback port, storing into `dir`.
     pub fn start(dir: &Path) -> Collector {
+        Collector::start_with(dir, &[])
+    }
+
+    /// Like [`Collector::start`], with more arguments (`--tls-cert …`).
+    pub fn start_with(dir: &Path, args: &[&str]) -> Collector {
         let mut child = bin()
             .args(["collector", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -43,22 +51,22 @@ impl Collector {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let addr = line
+        let (addr, scheme) = line
             .trim()
             .strip_prefix("noticed collector listening on ")
-            .unwrap_or_else(|| panic!("unexpected collector banner {line:?}"))
-            .parse()
-            .unwrap();
+            .and_then(|rest| rest.split_once(' '))
+            .unwrap_or_else(|| panic!("unexpected collector banner {line:?}"));
         Collector {
             child,
-            addr,
+            addr: addr.parse().unwrap(),
+            scheme: scheme.trim_matches(|c| c == '(' || c == ')').to_owned(),
             dir: dir.to_owned(),
         }
     }
 
     /// The batch URL.
     pub fn endpoint(&self) -> String {
-        format!("http://{}/v1/batches", self.addr)
+        format!("{}://{}/v1/batches", self.scheme, self.addr)
     }
 
     /// Every record stored, from every purpose's files.
