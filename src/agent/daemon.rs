@@ -15,7 +15,7 @@ use super::{Agent, admit, as_str};
 use crate::policy::{Policy, PseudonymKey, SourceSpec};
 use crate::ship::{Backoff, Shipper, drain};
 use crate::sources::{self, Round, Source};
-use crate::spool::{Spool, on_blocking_pool};
+use crate::spool::{Limits, Spool, on_blocking_pool};
 
 /// Rounds waiting between sources and the admit task; a full queue slows sources down.
 const QUEUE_ROUNDS: usize = 64;
@@ -100,6 +100,14 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
             .instrument(tracing::info_span!("ship")),
         )
     });
+    let retention = tokio::spawn(
+        retention_task(
+            Arc::clone(&spool),
+            super::setup::limits(&policy.file.retention),
+            shutdown.clone(),
+        )
+        .instrument(tracing::info_span!("retention")),
+    );
     let admin = tokio::spawn(crate::admin::serve(
         listener,
         Arc::clone(&spool),
@@ -123,6 +131,7 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
         let _ = ship.await;
     }
     let _ = admin.await;
+    let _ = retention.await;
     let _ = std::fs::remove_file(&socket);
     tracing::info!("stopped");
     Ok(())
@@ -204,6 +213,7 @@ async fn admit_task(
     spool: Arc<Spool>,
     backlog: Arc<Backlog>,
 ) {
+    let limits = super::setup::limits(&policy.file.retention);
     while let Some(mut round) = rx.recv().await {
         while let Ok(more) = rx.try_recv() {
             round.extend(more);
@@ -225,11 +235,48 @@ async fn admit_task(
                     "round stored"
                 );
                 backlog.stored(usize::try_from(tally.kept).unwrap_or(usize::MAX));
+                let s = Arc::clone(&spool);
+                if on_blocking_pool(move || s.record_bytes())
+                    .await
+                    .is_ok_and(|b| b > limits.max_bytes)
+                {
+                    enforce_retention(&spool, &limits).await;
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, lost = tally.kept, "cannot store a round; it is lost")
             }
         }
+    }
+}
+
+/// How often the age limits are applied.
+const RETENTION_EVERY: Duration = Duration::from_secs(60);
+
+/// Applies `[retention]` at start and every [`RETENTION_EVERY`].
+async fn retention_task(spool: Arc<Spool>, limits: Limits, shutdown: CancellationToken) {
+    loop {
+        enforce_retention(&spool, &limits).await;
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(RETENTION_EVERY) => {}
+        }
+    }
+}
+
+/// Applies the limits once and logs what they removed (counts only).
+pub(super) async fn enforce_retention(spool: &Arc<Spool>, limits: &Limits) {
+    let (s, l) = (Arc::clone(spool), limits.clone());
+    match on_blocking_pool(move || s.enforce(&l, SystemTime::now())).await {
+        Ok(e) if e.expired + e.over_size > 0 => tracing::warn!(
+            expired = e.expired,
+            over_size = e.over_size,
+            history = e.history,
+            "dropped unsent records under [retention]; `noticed records` and status count them"
+        ),
+        Ok(e) if e.history > 0 => tracing::debug!(history = e.history, "sent-history aged out"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "cannot apply [retention]; will retry"),
     }
 }
 

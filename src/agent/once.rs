@@ -63,8 +63,10 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
     counters.extend(round.counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
     let checkpoints = round.checkpoints;
     let spool = Arc::clone(&agent.spool);
+    let limits = super::setup::limits(&policy.file.retention);
     on_blocking_pool(move || {
-        spool.append_with_checkpoints(&records, &as_str(&counters), &checkpoints)
+        spool.append_with_checkpoints(&records, &as_str(&counters), &checkpoints)?;
+        spool.enforce(&limits, std::time::SystemTime::now())
     })
     .await?;
 

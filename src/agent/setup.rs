@@ -5,7 +5,12 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::policy::{EMBEDDED_NAME, KEY_LEN, Policy, PolicyError, PseudonymKey};
+use crate::policy::{
+    EMBEDDED_NAME, Interval, KEY_LEN, Policy, PolicyError, PseudonymKey, PurposeRetention,
+    RetentionSection,
+};
+use crate::record::Purpose;
+use crate::spool::Limits;
 
 /// Where an installed agent's policy lives.
 pub const DEFAULT_POLICY_PATH: &str = "/etc/noticed/policy.toml";
@@ -154,6 +159,24 @@ pub fn load_or_create_key(path: &Path) -> Result<PseudonymKey, SetupError> {
             Ok(PseudonymKey::from_bytes(&key))
         }
         Err(e) => Err(fail(format!("cannot read: {e}"))),
+    }
+}
+
+/// The limits the spool enforces for a policy's `[retention]`.
+pub fn limits(retention: &RetentionSection) -> Limits {
+    let per = |base: &Interval, pick: fn(&PurposeRetention) -> Option<&Interval>| {
+        let mut out = [base.0; 2];
+        for (i, p) in Purpose::ALL.iter().enumerate() {
+            if let Some(v) = retention.purpose.get(p).and_then(pick) {
+                out[i] = v.0;
+            }
+        }
+        out
+    };
+    Limits {
+        max_bytes: retention.spool_max_bytes,
+        pending_max_age: per(&retention.pending_max_age, |p| p.pending_max_age.as_ref()),
+        history: per(&retention.history, |p| p.history.as_ref()),
     }
 }
 

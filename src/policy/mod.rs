@@ -8,6 +8,7 @@ mod eval;
 mod glob;
 mod parse;
 mod pseudonym;
+mod retention;
 mod schema;
 
 use std::fmt;
@@ -18,6 +19,7 @@ use sha2::{Digest, Sha256};
 pub use eval::{Refusal, Verdict, evaluate};
 pub use glob::PathGlob;
 pub use pseudonym::{KEY_LEN, PseudonymKey};
+pub use retention::{PurposeRetention, RetentionSection};
 pub use schema::{
     AgentSection, BundleSection, CategoryRules, CollectorSection, ConfigFileSpec, Consent,
     Endpoint, EventMatch, EventRule, FileGlob, HostConfigSpec, HostMetricsSpec, IngestSpec,

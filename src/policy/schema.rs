@@ -45,6 +45,9 @@ pub struct PolicyFile {
     /// What `noticed bundle` adds to a support bundle.
     #[serde(default)]
     pub bundle: BundleSection,
+    /// How much and how long the spool keeps.
+    #[serde(default)]
+    pub retention: super::retention::RetentionSection,
 }
 
 /// `[bundle]`: files an admin adds to support bundles; each is scrubbed on the way in.

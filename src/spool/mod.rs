@@ -12,6 +12,7 @@
 //! - `sent`: id → (sent-at ms, batch id), the local sent-history;
 //! - `dead`: batch id → its ids and the collector's refusal: batches set aside, never dropped;
 //! - `counters`: name → count, what `run --once` and `status` report;
+//! - `meta`: gauges the spool keeps for itself (`record_bytes`, what the byte cap counts);
 //! - `checkpoints`: a source's position (a log file's offset, a journal cursor), written in the same
 //!   transaction as the records read before it.
 //!
@@ -34,14 +35,17 @@ use serde::{Deserialize, Serialize};
 use crate::record::{Record, RecordId};
 
 mod delivery;
+mod retention;
 
 pub use delivery::DeadBatch;
+pub use retention::{Enforced, Limits};
 
 const RECORDS: TableDefinition<u128, &[u8]> = TableDefinition::new("records");
 const PENDING: TableDefinition<u128, ()> = TableDefinition::new("pending");
 const BATCHES: TableDefinition<u128, &[u8]> = TableDefinition::new("batches");
 const SENT: TableDefinition<u128, (u64, u128)> = TableDefinition::new("sent");
 const DEAD: TableDefinition<u128, &[u8]> = TableDefinition::new("dead");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const CHECKPOINTS: TableDefinition<&str, &str> = TableDefinition::new("checkpoints");
 
@@ -153,6 +157,15 @@ impl Spool {
             txn.open_table(BATCHES).map_err(redb::Error::from)?;
             txn.open_table(SENT).map_err(redb::Error::from)?;
             txn.open_table(DEAD).map_err(redb::Error::from)?;
+            let meta = txn.open_table(META).map_err(redb::Error::from)?;
+            let counted = meta
+                .get(retention::RECORD_BYTES)
+                .map_err(redb::Error::from)?
+                .is_some();
+            drop(meta);
+            if !counted {
+                retention::recount_bytes(&txn)?;
+            }
             txn.open_table(COUNTERS).map_err(redb::Error::from)?;
             txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
         }
@@ -188,14 +201,17 @@ impl Spool {
         {
             let mut table = txn.open_table(RECORDS).map_err(redb::Error::from)?;
             let mut pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
+            let mut bytes = 0;
             for r in records {
                 let json = serde_json::to_vec(r).expect("a record always serializes");
                 let key = r.id.as_u128();
+                bytes += json.len() as i64;
                 table
                     .insert(key, json.as_slice())
                     .map_err(redb::Error::from)?;
                 pending.insert(key, ()).map_err(redb::Error::from)?;
             }
+            retention::add_bytes(&txn, bytes)?;
             let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
             add_counts(&mut counters, counts)?;
             let mut positions = txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;

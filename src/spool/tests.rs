@@ -1,4 +1,6 @@
 use super::*;
+use std::time::Duration;
+
 use crate::record::{Category, PolicyStamp, Purpose};
 
 fn record(n: u64) -> Record {
@@ -224,4 +226,88 @@ fn dead_letters_are_kept_listed_and_retried_with_their_id() {
     let again = spool.next_batch(10).unwrap().unwrap();
     assert_eq!(again.id, batch.id, "a retried batch keeps its id");
     assert_eq!(again.records, batch.records);
+}
+
+fn usage_record(n: u64) -> Record {
+    Record {
+        purpose: Purpose::Usage,
+        category: Category::FeatureUsage,
+        ..record(n)
+    }
+}
+
+fn limits(max_bytes: u64, pending: [u64; 2], history: [u64; 2]) -> Limits {
+    let h = |s: u64| Duration::from_secs(s * 3600);
+    Limits {
+        max_bytes,
+        pending_max_age: [h(pending[0]), h(pending[1])],
+        history: [h(history[0]), h(history[1])],
+    }
+}
+
+#[test]
+fn the_byte_cap_drops_history_first_then_the_oldest_unsent_and_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    let recs: Vec<Record> = (0..10).map(record).collect();
+    spool.append(&recs[..3], &[]).unwrap();
+    let b = spool.next_batch(10).unwrap().unwrap();
+    spool.ack(b.id, SystemTime::now()).unwrap();
+    spool.append(&recs[3..], &[]).unwrap();
+    let total = spool.record_bytes().unwrap();
+    let each = total / 10;
+    assert!(
+        each > 0 && total.is_multiple_of(10),
+        "records of equal size: {total}"
+    );
+
+    let cap = limits(each * 5, [24, 24], [24, 24]);
+    let done = spool.enforce(&cap, SystemTime::now()).unwrap();
+    assert_eq!((done.history, done.over_size, done.expired), (3, 2, 0));
+    assert_eq!(spool.record_bytes().unwrap(), each * 5);
+    assert_eq!(counter(&spool, "dropped.over_size.performance"), 2);
+    let left: Vec<RecordId> = spool
+        .list(100)
+        .unwrap()
+        .iter()
+        .map(|s| s.record.id)
+        .collect();
+    let mut want: Vec<RecordId> = recs[5..].iter().map(|r| r.id).collect();
+    want.reverse();
+    assert_eq!(left, want, "the newest unsent records stay");
+    drop(spool);
+    let spool = Spool::open(dir.path()).unwrap();
+    assert_eq!(
+        spool.record_bytes().unwrap(),
+        each * 5,
+        "the count survives a restart"
+    );
+}
+
+#[test]
+fn age_limits_apply_per_purpose_to_unsent_records_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    spool.append(&[usage_record(1), record(2)], &[]).unwrap();
+    let hours = |h: u64| SystemTime::now() + Duration::from_secs(h * 3600);
+    // Usage records may wait 1 h unsent, service-operational ones 48 h.
+    let l = limits(u64::MAX, [1, 48], [1, 48]);
+    assert_eq!(spool.enforce(&l, hours(0)).unwrap(), Enforced::default());
+    let done = spool.enforce(&l, hours(2)).unwrap();
+    assert_eq!(done.expired, 1);
+    assert_eq!(counter(&spool, "dropped.expired.feature-usage"), 1);
+    let left = spool.list(10).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].record.purpose, Purpose::ServiceOperational);
+
+    let b = spool.next_batch(10).unwrap().unwrap();
+    spool.ack(b.id, hours(2)).unwrap();
+    assert_eq!(
+        spool.enforce(&l, hours(40)).unwrap().history,
+        0,
+        "sent at +2 h, kept 48 h"
+    );
+    assert_eq!(spool.enforce(&l, hours(51)).unwrap().history, 1);
+    assert!(spool.list(10).unwrap().is_empty());
+    assert_eq!(spool.record_bytes().unwrap(), 0);
 }
