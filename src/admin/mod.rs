@@ -8,7 +8,7 @@ mod client;
 mod server;
 
 pub use client::{AdminClientError, request};
-pub use server::{bind, serve};
+pub use server::{Context, bind, serve};
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +40,11 @@ pub enum Op {
     Status,
     /// Batches the collector refused, kept locally.
     DeadLetters,
+    /// Removes a subject's records here and queues a deletion request for the collector.
+    Forget {
+        /// The value (an e-mail address, a user name) whose pseudonym to forget.
+        subject: String,
+    },
     /// Puts dead batches back in the send queue: one, or all when `batch` is absent.
     RetryDead {
         /// The batch to retry.
@@ -68,6 +73,11 @@ pub enum Response {
     DeadLetters {
         /// Oldest first.
         batches: Vec<DeadBatch>,
+    },
+    /// Answer to [`Op::Forget`].
+    Forgotten {
+        /// What was removed and queued.
+        forgotten: crate::agent::rights::Forgotten,
     },
     /// Answer to [`Op::RetryDead`].
     Retried {

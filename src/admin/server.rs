@@ -8,7 +8,19 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 
 use super::{Op, Request, Response, VERSION};
+use crate::policy::PseudonymKey;
 use crate::spool::{Spool, on_blocking_pool};
+
+/// What the admin API works on: the spool, and the key and host pseudonym for `forget`.
+#[derive(Clone)]
+pub struct Context {
+    /// The daemon's spool.
+    pub spool: Arc<Spool>,
+    /// The host's pseudonym key (never sent; used to find a subject's pseudonym).
+    pub key: PseudonymKey,
+    /// The host's pseudonym.
+    pub host: String,
+}
 
 /// Most bytes read from one connection (requests are one short line each).
 const MAX_REQUEST_BYTES: u64 = 64 * 1024;
@@ -22,7 +34,7 @@ pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
 }
 
 /// Answers requests until `shutdown`; each connection is served on its own task.
-pub async fn serve(listener: UnixListener, spool: Arc<Spool>, shutdown: CancellationToken) {
+pub async fn serve(listener: UnixListener, context: Context, shutdown: CancellationToken) {
     loop {
         let stream = tokio::select! {
             () = shutdown.cancelled() => return,
@@ -34,21 +46,21 @@ pub async fn serve(listener: UnixListener, spool: Arc<Spool>, shutdown: Cancella
                 }
             },
         };
-        let spool = Arc::clone(&spool);
+        let context = context.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection(stream, spool).await {
+            if let Err(e) = connection(stream, context).await {
                 tracing::debug!(error = %e, "admin connection ended with an error");
             }
         });
     }
 }
 
-async fn connection(stream: UnixStream, spool: Arc<Spool>) -> std::io::Result<()> {
+async fn connection(stream: UnixStream, context: Context) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read.take(MAX_REQUEST_BYTES)).lines();
     while let Some(line) = lines.next_line().await? {
         let response = match serde_json::from_str::<Request>(&line) {
-            Ok(req) if req.v == VERSION => answer(req.op, &spool).await,
+            Ok(req) if req.v == VERSION => answer(req.op, &context).await,
             Ok(req) => Response::Error {
                 message: format!(
                     "admin API version {} is not spoken here (this daemon speaks {VERSION}); use a matching noticed CLI",
@@ -66,8 +78,8 @@ async fn connection(stream: UnixStream, spool: Arc<Spool>) -> std::io::Result<()
     Ok(())
 }
 
-async fn answer(op: Op, spool: &Arc<Spool>) -> Response {
-    let spool = Arc::clone(spool);
+async fn answer(op: Op, context: &Context) -> Response {
+    let spool = Arc::clone(&context.spool);
     let result = match op {
         Op::Records { limit } => on_blocking_pool(move || spool.list(limit))
             .await
@@ -81,6 +93,12 @@ async fn answer(op: Op, spool: &Arc<Spool>) -> Response {
         Op::RetryDead { batch } => on_blocking_pool(move || spool.retry_dead(batch))
             .await
             .map(|records| Response::Retried { records }),
+        Op::Forget { subject } => {
+            let (key, host) = (context.key.clone(), context.host.clone());
+            on_blocking_pool(move || crate::agent::rights::forget(&spool, &key, &host, &subject))
+                .await
+                .map(|forgotten| Response::Forgotten { forgotten })
+        }
     };
     result.unwrap_or_else(|e| Response::Error {
         message: e.to_string(),

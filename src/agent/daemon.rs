@@ -35,6 +35,7 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
         key,
         spool,
         shipper,
+        host,
     } = agent;
     let policy = Arc::new(loaded.policy);
     let sources_stop = shutdown.child_token();
@@ -82,7 +83,7 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
         admit_task(
             rx,
             Arc::clone(&policy),
-            key,
+            key.clone(),
             Arc::clone(&spool),
             Arc::clone(&backlog),
         )
@@ -108,11 +109,12 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
         )
         .instrument(tracing::info_span!("retention")),
     );
-    let admin = tokio::spawn(crate::admin::serve(
-        listener,
-        Arc::clone(&spool),
-        shutdown.clone(),
-    ));
+    let context = crate::admin::Context {
+        spool: Arc::clone(&spool),
+        key,
+        host,
+    };
+    let admin = tokio::spawn(crate::admin::serve(listener, context, shutdown.clone()));
     tracing::info!(
         policy = %loaded.origin,
         version = %policy.stamp.version,

@@ -6,6 +6,7 @@
 mod admit;
 mod daemon;
 mod once;
+pub mod rights;
 pub mod setup;
 
 pub use admit::{Tally, admit, as_str};
@@ -35,6 +36,8 @@ pub struct Agent {
     pub spool: Arc<Spool>,
     /// The shipper, when the policy names a collector.
     pub shipper: Option<Shipper>,
+    /// This host's pseudonym, as batches and control messages carry it.
+    pub host: String,
 }
 
 /// Why the agent could not start.
@@ -60,17 +63,26 @@ impl Agent {
         let data_dir = setup::data_dir(&loaded.policy)?;
         let spool = Arc::new(open_spool(&data_dir)?);
         let key = setup::load_or_create_key(&setup::key_path(&loaded.policy, &data_dir))?;
-        let host_name = sysinfo::System::host_name().unwrap_or_default();
+        let host = key.pseudonym_str(&sysinfo::System::host_name().unwrap_or_default());
         let shipper = match &loaded.policy.file.collector {
-            Some(c) => Some(Shipper::new(c, key.pseudonym_str(&host_name))?),
+            Some(c) => Some(Shipper::new(c, host.clone())?),
             None => None,
         };
+        if let Some(purged) =
+            rights::apply_consent(&spool, &host, loaded.policy.file.consent.usage)?
+        {
+            tracing::warn!(
+                purged,
+                "usage consent withdrawn: unsent usage records purged; the collector will be told"
+            );
+        }
         Ok(Agent {
             loaded,
             data_dir,
             key,
             spool,
             shipper,
+            host,
         })
     }
 

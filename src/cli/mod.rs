@@ -5,6 +5,7 @@ mod ask;
 mod bundle;
 mod collector;
 mod dead_letters;
+mod forget;
 mod output;
 mod policy;
 mod records;
@@ -63,6 +64,19 @@ enum Command {
         /// Queue dead batches to be sent again with their ids: BATCH, or all without it.
         #[arg(long, value_name = "BATCH")]
         retry: Option<Option<uuid::Uuid>>,
+    },
+    /// Forget a person: remove every local record carrying VALUE's pseudonym and ask the
+    /// collector to delete its copies (only the pseudonym is sent).
+    Forget {
+        /// Policy file naming the data directory and key [default: as for `run`].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// The exact value to forget: an e-mail address, a user name, a host name.
+        #[arg(long, value_name = "VALUE")]
+        subject: String,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Scrub files (or stdin) to stdout: personal data and secrets become typed tokens.
     Scrub {
@@ -142,6 +156,11 @@ pub fn main() -> ExitCode {
             json,
             retry,
         } => with_runtime(dead_letters::dead_letters(policy, json, retry)),
+        Command::Forget {
+            policy,
+            subject,
+            json,
+        } => with_runtime(forget::forget(policy, subject, json)),
         Command::Collector {
             listen,
             data_dir,

@@ -21,7 +21,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use flate2::read::GzDecoder;
 
-use crate::wire::{AckV1, BATCHES_PATH, BatchV1, RejectionV1};
+use crate::wire::{
+    AckV1, BATCHES_PATH, BatchV1, CONTROL_PATH, ControlAckV1, ControlKind, ControlV1, RejectionV1,
+};
 
 /// Largest request body accepted, compressed (413 beyond).
 pub const MAX_BODY_BYTES: usize = 16 << 20;
@@ -107,6 +109,7 @@ pub async fn bind(
 pub fn router(store: Arc<BatchStore>) -> Router {
     Router::new()
         .route(BATCHES_PATH, post(accept_batch))
+        .route(CONTROL_PATH, post(accept_control))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(store)
 }
@@ -160,6 +163,72 @@ async fn accept_batch(
         Err(e) => reject(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("store task failed: {e}"),
+        ),
+    }
+}
+
+/// A control message: a deletion request is carried out (every stored record with the
+/// pseudonym goes), a consent withdrawal is recorded; both are logged to `control.log`.
+async fn accept_control(
+    State(store): State<Arc<BatchStore>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let decoded = match decode_body(&headers, &body) {
+        Ok(d) => d,
+        Err((status, why)) => return reject(status, why),
+    };
+    let control: ControlV1 = match serde_json::from_slice(&decoded) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(kind = ?e.classify(), "rejected a malformed control message");
+            return reject(
+                StatusCode::BAD_REQUEST,
+                format!("malformed control message: {e}"),
+            );
+        }
+    };
+    let needle = match &control.kind {
+        ControlKind::Forget { subject } => {
+            let valid = subject.len() == 18
+                && subject.starts_with("h:")
+                && subject[2..].bytes().all(|b| b.is_ascii_hexdigit());
+            if !valid {
+                return reject(
+                    StatusCode::BAD_REQUEST,
+                    "forget needs a pseudonym: `h:` and 16 hex digits".into(),
+                );
+            }
+            // Scrubbed tokens carry the first 8 hex digits, fields all 16.
+            Some(subject.as_bytes()[..10].to_vec())
+        }
+        ControlKind::ConsentWithdrawn { .. } => None,
+    };
+    let id = control.id;
+    let result = tokio::task::spawn_blocking(move || {
+        let deleted = match needle {
+            Some(n) => store.forget(&n)?,
+            None => 0,
+        };
+        store.log_control(&control, deleted)?;
+        Ok::<_, std::io::Error>(deleted)
+    })
+    .await;
+    match result {
+        Ok(Ok(deleted)) => {
+            tracing::info!(control = %id, deleted, "control message handled");
+            (StatusCode::OK, axum::Json(ControlAckV1 { id, deleted })).into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(control = %id, error = %e, "cannot handle control message");
+            reject(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot handle the control message now: {e}"),
+            )
+        }
+        Err(e) => reject(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("control task failed: {e}"),
         ),
     }
 }

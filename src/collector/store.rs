@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::wire::BatchV1;
+use crate::wire::{BatchV1, ControlV1};
 
 /// The dedup index's file name in the data directory.
 pub const INDEX_FILE: &str = "batches.idx";
@@ -93,7 +93,71 @@ impl BatchStore {
         seen.ids.insert(batch.batch_id);
         Ok(StoreOutcome::Stored(batch.records.len()))
     }
+
+    /// Deletes every stored record whose line contains `needle` (a pseudonym), rewriting each
+    /// affected file atomically; returns how many went. Repeating it deletes nothing more.
+    ///
+    /// # Errors
+    /// Reading or rewriting a file failed; files already rewritten stay rewritten.
+    pub fn forget(&self, needle: &[u8]) -> std::io::Result<u64> {
+        let _appends = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let finder = memchr::memmem::Finder::new(needle);
+        let mut deleted = 0;
+        for purpose in std::fs::read_dir(&self.dir)? {
+            let purpose = purpose?.path();
+            if !purpose.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&purpose)? {
+                let path = file?.path();
+                if path.extension().is_none_or(|e| e != "jsonl") {
+                    continue;
+                }
+                let text = std::fs::read(&path)?;
+                let mut kept = Vec::with_capacity(text.len());
+                let mut gone = 0;
+                for line in text.split_inclusive(|&b| b == b'\n') {
+                    if finder.find(line).is_some() {
+                        gone += 1;
+                    } else {
+                        kept.extend_from_slice(line);
+                    }
+                }
+                if gone > 0 {
+                    let tmp = path.with_extension("jsonl.tmp");
+                    let mut f = File::create(&tmp)?;
+                    f.write_all(&kept)?;
+                    f.sync_data()?;
+                    std::fs::rename(&tmp, &path)?;
+                    deleted += gone;
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Appends a control message to `DIR/control.log` (JSON lines), the record of requests.
+    ///
+    /// # Errors
+    /// The file cannot be written.
+    pub fn log_control(&self, control: &ControlV1, deleted: u64) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(&serde_json::json!({
+            "control": control,
+            "deleted": deleted,
+        }))
+        .expect("a control message serializes");
+        line.push(b'\n');
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join(CONTROL_LOG))?;
+        f.write_all(&line)?;
+        f.sync_data()
+    }
 }
+
+/// Where the collector records the control messages it handled.
+pub const CONTROL_LOG: &str = "control.log";
 
 /// Checks what serde cannot: times that name a day, and a non-empty batch.
 ///

@@ -14,8 +14,9 @@ use flate2::write::GzEncoder;
 
 use crate::policy::CollectorSection;
 use crate::record::{PolicyStamp, rfc3339};
+use crate::spool::QueuedControl;
 use crate::spool::{OutboundBatch, Spool, SpoolError, on_blocking_pool};
-use crate::wire::{AckV1, AgentInfo, BatchV1};
+use crate::wire::{AckV1, AgentInfo, BatchV1, ControlAckV1};
 
 /// Why a send did not get a 2xx.
 #[derive(Debug, thiserror::Error)]
@@ -158,29 +159,36 @@ impl Shipper {
         self.max_records
     }
 
-    /// Sends one batch; `Ok` only for a 2xx.
+    /// The host's pseudonym, as batches and control messages carry it.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Sends one queued control message to the collector's control path (beside the batch
+    /// path); `Ok` only for a 2xx.
     ///
     /// # Errors
     /// [`SendError`] saying whether a retry may help.
-    pub async fn send(
-        &self,
-        batch: &OutboundBatch,
-        policy: &PolicyStamp,
-    ) -> Result<AckV1, SendError> {
-        let body = BatchV1 {
-            batch_id: batch.id,
-            agent: AgentInfo {
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-            },
-            host: self.host.clone(),
-            sent_at: rfc3339(SystemTime::now()),
-            policy: policy.clone(),
-            records: batch.records.clone(),
-        };
-        let gz = gzip_json(&body);
+    pub async fn send_control(&self, control: &QueuedControl) -> Result<ControlAckV1, SendError> {
+        let url = self
+            .endpoint
+            .join(crate::wire::CONTROL_PATH.trim_start_matches("/v1/"))
+            .map_err(|e| SendError::Client(format!("control URL: {e}")))?;
+        let text = self.post(url, control.payload.clone()).await?;
+        Ok(serde_json::from_str(&text).unwrap_or(ControlAckV1 {
+            id: control.id,
+            deleted: 0,
+        }))
+    }
+
+    /// POSTs a JSON body gzip-compressed; the response text for a 2xx.
+    async fn post(&self, url: url::Url, json: Vec<u8>) -> Result<String, SendError> {
+        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+        enc.write_all(&json).expect("writing to memory cannot fail");
+        let gz = enc.finish().expect("writing to memory cannot fail");
         let response = self
             .client
-            .post(self.endpoint.clone())
+            .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::CONTENT_ENCODING, "gzip")
             .body(gz)
@@ -207,6 +215,30 @@ impl Shipper {
                 retry_after,
             });
         }
+        Ok(text)
+    }
+
+    /// Sends one batch; `Ok` only for a 2xx.
+    ///
+    /// # Errors
+    /// [`SendError`] saying whether a retry may help.
+    pub async fn send(
+        &self,
+        batch: &OutboundBatch,
+        policy: &PolicyStamp,
+    ) -> Result<AckV1, SendError> {
+        let body = BatchV1 {
+            batch_id: batch.id,
+            agent: AgentInfo {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            },
+            host: self.host.clone(),
+            sent_at: rfc3339(SystemTime::now()),
+            policy: policy.clone(),
+            records: batch.records.clone(),
+        };
+        let json = serde_json::to_vec(&body).expect("a batch always serializes");
+        let text = self.post(self.endpoint.clone(), json).await?;
         Ok(serde_json::from_str(&text).unwrap_or(AckV1 {
             batch_id: batch.id,
             stored: batch.records.len(),
@@ -253,6 +285,9 @@ pub async fn drain(
     backoff: &mut Backoff,
 ) -> Result<Drained, (Drained, ShipError)> {
     let mut done = Drained::default();
+    if let Err(e) = send_controls(spool, shipper).await {
+        return Err((done, e));
+    }
     loop {
         let max = shipper.max_records();
         let s = Arc::clone(spool);
@@ -329,11 +364,26 @@ fn read_pem(path: &std::path::Path, key: &str) -> Result<Vec<u8>, SendError> {
     })
 }
 
-fn gzip_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
-    serde_json::to_writer(&mut enc, value).expect("serializing to memory cannot fail");
-    enc.flush().expect("writing to memory cannot fail");
-    enc.finish().expect("writing to memory cannot fail")
+/// Sends queued control messages, oldest first, before any batch: a deletion request must
+/// reach the collector. A refused one stays queued (retried on the next drain) and does not
+/// hold the data back.
+async fn send_controls(spool: &Arc<Spool>, shipper: &Shipper) -> Result<(), ShipError> {
+    let s = Arc::clone(spool);
+    for control in on_blocking_pool(move || s.queued_controls()).await? {
+        match shipper.send_control(&control).await {
+            Ok(ack) => {
+                let s = Arc::clone(spool);
+                let id = control.id;
+                on_blocking_pool(move || s.control_done(id, ack.deleted)).await?;
+                tracing::info!(control = %id, deleted = ack.deleted, "collector acknowledged a control message");
+            }
+            Err(e) if e.is_retryable() => return Err(e.into()),
+            Err(e) => {
+                tracing::error!(control = %control.id, error = %e, "collector refused a control message; it stays queued");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The error and its causes on one line, as reqwest's top-level message alone is vague.

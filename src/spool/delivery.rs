@@ -253,6 +253,20 @@ impl Spool {
     }
 }
 
+/// The record ids of a stored dead entry.
+pub(super) fn dead_entry_ids(bytes: &[u8]) -> Result<Vec<u128>, SpoolError> {
+    Ok(decode_dead(bytes)?.ids)
+}
+
+/// A stored dead entry with its ids replaced (records forgotten since).
+pub(super) fn dead_entry_with_ids(bytes: &[u8], ids: Vec<u128>) -> Result<Vec<u8>, SpoolError> {
+    let entry = DeadEntry {
+        ids,
+        ..decode_dead(bytes)?
+    };
+    Ok(serde_json::to_vec(&entry).expect("a dead entry serializes"))
+}
+
 fn decode_dead(bytes: &[u8]) -> Result<DeadEntry, SpoolError> {
     serde_json::from_slice(bytes).map_err(|e| SpoolError::Decode(format!("dead letter: {e}")))
 }

@@ -12,7 +12,9 @@
 //! - `sent`: id → (sent-at ms, batch id), the local sent-history;
 //! - `dead`: batch id → its ids and the collector's refusal: batches set aside, never dropped;
 //! - `counters`: name → count, what `run --once` and `status` report;
-//! - `meta`: gauges the spool keeps for itself (`record_bytes`, what the byte cap counts);
+//! - `control`: id → a control message for the collector (deletion request, consent withdrawn),
+//!   queued in the same transaction as the local purge it reports;
+//! - `meta`: gauges and states the spool keeps for itself (`record_bytes`, what the byte cap counts);
 //! - `checkpoints`: a source's position (a log file's offset, a journal cursor), written in the same
 //!   transaction as the records read before it.
 //!
@@ -34,9 +36,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::{Record, RecordId};
 
+mod control;
 mod delivery;
 mod retention;
 
+pub use control::QueuedControl;
 pub use delivery::DeadBatch;
 pub use retention::{Enforced, Limits};
 
@@ -46,6 +50,7 @@ const BATCHES: TableDefinition<u128, &[u8]> = TableDefinition::new("batches");
 const SENT: TableDefinition<u128, (u64, u128)> = TableDefinition::new("sent");
 const DEAD: TableDefinition<u128, &[u8]> = TableDefinition::new("dead");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const CONTROL: TableDefinition<u128, &[u8]> = TableDefinition::new("control");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const CHECKPOINTS: TableDefinition<&str, &str> = TableDefinition::new("checkpoints");
 
@@ -157,6 +162,7 @@ impl Spool {
             txn.open_table(BATCHES).map_err(redb::Error::from)?;
             txn.open_table(SENT).map_err(redb::Error::from)?;
             txn.open_table(DEAD).map_err(redb::Error::from)?;
+            txn.open_table(CONTROL).map_err(redb::Error::from)?;
             let meta = txn.open_table(META).map_err(redb::Error::from)?;
             let counted = meta
                 .get(retention::RECORD_BYTES)

@@ -311,3 +311,60 @@ fn age_limits_apply_per_purpose_to_unsent_records_and_history() {
     assert!(spool.list(10).unwrap().is_empty());
     assert_eq!(spool.record_bytes().unwrap(), 0);
 }
+
+fn with_message(n: u64, message: &str) -> Record {
+    let mut r = record(n);
+    r.fields.insert("message".into(), message.into());
+    r
+}
+
+#[test]
+fn forget_reaches_records_in_every_state_and_queues_its_request_with_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    let token = "[user_name:h:0123abcd]";
+    let mine = |n| with_message(n, &format!("user={token}"));
+    // sent, dead, in flight, pending: one of the subject's records in each, plus others.
+    spool.append(&[mine(1), record(2)], &[]).unwrap();
+    let b = spool.next_batch(10).unwrap().unwrap();
+    spool.ack(b.id, SystemTime::now()).unwrap();
+    spool.append(&[mine(3), record(4)], &[]).unwrap();
+    let dead = spool.next_batch(10).unwrap().unwrap();
+    spool
+        .dead_letter(dead.id, 400, "no", SystemTime::now())
+        .unwrap();
+    spool.append(&[mine(5)], &[]).unwrap();
+    let flying = spool.next_batch(10).unwrap().unwrap();
+    spool.append(&[mine(6), record(7)], &[]).unwrap();
+
+    let request = uuid::Uuid::now_v7();
+    let n = spool.forget(b"h:0123abcd", (request, b"{}")).unwrap();
+    assert_eq!(n, 4);
+    let left = spool.list(100).unwrap();
+    assert_eq!(left.len(), 3);
+    assert!(
+        left.iter()
+            .all(|s| !serde_json::to_string(&s.record).unwrap().contains(token))
+    );
+    assert_eq!(
+        spool.dead_letters().unwrap()[0].records,
+        1,
+        "the dead batch keeps the others"
+    );
+    assert!(
+        spool
+            .next_batch(10)
+            .unwrap()
+            .is_some_and(|b| b.id != flying.id),
+        "an emptied batch is gone"
+    );
+    let queued = spool.queued_controls().unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(
+        (queued[0].id, queued[0].payload.as_slice()),
+        (request, &b"{}"[..])
+    );
+    spool.control_done(request, 4).unwrap();
+    assert!(spool.queued_controls().unwrap().is_empty());
+    assert_eq!(counter(&spool, "deleted_at_collector"), 4);
+}

@@ -1,0 +1,222 @@
+//! Data the customer takes back: records forgotten by subject, unsent records purged when
+//! consent is withdrawn, and the queue of control messages that tell the collector to do the
+//! same. Each purge and its message commit in one transaction, so neither happens without the
+//! other.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::retention::remove_record;
+use super::{
+    BATCHES, CONTROL, COUNTERS, DEAD, META, PENDING, RECORDS, SENT, Spool, SpoolError, add_counts,
+    decode_ids, decode_record, encode_ids,
+};
+use crate::record::Purpose;
+
+/// A control message waiting for the collector's acknowledgement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedControl {
+    /// Its id (also inside the payload).
+    pub id: uuid::Uuid,
+    /// The message as it will be sent (JSON).
+    pub payload: Vec<u8>,
+}
+
+impl Spool {
+    /// Removes every record whose stored form contains `needle` (a pseudonym), in any state,
+    /// and queues `control` (id, payload) in the same transaction. Returns how many went.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure; then nothing was removed or queued.
+    pub fn forget(&self, needle: &[u8], control: (uuid::Uuid, &[u8])) -> Result<u64, SpoolError> {
+        let finder = memchr::memmem::Finder::new(needle);
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let ids = {
+            let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
+            let mut ids = Vec::new();
+            for e in records.iter().map_err(redb::Error::from)? {
+                let (k, v) = e.map_err(redb::Error::from)?;
+                if finder.find(v.value()).is_some() {
+                    ids.push(k.value());
+                }
+            }
+            ids
+        };
+        remove_everywhere(&txn, &ids)?;
+        queue(&txn, control)?;
+        {
+            let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
+            add_counts(
+                &mut counters,
+                &[("forgotten", ids.len() as u64), ("deletion_requests", 1)],
+            )?;
+        }
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(ids.len() as u64)
+    }
+
+    /// Records the consent for usage; when it goes from given to withdrawn, purges every unsent
+    /// usage record and queues `control(purged)` in the same transaction, returning the count.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure; then nothing changed.
+    pub fn set_usage_consent(
+        &self,
+        given: bool,
+        control: impl FnOnce(u64) -> (uuid::Uuid, Vec<u8>),
+    ) -> Result<Option<u64>, SpoolError> {
+        const KEY: &str = "consent.usage";
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let before = {
+            let meta = txn.open_table(META).map_err(redb::Error::from)?;
+            meta.get(KEY).map_err(redb::Error::from)?.map(|v| v.value())
+        };
+        let withdrawn = before == Some(1) && !given;
+        let mut purged = None;
+        if withdrawn {
+            let ids = unsent_of(&txn, Purpose::Usage)?;
+            remove_everywhere(&txn, &ids)?;
+            let n = ids.len() as u64;
+            let (id, payload) = control(n);
+            queue(&txn, (id, &payload))?;
+            let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
+            add_counts(&mut counters, &[("purged.consent_withdrawn", n)])?;
+            purged = Some(n);
+        }
+        if before != Some(u64::from(given)) {
+            let mut meta = txn.open_table(META).map_err(redb::Error::from)?;
+            meta.insert(KEY, u64::from(given))
+                .map_err(redb::Error::from)?;
+        }
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(purged)
+    }
+
+    /// Control messages waiting to be sent, oldest first.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure.
+    pub fn queued_controls(&self) -> Result<Vec<QueuedControl>, SpoolError> {
+        use redb::ReadableDatabase;
+        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let table = txn.open_table(CONTROL).map_err(redb::Error::from)?;
+        let mut out = Vec::new();
+        for e in table.iter().map_err(redb::Error::from)? {
+            let (k, v) = e.map_err(redb::Error::from)?;
+            out.push(QueuedControl {
+                id: uuid::Uuid::from_u128(k.value()),
+                payload: v.value().to_vec(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Removes an acknowledged control message and counts what the collector deleted for it.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure; then the message stays queued and is sent again.
+    pub fn control_done(&self, id: uuid::Uuid, deleted: u64) -> Result<(), SpoolError> {
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        {
+            let mut table = txn.open_table(CONTROL).map_err(redb::Error::from)?;
+            table.remove(id.as_u128()).map_err(redb::Error::from)?;
+            let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
+            add_counts(
+                &mut counters,
+                &[
+                    ("controls_acknowledged", 1),
+                    ("deleted_at_collector", deleted),
+                ],
+            )?;
+        }
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(())
+    }
+}
+
+fn queue(txn: &WriteTransaction, (id, payload): (uuid::Uuid, &[u8])) -> Result<(), SpoolError> {
+    let mut table = txn.open_table(CONTROL).map_err(redb::Error::from)?;
+    table
+        .insert(id.as_u128(), payload)
+        .map_err(redb::Error::from)?;
+    Ok(())
+}
+
+/// Ids of unsent records (pending, in a batch, or dead) of `purpose`.
+fn unsent_of(txn: &WriteTransaction, purpose: Purpose) -> Result<Vec<u128>, SpoolError> {
+    let mut candidates = Vec::new();
+    {
+        let pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
+        for e in pending.iter().map_err(redb::Error::from)? {
+            candidates.push(e.map_err(redb::Error::from)?.0.value());
+        }
+        for (table, dead) in [(BATCHES, false), (DEAD, true)] {
+            let t = txn.open_table(table).map_err(redb::Error::from)?;
+            for e in t.iter().map_err(redb::Error::from)? {
+                let (_, v) = e.map_err(redb::Error::from)?;
+                candidates.extend(ids_of(dead, v.value())?);
+            }
+        }
+    }
+    let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
+    let mut out = Vec::new();
+    for id in candidates {
+        if let Some(v) = records.get(id).map_err(redb::Error::from)?
+            && decode_record(v.value())?.purpose == purpose
+        {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// The record ids in a `batches` (or, if `dead`, a `dead`) entry.
+fn ids_of(dead: bool, value: &[u8]) -> Result<Vec<u128>, SpoolError> {
+    if dead {
+        super::delivery::dead_entry_ids(value)
+    } else {
+        decode_ids(value)
+    }
+}
+
+/// Removes records from every state they can be in, and from the store.
+fn remove_everywhere(txn: &WriteTransaction, ids: &[u128]) -> Result<(), SpoolError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let gone: std::collections::HashSet<u128> = ids.iter().copied().collect();
+    {
+        let mut pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
+        let mut sent = txn.open_table(SENT).map_err(redb::Error::from)?;
+        for id in ids {
+            pending.remove(id).map_err(redb::Error::from)?;
+            sent.remove(id).map_err(redb::Error::from)?;
+        }
+    }
+    for (table, dead) in [(BATCHES, false), (DEAD, true)] {
+        let mut t = txn.open_table(table).map_err(redb::Error::from)?;
+        let mut changed = Vec::new();
+        for e in t.iter().map_err(redb::Error::from)? {
+            let (k, v) = e.map_err(redb::Error::from)?;
+            let held = ids_of(dead, v.value())?;
+            if held.iter().any(|id| gone.contains(id)) {
+                changed.push((k.value(), v.value().to_vec(), held));
+            }
+        }
+        for (key, old, held) in changed {
+            let kept: Vec<u128> = held.into_iter().filter(|id| !gone.contains(id)).collect();
+            if kept.is_empty() {
+                t.remove(key).map_err(redb::Error::from)?;
+            } else if dead {
+                let value = super::delivery::dead_entry_with_ids(&old, kept)?;
+                t.insert(key, value.as_slice()).map_err(redb::Error::from)?;
+            } else {
+                t.insert(key, encode_ids(&kept).as_slice())
+                    .map_err(redb::Error::from)?;
+            }
+        }
+    }
+    for id in ids {
+        remove_record(txn, *id)?;
+    }
+    Ok(())
+}
