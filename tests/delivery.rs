@@ -331,3 +331,60 @@ fn the_daemon_ships_on_its_flush_interval_and_stops_on_ctrl_c() {
             .all(|r| r["delivery"]["state"] == "sent")
     );
 }
+
+#[test]
+fn the_collector_refuses_oversized_batches_and_never_logs_values() {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("collector.log");
+    let collector = Collector::start_logged(
+        &tmp.path().join("collector"),
+        &["--max-batch-bytes", "4000"],
+        &log,
+    );
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let lines: String = (0..40)
+        .map(|i| format!("login {i} user=alice password=hunter2 from 192.0.2.77\n"))
+        .collect();
+    std::fs::write(logs.join("app.log"), lines).unwrap();
+    let body = format!(
+        "{}[[source]]\ntype = \"log_file\"\npaths = [\"{}/*.log\"]\nstart_at = \"beginning\"\n\n\
+         [category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
+        collector_section(&collector.endpoint()),
+        logs.display()
+    );
+    let p = policy(tmp.path(), "p.toml", &tmp.path().join("agent"), &body);
+    let out = run_once(&p);
+    assert!(out.status.success(), "{}", text(&out));
+    let stored = collector.records();
+    assert_eq!(stored.len(), 40, "split until each part fits, nothing lost");
+    assert_eq!(ids(&stored).into_iter().collect::<HashSet<_>>().len(), 40);
+
+    // A malformed batch carrying a planted value is refused without logging it.
+    let planted = "planted-0x5ec12e7-value";
+    let body = format!("{{\"batch_id\": \"{planted}\", \"records\": []}}");
+    let mut s = std::net::TcpStream::connect(collector.addr).unwrap();
+    write!(
+        s,
+        "POST /v1/batches HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    drop(collector);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let accepted = logged.matches("batch accepted").count();
+    assert!(
+        accepted >= 5,
+        "40 records of ~450 bytes need 5+ batches under 4000 bytes: {logged}"
+    );
+    for value in [planted, "alice", "hunter2", "192.0.2.77", "[user_name:h:"] {
+        assert!(
+            !logged.contains(value),
+            "the collector logged {value}: {logged}"
+        );
+    }
+}

@@ -172,3 +172,37 @@ fn a_refused_batch_is_kept_as_a_dead_letter_and_sent_again_on_request() {
         text(&listed)
     );
 }
+
+#[test]
+fn a_collector_slower_than_the_timeout_gets_the_same_batch_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let collector = Scripted::start(|n, batch| {
+        if n == 0 {
+            // Stores the batch but answers after the agent has given up waiting.
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        ok(batch)
+    });
+    let (policy, _) = log_policy(tmp.path(), collector.endpoint(), 4);
+    let text_of = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(
+        &policy,
+        text_of.replace("timeout = \"5s\"", "timeout = \"1s\""),
+    )
+    .unwrap();
+
+    let out = run_once(&policy);
+    assert!(out.status.success(), "{}", text(&out));
+    let seen = collector.seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(
+        seen[0].batch, seen[1].batch,
+        "the resend carries the id a collector dedups by"
+    );
+    assert_eq!(seen[0].records, seen[1].records);
+    let records = records_json(&policy);
+    assert!(
+        records.iter().all(|r| r["delivery"]["state"] == "sent"),
+        "{records:?}"
+    );
+}

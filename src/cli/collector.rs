@@ -18,6 +18,7 @@ use crate::collector::{CollectorConfig, TlsFiles, bind, tls_config};
 pub async fn collector(
     listen: SocketAddr,
     data_dir: PathBuf,
+    max_batch_bytes: u64,
     tls: Option<TlsFiles>,
 ) -> anyhow::Result<ExitCode> {
     let mut signals = super::run::Termination::install()?;
@@ -27,7 +28,11 @@ pub async fn collector(
         .transpose()
         .map_err(anyhow::Error::msg)
         .context("cannot set up TLS for the collector")?;
-    let config = CollectorConfig { listen, data_dir };
+    let config = CollectorConfig {
+        listen,
+        data_dir,
+        max_batch_bytes,
+    };
     let (listener, app, addr) = bind(&config).await.with_context(|| {
         format!(
             "cannot start the collector on {listen} with data in {}",

@@ -112,6 +112,9 @@ enum Command {
         /// Directory for the received records.
         #[arg(long, value_name = "DIR")]
         data_dir: PathBuf,
+        /// Refuse requests larger than this once decompressed, with 413 (senders split).
+        #[arg(long, value_name = "BYTES", default_value_t = crate::collector::MAX_DECODED_BYTES)]
+        max_batch_bytes: u64,
         /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
         #[arg(long, value_name = "FILE", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -164,6 +167,7 @@ pub fn main() -> ExitCode {
         Command::Collector {
             listen,
             data_dir,
+            max_batch_bytes,
             tls_cert,
             tls_key,
             client_ca,
@@ -175,7 +179,7 @@ pub fn main() -> ExitCode {
                     key,
                     client_ca,
                 });
-            with_runtime(collector::collector(listen, data_dir, tls))
+            with_runtime(collector::collector(listen, data_dir, max_batch_bytes, tls))
         }
         Command::Scrub {
             policy,

@@ -27,7 +27,8 @@ use crate::wire::{
 
 /// Largest request body accepted, compressed (413 beyond).
 pub const MAX_BODY_BYTES: usize = 16 << 20;
-/// Largest batch accepted once decompressed (413 beyond): a guard against gzip bombs.
+/// Largest batch accepted once decompressed by default (413 beyond): a guard against gzip
+/// bombs, and the size limit senders split their batches for.
 pub const MAX_DECODED_BYTES: u64 = 128 << 20;
 
 /// How to run a collector.
@@ -37,6 +38,14 @@ pub struct CollectorConfig {
     pub listen: SocketAddr,
     /// Where records and the dedup index are kept.
     pub data_dir: PathBuf,
+    /// Largest request accepted once decompressed; 413 beyond.
+    pub max_batch_bytes: u64,
+}
+
+/// What the handlers share.
+struct Shared {
+    store: BatchStore,
+    max_batch_bytes: u64,
 }
 
 /// The collector's TLS material: HTTPS with it, plain HTTP without.
@@ -99,27 +108,32 @@ pub fn tls_config(tls: &TlsFiles) -> Result<rustls::ServerConfig, String> {
 pub async fn bind(
     config: &CollectorConfig,
 ) -> std::io::Result<(tokio::net::TcpListener, Router, SocketAddr)> {
-    let store = Arc::new(BatchStore::open(&config.data_dir)?);
+    let store = BatchStore::open(&config.data_dir)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    Ok((listener, router(store), addr))
+    Ok((listener, router(store, config.max_batch_bytes), addr))
 }
 
-/// The collector's HTTP routes over a store.
-pub fn router(store: Arc<BatchStore>) -> Router {
+/// The collector's HTTP routes over a store, refusing requests over `max_batch_bytes`
+/// decompressed with 413.
+pub fn router(store: BatchStore, max_batch_bytes: u64) -> Router {
+    let shared = Arc::new(Shared {
+        store,
+        max_batch_bytes,
+    });
     Router::new()
         .route(BATCHES_PATH, post(accept_batch))
         .route(CONTROL_PATH, post(accept_control))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(store)
+        .with_state(shared)
 }
 
 async fn accept_batch(
-    State(store): State<Arc<BatchStore>>,
+    State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let decoded = match decode_body(&headers, &body) {
+    let decoded = match decode_body(&headers, &body, shared.max_batch_bytes) {
         Ok(d) => d,
         Err((status, why)) => return reject(status, why),
     };
@@ -135,7 +149,7 @@ async fn accept_batch(
         return reject(StatusCode::BAD_REQUEST, why);
     }
     let id = batch.batch_id;
-    let result = tokio::task::spawn_blocking(move || store.store(&batch)).await;
+    let result = tokio::task::spawn_blocking(move || shared.store.store(&batch)).await;
     match result {
         Ok(Ok(outcome)) => {
             let (stored, duplicate) = match outcome {
@@ -170,11 +184,11 @@ async fn accept_batch(
 /// A control message: a deletion request is carried out (every stored record with the
 /// pseudonym goes), a consent withdrawal is recorded; both are logged to `control.log`.
 async fn accept_control(
-    State(store): State<Arc<BatchStore>>,
+    State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let decoded = match decode_body(&headers, &body) {
+    let decoded = match decode_body(&headers, &body, shared.max_batch_bytes) {
         Ok(d) => d,
         Err((status, why)) => return reject(status, why),
     };
@@ -207,10 +221,10 @@ async fn accept_control(
     let id = control.id;
     let result = tokio::task::spawn_blocking(move || {
         let deleted = match needle {
-            Some(n) => store.forget(&n)?,
+            Some(n) => shared.store.forget(&n)?,
             None => 0,
         };
-        store.log_control(&control, deleted)?;
+        shared.store.log_control(&control, deleted)?;
         Ok::<_, std::io::Error>(deleted)
     })
     .await;
@@ -233,28 +247,34 @@ async fn accept_control(
     }
 }
 
-fn decode_body(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, (StatusCode, String)> {
+fn decode_body(
+    headers: &HeaderMap,
+    body: &Bytes,
+    max: u64,
+) -> Result<Vec<u8>, (StatusCode, String)> {
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("batch exceeds {max} bytes decompressed; send smaller batches"),
+        )
+    };
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
     match encoding.as_deref() {
+        None | Some("identity") if body.len() as u64 > max => Err(too_large()),
         None | Some("identity") => Ok(body.to_vec()),
         Some("gzip") => {
             let mut out = Vec::new();
-            let mut reader = GzDecoder::new(&body[..]).take(MAX_DECODED_BYTES + 1);
+            let mut reader = GzDecoder::new(&body[..]).take(max + 1);
             reader.read_to_end(&mut out).map_err(|e| {
                 (
                     StatusCode::BAD_REQUEST,
                     format!("body is not valid gzip: {e}"),
                 )
             })?;
-            if out.len() as u64 > MAX_DECODED_BYTES {
-                return Err((
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "batch exceeds {MAX_DECODED_BYTES} bytes decompressed; send smaller batches"
-                    ),
-                ));
+            if out.len() as u64 > max {
+                return Err(too_large());
             }
             Ok(out)
         }

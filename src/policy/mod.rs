@@ -24,7 +24,7 @@ pub use schema::{
     AgentSection, BundleSection, CategoryRules, CollectorSection, ConfigFileSpec, Consent,
     Endpoint, EventMatch, EventRule, FileGlob, HostConfigSpec, HostMetricsSpec, IngestSpec,
     Interval, JournaldSpec, LogFileSpec, LoopbackAddr, Notice, PolicyFile, Priority, ScrubSection,
-    SourceSpec, StartAt,
+    SourceSpec, StartAt, WireFormat,
 };
 
 use crate::record::{Category, PolicyStamp};

@@ -169,6 +169,10 @@ pub struct CollectorSection {
     /// Private key (PEM) of `client_cert`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_key: Option<PathBuf>,
+    /// What the batches look like: `noticed` (the native batch, docs/WIRE.md) or `otlp`
+    /// (OTLP/HTTP JSON logs; the endpoint is then the receiver's `/v1/logs`).
+    #[serde(default)]
+    pub format: WireFormat,
     /// Allow a plain `http://` endpoint on a non-loopback host: records would cross the network
     /// unencrypted, so this must be said explicitly.
     #[serde(default)]
@@ -182,6 +186,17 @@ pub struct CollectorSection {
     /// How long one send may take before it counts as failed.
     #[serde(default = "default_timeout")]
     pub timeout: Interval,
+}
+
+/// `[collector] format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WireFormat {
+    /// The native batch with its id, deduplicated by the collector.
+    #[default]
+    Noticed,
+    /// OTLP/HTTP JSON logs (`ExportLogsServiceRequest`).
+    Otlp,
 }
 
 fn default_batch_max_records() -> NonZeroUsize {

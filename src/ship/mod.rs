@@ -2,6 +2,7 @@
 //! reqwest and rustls, and acknowledges them in the spool only after the collector's 2xx.
 
 mod backoff;
+pub mod otlp;
 
 pub use backoff::Backoff;
 
@@ -12,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use crate::policy::CollectorSection;
+use crate::policy::{CollectorSection, WireFormat};
 use crate::record::{PolicyStamp, rfc3339};
 use crate::spool::QueuedControl;
 use crate::spool::{OutboundBatch, Spool, SpoolError, on_blocking_pool};
@@ -98,6 +99,7 @@ pub struct Shipper {
     endpoint: url::Url,
     host: String,
     max_records: usize,
+    format: WireFormat,
 }
 
 impl Shipper {
@@ -146,6 +148,7 @@ impl Shipper {
             endpoint: config.endpoint.get_ref().0.clone(),
             host,
             max_records: config.batch_max_records.get(),
+            format: config.format,
         })
     }
 
@@ -227,17 +230,22 @@ impl Shipper {
         batch: &OutboundBatch,
         policy: &PolicyStamp,
     ) -> Result<AckV1, SendError> {
-        let body = BatchV1 {
-            batch_id: batch.id,
-            agent: AgentInfo {
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-            },
-            host: self.host.clone(),
-            sent_at: rfc3339(SystemTime::now()),
-            policy: policy.clone(),
-            records: batch.records.clone(),
-        };
-        let json = serde_json::to_vec(&body).expect("a batch always serializes");
+        let json = match self.format {
+            WireFormat::Noticed => serde_json::to_vec(&BatchV1 {
+                batch_id: batch.id,
+                agent: AgentInfo {
+                    version: env!("CARGO_PKG_VERSION").to_owned(),
+                },
+                host: self.host.clone(),
+                sent_at: rfc3339(SystemTime::now()),
+                policy: policy.clone(),
+                records: batch.records.clone(),
+            }),
+            WireFormat::Otlp => {
+                serde_json::to_vec(&otlp::export_request(batch, &self.host, policy))
+            }
+        }
+        .expect("a batch always serializes");
         let text = self.post(self.endpoint.clone(), json).await?;
         Ok(serde_json::from_str(&text).unwrap_or(AckV1 {
             batch_id: batch.id,
@@ -368,6 +376,10 @@ fn read_pem(path: &std::path::Path, key: &str) -> Result<Vec<u8>, SendError> {
 /// reach the collector. A refused one stays queued (retried on the next drain) and does not
 /// hold the data back.
 async fn send_controls(spool: &Arc<Spool>, shipper: &Shipper) -> Result<(), ShipError> {
+    if shipper.format == WireFormat::Otlp {
+        // OTLP has no control channel: requests stay queued for a native collector.
+        return Ok(());
+    }
     let s = Arc::clone(spool);
     for control in on_blocking_pool(move || s.queued_controls()).await? {
         match shipper.send_control(&control).await {

@@ -32,6 +32,8 @@ type Script = dyn Fn(usize, &BatchV1) -> Reply + Send + Sync;
 struct Shared {
     script: Box<Script>,
     seen: Mutex<Vec<Seen>>,
+    /// Every request body on `/v1/logs`, decompressed.
+    otlp: Mutex<Vec<Vec<u8>>>,
 }
 
 /// The running server; stops with the test process.
@@ -46,6 +48,7 @@ impl Scripted {
         let shared = Arc::new(Shared {
             script: Box::new(script),
             seen: Mutex::new(Vec::new()),
+            otlp: Mutex::new(Vec::new()),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -59,6 +62,7 @@ impl Scripted {
             rt.block_on(async move {
                 let app = axum::Router::new()
                     .route(noticed::wire::BATCHES_PATH, axum::routing::post(handle))
+                    .route("/v1/logs", axum::routing::post(otlp))
                     .with_state(state);
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 axum::serve(listener, app).await.unwrap();
@@ -73,6 +77,17 @@ impl Scripted {
     /// The URL to put in `[collector] endpoint`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The OTLP receiver's URL on the same server (`/v1/logs`, always answering 200).
+    pub fn otlp_endpoint(&self) -> String {
+        self.endpoint
+            .replace(noticed::wire::BATCHES_PATH, "/v1/logs")
+    }
+
+    /// Every body posted to `/v1/logs`, decompressed, in order.
+    pub fn otlp_bodies(&self) -> Vec<Vec<u8>> {
+        self.shared.otlp.lock().unwrap().clone()
     }
 
     /// Every request so far, in order.
@@ -117,6 +132,15 @@ async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> (StatusCode, 
         );
     }
     (StatusCode::from_u16(status).unwrap(), map, body)
+}
+
+async fn otlp(State(shared): State<Arc<Shared>>, body: Bytes) -> (StatusCode, String) {
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_end(&mut json)
+        .expect("the agent sends gzip");
+    shared.otlp.lock().unwrap().push(json);
+    (StatusCode::OK, "{}".into())
 }
 
 /// A 200 with an acknowledgement body.
