@@ -206,3 +206,43 @@ fn a_collector_slower_than_the_timeout_gets_the_same_batch_again() {
         "{records:?}"
     );
 }
+
+#[test]
+fn the_standard_proxy_variable_carries_the_batches() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A plain-HTTP proxy gets the request in absolute form and routes it by its path.
+    let proxy = Scripted::start(|_, batch| ok(batch));
+    let proxy_addr = proxy
+        .endpoint()
+        .trim_end_matches(noticed::wire::BATCHES_PATH)
+        .to_owned();
+    let (policy, _) = log_policy(tmp.path(), "http://collector.invalid:4390/v1/batches", 2);
+    let text_of = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(
+        &policy,
+        text_of.replace("[collector]\n", "[collector]\nallow_insecure = true\n"),
+    )
+    .unwrap();
+
+    let direct = bin()
+        .args(["run", "--once", "--policy", policy.to_str().unwrap()])
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .output()
+        .unwrap();
+    assert_eq!(
+        direct.status.code(),
+        Some(75),
+        "no such host without the proxy: {}",
+        text(&direct)
+    );
+    let proxied = bin()
+        .args(["run", "--once", "--policy", policy.to_str().unwrap()])
+        .env("HTTP_PROXY", &proxy_addr)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    assert!(proxied.status.success(), "{}", text(&proxied));
+    assert_eq!(proxy.accepted().0.len(), 2);
+}
