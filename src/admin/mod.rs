@@ -40,6 +40,8 @@ pub enum Op {
     Status,
     /// Batches the collector refused, kept locally.
     DeadLetters,
+    /// Re-reads the policy file; a broken one is refused and the current one stays.
+    Reload,
     /// Removes a subject's records here and queues a deletion request for the collector.
     Forget {
         /// The value (an e-mail address, a user name) whose pseudonym to forget.
@@ -73,6 +75,11 @@ pub enum Response {
     DeadLetters {
         /// Oldest first.
         batches: Vec<DeadBatch>,
+    },
+    /// Answer to [`Op::Reload`].
+    Reloaded {
+        /// The policy now in force, and what changed in the spool.
+        summary: String,
     },
     /// Answer to [`Op::Forget`].
     Forgotten {

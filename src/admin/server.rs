@@ -20,6 +20,8 @@ pub struct Context {
     pub key: PseudonymKey,
     /// The host's pseudonym.
     pub host: String,
+    /// Asks the daemon to re-read its policy.
+    pub reload: crate::agent::ReloadSender,
 }
 
 /// Most bytes read from one connection (requests are one short line each).
@@ -93,6 +95,23 @@ async fn answer(op: Op, context: &Context) -> Response {
         Op::RetryDead { batch } => on_blocking_pool(move || spool.retry_dead(batch))
             .await
             .map(|records| Response::Retried { records }),
+        Op::Reload => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            if context.reload.send(Some(tx)).await.is_err() {
+                return Response::Error {
+                    message: "the daemon is shutting down".into(),
+                };
+            }
+            return match rx.await {
+                Ok(Ok(summary)) => Response::Reloaded { summary },
+                Ok(Err(why)) => Response::Error {
+                    message: format!("reload refused, the current policy stays in force: {why}"),
+                },
+                Err(_) => Response::Error {
+                    message: "the daemon stopped before reloading".into(),
+                },
+            };
+        }
         Op::Forget { subject } => {
             let (key, host) = (context.key.clone(), context.host.clone());
             on_blocking_pool(move || crate::agent::rights::forget(&spool, &key, &host, &subject))

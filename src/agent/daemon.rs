@@ -1,30 +1,48 @@
-//! `noticed run`: the daemon. One task per source, one admit task that applies the policy and
-//! writes the spool, one shipper task, one admin-socket task; all stop on `shutdown`.
+//! `noticed run`: the daemon. It binds the admin socket, runs one [`Generation`] of tasks for
+//! the policy in force, and on a reload request (SIGHUP, `noticed reload`) re-reads the policy:
+//! a broken one is reported with its FILE:LINE:COLUMN and the current generation keeps running;
+//! a good one replaces it without a restart and is recorded as a policy-change event.
 
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime};
 
-use tokio::sync::{Notify, mpsc};
-use tokio::time::MissedTickBehavior;
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 
-use super::{Agent, admit, as_str};
-use crate::policy::{Policy, PseudonymKey, SourceSpec};
-use crate::ship::{Backoff, Shipper, drain};
-use crate::sources::{self, Round, Source};
-use crate::spool::{Limits, Spool, on_blocking_pool};
+use super::generation::Generation;
+use super::setup::{self, LoadedPolicy};
+use super::{Agent, admit, as_str, rights};
+use crate::policy::{Policy, PseudonymKey};
+use crate::record::{Category, Draft};
+use crate::ship::Shipper;
+use crate::spool::{Spool, on_blocking_pool};
 
-/// Rounds waiting between sources and the admit task; a full queue slows sources down.
-const QUEUE_ROUNDS: usize = 64;
+/// Where a reload's outcome goes: `Ok` with a summary, or `Err` with why the old policy stays.
+pub type ReloadReply = oneshot::Sender<Result<String, String>>;
 
-/// Runs the daemon until `shutdown` is cancelled, then drains what was collected into the spool.
+/// Sends reload requests to the daemon (from SIGHUP, with no reply, or the admin API).
+pub type ReloadSender = mpsc::Sender<Option<ReloadReply>>;
+
+/// The daemon's end of the reload channel.
+pub type ReloadReceiver = mpsc::Receiver<Option<ReloadReply>>;
+
+/// A channel for reload requests; make it before the daemon starts so SIGHUP can use it.
+pub fn reload_channel() -> (ReloadSender, ReloadReceiver) {
+    mpsc::channel(4)
+}
+
+/// Runs the daemon until `shutdown` is cancelled, then stores what was collected and stops.
+/// `policy_arg` is the `--policy` it was started with, re-read on each reload.
 ///
 /// # Errors
 /// The admin socket cannot be bound.
-pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    agent: Agent,
+    policy_arg: Option<PathBuf>,
+    shutdown: CancellationToken,
+    (reload_tx, mut reloads): (ReloadSender, ReloadReceiver),
+) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let socket = agent.admin_socket();
     let listener = crate::admin::bind(&socket)
@@ -37,292 +55,149 @@ pub async fn run(agent: Agent, shutdown: CancellationToken) -> anyhow::Result<()
         shipper,
         host,
     } = agent;
-    let policy = Arc::new(loaded.policy);
-    let sources_stop = shutdown.child_token();
-    let tracker = TaskTracker::new();
-    let (tx, rx) = mpsc::channel::<Round>(QUEUE_ROUNDS);
-    for spec in &policy.file.sources {
-        let span = tracing::info_span!("source", kind = spec.kind());
-        match (
-            sources::build(spec, &spool, &policy.stamp.version),
-            spec.interval(),
-            spec,
-        ) {
-            (Some(source), Some(every), _) => {
-                tracker.spawn(
-                    source_task(source, every, tx.clone(), sources_stop.clone()).instrument(span),
-                );
-            }
-            (_, _, SourceSpec::Ingest(ingest)) => {
-                let socket = ingest
-                    .socket
-                    .clone()
-                    .unwrap_or_else(|| data_dir.join("ingest.sock"));
-                let (ingest, tx, stop) = (ingest.clone(), tx.clone(), sources_stop.clone());
-                tracker.spawn(
-                    async move {
-                        if let Err(e) = sources::ingest::serve(ingest, socket, tx, stop).await {
-                            tracing::error!(error = %e, "ingest source cannot run; the agent goes on without it");
-                        }
-                    }
-                    .instrument(span),
-                );
-            }
-            _ => tracing::error!(kind = spec.kind(), "source has no runner"),
-        }
-    }
-    drop(tx);
-    tracker.close();
-
-    let backlog = Arc::new(Backlog {
-        stored: AtomicUsize::new(0),
-        full_batch: shipper.as_ref().map_or(usize::MAX, Shipper::max_records),
-        wake: Notify::new(),
-    });
-    let admit = tokio::spawn(
-        admit_task(
-            rx,
-            Arc::clone(&policy),
-            key.clone(),
-            Arc::clone(&spool),
-            Arc::clone(&backlog),
-        )
-        .instrument(tracing::info_span!("admit")),
-    );
-    let ship = shipper.map(|s| {
-        tokio::spawn(
-            ship_task(
-                s,
-                Arc::clone(&spool),
-                Arc::clone(&policy),
-                backlog,
-                shutdown.clone(),
-            )
-            .instrument(tracing::info_span!("ship")),
-        )
-    });
-    let retention = tokio::spawn(
-        retention_task(
-            Arc::clone(&spool),
-            super::setup::limits(&policy.file.retention),
-            shutdown.clone(),
-        )
-        .instrument(tracing::info_span!("retention")),
-    );
     let context = crate::admin::Context {
         spool: Arc::clone(&spool),
-        key,
-        host,
+        key: key.clone(),
+        host: host.clone(),
+        reload: reload_tx,
     };
     let admin = tokio::spawn(crate::admin::serve(listener, context, shutdown.clone()));
+    let mut origin = loaded.origin;
+    let mut current = Generation::start(Arc::new(loaded.policy), &key, &spool, shipper, &data_dir);
     tracing::info!(
-        policy = %loaded.origin,
-        version = %policy.stamp.version,
-        sources = policy.file.sources.len(),
+        policy = %origin,
+        version = %current.policy.stamp.version,
+        sources = current.policy.file.sources.len(),
         socket = %socket.display(),
         "noticed running"
     );
-
-    shutdown.cancelled().await;
+    let daemon = Daemon {
+        key,
+        spool,
+        host,
+        data_dir,
+    };
+    loop {
+        let request = tokio::select! {
+            () = shutdown.cancelled() => break,
+            Some(request) = reloads.recv() => request,
+        };
+        let outcome = match daemon.prepare(policy_arg.as_deref(), &current.policy) {
+            Err(why) => {
+                tracing::error!(error = %why, "reload refused; the current policy stays in force");
+                Err(why)
+            }
+            Ok((next, shipper)) => {
+                let previous = Arc::clone(&current.policy);
+                current.stop().await;
+                let summary = daemon.switch(&previous, &next).await;
+                origin = next.origin.clone();
+                current = Generation::start(
+                    Arc::new(next.policy),
+                    &daemon.key,
+                    &daemon.spool,
+                    shipper,
+                    &daemon.data_dir,
+                );
+                tracing::info!(policy = %origin, version = %current.policy.stamp.version, "policy reloaded");
+                Ok(summary)
+            }
+        };
+        if let Some(reply) = request {
+            let _ = reply.send(outcome);
+        }
+    }
     tracing::info!("shutting down: stopping sources, storing what was collected");
-    tracker.wait().await;
-    if let Err(e) = admit.await {
-        tracing::error!(error = %e, "admit task failed");
-    }
-    if let Some(ship) = ship {
-        let _ = ship.await;
-    }
+    current.stop().await;
     let _ = admin.await;
-    let _ = retention.await;
     let _ = std::fs::remove_file(&socket);
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Records stored since the shipper last ran; a full batch wakes it before its flush interval.
-struct Backlog {
-    stored: AtomicUsize,
-    full_batch: usize,
-    wake: Notify,
-}
-
-impl Backlog {
-    fn stored(&self, n: usize) {
-        if self.stored.fetch_add(n, Ordering::Relaxed) + n >= self.full_batch {
-            self.wake.notify_one();
-        }
-    }
-}
-
-/// Runs rounds at `interval` (the first at once) until `stop`; a failed round is logged.
-async fn source_task(
-    source: Box<dyn Source>,
-    interval: Duration,
-    tx: mpsc::Sender<Round>,
-    stop: CancellationToken,
-) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut source = Some(source);
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        let mut s = source.take().expect("the source is back after each round");
-        let round = tokio::task::spawn_blocking(move || {
-            let drafts = s.round();
-            (s, drafts)
-        });
-        let (s, drafts) = tokio::select! {
-            () = stop.cancelled() => return,
-            done = round => match done {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::error!(error = %e, "source round panicked; the source is stopped");
-                    return;
-                }
-            },
-        };
-        source = Some(s);
-        match drafts {
-            Ok(round) if round.is_empty() => {}
-            Ok(round) => {
-                if tx.send(round).await.is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "source round failed; the agent goes on and retries next round");
-                let failed = Round {
-                    counts: vec![("source.rounds_failed", 1)],
-                    ..Round::default()
-                };
-                if tx.send(failed).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Applies the policy to each round and stores the result; rounds already queued are batched
-/// into one transaction. Ends when every source has stopped and the queue is empty.
-async fn admit_task(
-    mut rx: mpsc::Receiver<Round>,
-    policy: Arc<Policy>,
+/// What stays across reloads.
+struct Daemon {
     key: PseudonymKey,
     spool: Arc<Spool>,
-    backlog: Arc<Backlog>,
-) {
-    let limits = super::setup::limits(&policy.file.retention);
-    while let Some(mut round) = rx.recv().await {
-        while let Ok(more) = rx.try_recv() {
-            round.extend(more);
-        }
-        let (records, tally) = admit(&policy, &key, round.drafts);
-        let mut counters = tally.counters();
-        counters.extend(round.counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        let checkpoints = round.checkpoints;
-        let s = Arc::clone(&spool);
-        match on_blocking_pool(move || {
-            s.append_with_checkpoints(&records, &as_str(&counters), &checkpoints)
-        })
-        .await
+    host: String,
+    data_dir: PathBuf,
+}
+
+impl Daemon {
+    /// Loads and checks the next policy and builds its shipper, without touching the running
+    /// generation; any error leaves the current policy in force.
+    fn prepare(
+        &self,
+        policy_arg: Option<&std::path::Path>,
+        current: &Policy,
+    ) -> Result<(LoadedPolicy, Option<Shipper>), String> {
+        let next = setup::load_policy(policy_arg).map_err(|e| e.to_string())?;
+        let dir = setup::data_dir(&next.policy).map_err(|e| e.to_string())?;
+        if dir != self.data_dir
+            || setup::key_path(&next.policy, &dir) != setup::key_path(current, &self.data_dir)
         {
-            Ok(()) => {
-                tracing::debug!(
-                    stored = tally.kept,
-                    collected = tally.collected,
-                    "round stored"
-                );
-                backlog.stored(usize::try_from(tally.kept).unwrap_or(usize::MAX));
-                let s = Arc::clone(&spool);
-                if on_blocking_pool(move || s.record_bytes())
-                    .await
-                    .is_ok_and(|b| b > limits.max_bytes)
-                {
-                    enforce_retention(&spool, &limits).await;
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, lost = tally.kept, "cannot store a round; it is lost")
-            }
+            return Err(format!(
+                "{}: agent.data_dir or agent.key_file changed; restart the agent to move its state",
+                next.origin
+            ));
         }
-    }
-}
-
-/// How often the age limits are applied.
-const RETENTION_EVERY: Duration = Duration::from_secs(60);
-
-/// Applies `[retention]` at start and every [`RETENTION_EVERY`].
-async fn retention_task(spool: Arc<Spool>, limits: Limits, shutdown: CancellationToken) {
-    loop {
-        enforce_retention(&spool, &limits).await;
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(RETENTION_EVERY) => {}
-        }
-    }
-}
-
-/// Applies the limits once and logs what they removed (counts only).
-pub(super) async fn enforce_retention(spool: &Arc<Spool>, limits: &Limits) {
-    let (s, l) = (Arc::clone(spool), limits.clone());
-    match on_blocking_pool(move || s.enforce(&l, SystemTime::now())).await {
-        Ok(e) if e.expired + e.over_size > 0 => tracing::warn!(
-            expired = e.expired,
-            over_size = e.over_size,
-            history = e.history,
-            "dropped unsent records under [retention]; `noticed records` and status count them"
-        ),
-        Ok(e) if e.history > 0 => tracing::debug!(history = e.history, "sent-history aged out"),
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "cannot apply [retention]; will retry"),
-    }
-}
-
-/// Sends pending batches every flush interval, or as soon as a full batch is stored; on
-/// failure, backs off and retries forever (records stay in the spool meanwhile).
-async fn ship_task(
-    shipper: Shipper,
-    spool: Arc<Spool>,
-    policy: Arc<Policy>,
-    backlog: Arc<Backlog>,
-    shutdown: CancellationToken,
-) {
-    let flush = policy
-        .file
-        .collector
-        .as_ref()
-        .map_or(Duration::from_secs(10), |c| c.flush_interval.0);
-    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(300));
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = backlog.wake.notified() => {}
-            () = tokio::time::sleep(flush) => {}
-        }
-        backlog.stored.store(0, Ordering::Relaxed);
-        let attempt = drain(&spool, &shipper, &policy.stamp, 1, &mut backoff);
-        let outcome = tokio::select! {
-            () = shutdown.cancelled() => return,
-            outcome = attempt => outcome,
+        let shipper = match &next.policy.file.collector {
+            Some(c) => Some(
+                Shipper::new(c, self.host.clone()).map_err(|e| format!("{}: {e}", next.origin))?,
+            ),
+            None => None,
         };
-        match outcome {
-            Ok(d) if d.records > 0 => {
-                tracing::info!(records = d.records, batches = d.batches, "sent")
+        Ok((next, shipper))
+    }
+
+    /// Applies what a new policy changes in the spool (withdrawn consent) and records the
+    /// change as an event of the new policy; returns a summary for the admin.
+    async fn switch(&self, previous: &Policy, next: &LoadedPolicy) -> String {
+        let mut summary = format!(
+            "policy {} (notice {}, sha256 {}) in force",
+            next.origin,
+            next.policy.stamp.version,
+            &next.policy.stamp.sha256[..12]
+        );
+        let (spool, host, usage) = (
+            Arc::clone(&self.spool),
+            self.host.clone(),
+            next.policy.file.consent.usage,
+        );
+        match on_blocking_pool(move || rights::apply_consent(&spool, &host, usage)).await {
+            Ok(Some(purged)) => {
+                tracing::warn!(
+                    purged,
+                    "usage consent withdrawn: unsent usage records purged; the collector will be told"
+                );
+                summary.push_str(&format!(
+                    "; usage consent withdrawn: {purged} unsent usage record(s) purged"
+                ));
             }
-            Ok(_) => {}
-            Err((d, e)) => {
-                let wait = e.retry_after().unwrap_or_else(|| backoff.next_delay());
-                tracing::warn!(sent = d.records, error = %e, retry_in = ?wait, at = ?SystemTime::now(), "delivery stopped; records stay in the spool");
-                tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    () = tokio::time::sleep(wait) => {}
-                }
-                backlog.wake.notify_one();
-            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "cannot apply the consent change"),
         }
+        let mut fields = serde_json::Map::new();
+        fields.insert(
+            "agent".into(),
+            json!({"policy": {
+                "version": next.policy.stamp.version,
+                "sha256": next.policy.stamp.sha256,
+                "previous_version": previous.stamp.version,
+                "previous_sha256": previous.stamp.sha256,
+            }}),
+        );
+        let mut draft = Draft::new(Category::Configuration, "agent", fields);
+        draft.event = Some("policy-change".into());
+        let (records, tally) = admit(&next.policy, &self.key, vec![draft]);
+        let counters = [("policy.reloads".to_owned(), 1)]
+            .into_iter()
+            .chain(tally.counters())
+            .collect::<Vec<_>>();
+        let spool = Arc::clone(&self.spool);
+        if let Err(e) = on_blocking_pool(move || spool.append(&records, &as_str(&counters))).await {
+            tracing::error!(error = %e, "cannot record the policy change");
+        }
+        summary
     }
 }

@@ -5,12 +5,13 @@
 
 mod admit;
 mod daemon;
+mod generation;
 mod once;
 pub mod rights;
 pub mod setup;
 
 pub use admit::{Tally, admit, as_str};
-pub use daemon::run;
+pub use daemon::{ReloadReceiver, ReloadReply, ReloadSender, reload_channel, run};
 pub use once::{OnceSummary, run_once};
 
 use std::path::PathBuf;

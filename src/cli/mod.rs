@@ -9,6 +9,7 @@ mod forget;
 mod output;
 mod policy;
 mod records;
+mod reload;
 mod run;
 mod scrub;
 
@@ -64,6 +65,13 @@ enum Command {
         /// Queue dead batches to be sent again with their ids: BATCH, or all without it.
         #[arg(long, value_name = "BATCH")]
         retry: Option<Option<uuid::Uuid>>,
+    },
+    /// Make the running daemon re-read its policy (as SIGHUP does); a broken policy is
+    /// refused with its position and the current one stays in force.
+    Reload {
+        /// Policy file naming the data directory [default: as for `run`].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
     },
     /// Forget a person: remove every local record carrying VALUE's pseudonym and ask the
     /// collector to delete its copies (only the pseudonym is sent).
@@ -159,6 +167,7 @@ pub fn main() -> ExitCode {
             json,
             retry,
         } => with_runtime(dead_letters::dead_letters(policy, json, retry)),
+        Command::Reload { policy } => with_runtime(reload::reload(policy)),
         Command::Forget {
             policy,
             subject,

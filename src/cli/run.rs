@@ -35,18 +35,34 @@ pub async fn run(policy: Option<PathBuf>, once: bool) -> anyhow::Result<ExitCode
     }
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
+    let (reload_tx, reload_rx) = crate::agent::reload_channel();
+    let mut hangups = signals.hangup.take();
     tokio::spawn(async move {
         signals.wait().await;
         trigger.cancel();
     });
-    crate::agent::run(agent, shutdown).await?;
+    let on_hangup = reload_tx.clone();
+    tokio::spawn(async move {
+        if let Some(h) = hangups.as_mut() {
+            while h.recv().await.is_some() {
+                tracing::info!("SIGHUP: reloading the policy");
+                if on_hangup.send(None).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    crate::agent::run(agent, policy, shutdown, (reload_tx, reload_rx)).await?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGTERM and SIGINT (Ctrl-C), registered when installed rather than when first awaited.
+/// SIGTERM and SIGINT (Ctrl-C), and SIGHUP for reloads, registered when installed rather
+/// than when first awaited (SIGHUP's default action would kill the agent).
 pub struct Termination {
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
+    /// SIGHUP, for whoever reloads.
+    pub hangup: Option<tokio::signal::unix::Signal>,
 }
 
 impl Termination {
@@ -59,6 +75,7 @@ impl Termination {
         Ok(Termination {
             term: signal(SignalKind::terminate())?,
             int: signal(SignalKind::interrupt())?,
+            hangup: Some(signal(SignalKind::hangup())?),
         })
     }
 

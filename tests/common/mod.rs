@@ -39,17 +39,22 @@ impl Collector {
 
     /// Like [`Collector::start`], with more arguments (`--tls-cert …`).
     pub fn start_with(dir: &Path, args: &[&str]) -> Collector {
-        Collector::spawn(dir, args, Stdio::inherit())
+        Collector::spawn(dir, args, "warn", Stdio::inherit())
     }
 
-    /// Like [`Collector::start_with`], its log (stderr) written to `log`.
+    /// Like [`Collector::start_with`], its log (stderr, level info) written to `log`.
     pub fn start_logged(dir: &Path, args: &[&str], log: &Path) -> Collector {
-        Collector::spawn(dir, args, std::fs::File::create(log).unwrap().into())
+        Collector::spawn(
+            dir,
+            args,
+            "info",
+            std::fs::File::create(log).unwrap().into(),
+        )
     }
 
-    fn spawn(dir: &Path, args: &[&str], stderr: Stdio) -> Collector {
+    fn spawn(dir: &Path, args: &[&str], level: &str, stderr: Stdio) -> Collector {
         let mut child = bin()
-            .env("NOTICED_LOG", "debug")
+            .env("NOTICED_LOG", level)
             .args(["collector", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
             .args(args)

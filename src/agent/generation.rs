@@ -1,0 +1,332 @@
+//! One generation of the daemon's tasks, all built from one policy: a task per source, the
+//! admit task (policy → spool), the shipper and the retention task. A reload stops the current
+//! generation (sources first, then what they queued is stored) and starts the next.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use super::{admit, as_str};
+use crate::policy::{Policy, PseudonymKey, SourceSpec};
+use crate::ship::{Backoff, Shipper, drain};
+use crate::sources::{self, Round, Source};
+use crate::spool::{Limits, Spool, on_blocking_pool};
+
+/// Rounds waiting between sources and the admit task; a full queue slows sources down.
+const QUEUE_ROUNDS: usize = 64;
+
+/// The running tasks of one policy.
+pub(super) struct Generation {
+    /// The policy they run.
+    pub policy: Arc<Policy>,
+    sources_stop: CancellationToken,
+    rest_stop: CancellationToken,
+    tracker: TaskTracker,
+    admit: JoinHandle<()>,
+    ship: Option<JoinHandle<()>>,
+    retention: JoinHandle<()>,
+}
+
+impl Generation {
+    /// Starts every task for `policy`.
+    pub fn start(
+        policy: Arc<Policy>,
+        key: &PseudonymKey,
+        spool: &Arc<Spool>,
+        shipper: Option<Shipper>,
+        data_dir: &std::path::Path,
+    ) -> Generation {
+        let sources_stop = CancellationToken::new();
+        let rest_stop = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let (tx, rx) = mpsc::channel::<Round>(QUEUE_ROUNDS);
+        for spec in &policy.file.sources {
+            let span = tracing::info_span!("source", kind = spec.kind());
+            match (
+                sources::build(spec, spool, &policy.stamp.version),
+                spec.interval(),
+                spec,
+            ) {
+                (Some(source), Some(every), _) => {
+                    tracker.spawn(
+                        source_task(source, every, tx.clone(), sources_stop.clone())
+                            .instrument(span),
+                    );
+                }
+                (_, _, SourceSpec::Ingest(ingest)) => {
+                    let socket: PathBuf = ingest
+                        .socket
+                        .clone()
+                        .unwrap_or_else(|| data_dir.join("ingest.sock"));
+                    let (ingest, tx, stop) = (ingest.clone(), tx.clone(), sources_stop.clone());
+                    tracker.spawn(
+                        async move {
+                            if let Err(e) = sources::ingest::serve(ingest, socket, tx, stop).await {
+                                tracing::error!(error = %e, "ingest source cannot run; the agent goes on without it");
+                            }
+                        }
+                        .instrument(span),
+                    );
+                }
+                _ => tracing::error!(kind = spec.kind(), "source has no runner"),
+            }
+        }
+        drop(tx);
+        tracker.close();
+        let backlog = Arc::new(Backlog {
+            stored: AtomicUsize::new(0),
+            full_batch: shipper.as_ref().map_or(usize::MAX, Shipper::max_records),
+            wake: Notify::new(),
+        });
+        let admit = tokio::spawn(
+            admit_task(
+                rx,
+                Arc::clone(&policy),
+                key.clone(),
+                Arc::clone(spool),
+                Arc::clone(&backlog),
+            )
+            .instrument(tracing::info_span!("admit")),
+        );
+        let ship = shipper.map(|s| {
+            tokio::spawn(
+                ship_task(
+                    s,
+                    Arc::clone(spool),
+                    Arc::clone(&policy),
+                    backlog,
+                    rest_stop.clone(),
+                )
+                .instrument(tracing::info_span!("ship")),
+            )
+        });
+        let retention = tokio::spawn(
+            retention_task(
+                Arc::clone(spool),
+                super::setup::limits(&policy.file.retention),
+                rest_stop.clone(),
+            )
+            .instrument(tracing::info_span!("retention")),
+        );
+        Generation {
+            policy,
+            sources_stop,
+            rest_stop,
+            tracker,
+            admit,
+            ship,
+            retention,
+        }
+    }
+
+    /// Stops the sources, stores what they had queued, then stops the shipper (a batch being
+    /// sent keeps its id and goes again) and the retention task.
+    pub async fn stop(self) {
+        self.sources_stop.cancel();
+        self.tracker.wait().await;
+        if let Err(e) = self.admit.await {
+            tracing::error!(error = %e, "admit task failed");
+        }
+        self.rest_stop.cancel();
+        if let Some(ship) = self.ship {
+            let _ = ship.await;
+        }
+        let _ = self.retention.await;
+    }
+}
+
+/// Records stored since the shipper last ran; a full batch wakes it before its flush interval.
+struct Backlog {
+    stored: AtomicUsize,
+    full_batch: usize,
+    wake: Notify,
+}
+
+impl Backlog {
+    fn stored(&self, n: usize) {
+        if self.stored.fetch_add(n, Ordering::Relaxed) + n >= self.full_batch {
+            self.wake.notify_one();
+        }
+    }
+}
+
+/// Runs rounds at `interval` (the first at once) until `stop`; a failed round is logged.
+async fn source_task(
+    source: Box<dyn Source>,
+    interval: Duration,
+    tx: mpsc::Sender<Round>,
+    stop: CancellationToken,
+) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut source = Some(source);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        let mut s = source.take().expect("the source is back after each round");
+        let round = tokio::task::spawn_blocking(move || {
+            let drafts = s.round();
+            (s, drafts)
+        });
+        let (s, drafts) = tokio::select! {
+            () = stop.cancelled() => return,
+            done = round => match done {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::error!(error = %e, "source round panicked; the source is stopped");
+                    return;
+                }
+            },
+        };
+        source = Some(s);
+        match drafts {
+            Ok(round) if round.is_empty() => {}
+            Ok(round) => {
+                if tx.send(round).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "source round failed; the agent goes on and retries next round");
+                let failed = Round {
+                    counts: vec![("source.rounds_failed", 1)],
+                    ..Round::default()
+                };
+                if tx.send(failed).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Applies the policy to each round and stores the result; rounds already queued are batched
+/// into one transaction. Ends when every source has stopped and the queue is empty.
+async fn admit_task(
+    mut rx: mpsc::Receiver<Round>,
+    policy: Arc<Policy>,
+    key: PseudonymKey,
+    spool: Arc<Spool>,
+    backlog: Arc<Backlog>,
+) {
+    let limits = super::setup::limits(&policy.file.retention);
+    while let Some(mut round) = rx.recv().await {
+        while let Ok(more) = rx.try_recv() {
+            round.extend(more);
+        }
+        let (records, tally) = admit(&policy, &key, round.drafts);
+        let mut counters = tally.counters();
+        counters.extend(round.counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        let checkpoints = round.checkpoints;
+        let s = Arc::clone(&spool);
+        match on_blocking_pool(move || {
+            s.append_with_checkpoints(&records, &as_str(&counters), &checkpoints)
+        })
+        .await
+        {
+            Ok(()) => {
+                tracing::debug!(
+                    stored = tally.kept,
+                    collected = tally.collected,
+                    "round stored"
+                );
+                backlog.stored(usize::try_from(tally.kept).unwrap_or(usize::MAX));
+                let s = Arc::clone(&spool);
+                if on_blocking_pool(move || s.record_bytes())
+                    .await
+                    .is_ok_and(|b| b > limits.max_bytes)
+                {
+                    enforce_retention(&spool, &limits).await;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, lost = tally.kept, "cannot store a round; it is lost")
+            }
+        }
+    }
+}
+
+/// How often the age limits are applied.
+const RETENTION_EVERY: Duration = Duration::from_secs(60);
+
+/// Applies `[retention]` at start and every [`RETENTION_EVERY`].
+async fn retention_task(spool: Arc<Spool>, limits: Limits, shutdown: CancellationToken) {
+    loop {
+        enforce_retention(&spool, &limits).await;
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(RETENTION_EVERY) => {}
+        }
+    }
+}
+
+/// Applies the limits once and logs what they removed (counts only).
+pub(super) async fn enforce_retention(spool: &Arc<Spool>, limits: &Limits) {
+    let (s, l) = (Arc::clone(spool), limits.clone());
+    match on_blocking_pool(move || s.enforce(&l, SystemTime::now())).await {
+        Ok(e) if e.expired + e.over_size > 0 => tracing::warn!(
+            expired = e.expired,
+            over_size = e.over_size,
+            history = e.history,
+            "dropped unsent records under [retention]; `noticed records` and status count them"
+        ),
+        Ok(e) if e.history > 0 => tracing::debug!(history = e.history, "sent-history aged out"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "cannot apply [retention]; will retry"),
+    }
+}
+
+/// Sends pending batches every flush interval, or as soon as a full batch is stored; on
+/// failure, backs off and retries forever (records stay in the spool meanwhile).
+async fn ship_task(
+    shipper: Shipper,
+    spool: Arc<Spool>,
+    policy: Arc<Policy>,
+    backlog: Arc<Backlog>,
+    shutdown: CancellationToken,
+) {
+    let flush = policy
+        .file
+        .collector
+        .as_ref()
+        .map_or(Duration::from_secs(10), |c| c.flush_interval.0);
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(300));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = backlog.wake.notified() => {}
+            () = tokio::time::sleep(flush) => {}
+        }
+        backlog.stored.store(0, Ordering::Relaxed);
+        let attempt = drain(&spool, &shipper, &policy.stamp, 1, &mut backoff);
+        let outcome = tokio::select! {
+            () = shutdown.cancelled() => return,
+            outcome = attempt => outcome,
+        };
+        match outcome {
+            Ok(d) if d.records > 0 => {
+                tracing::info!(records = d.records, batches = d.batches, "sent")
+            }
+            Ok(_) => {}
+            Err((d, e)) => {
+                let wait = e.retry_after().unwrap_or_else(|| backoff.next_delay());
+                tracing::warn!(sent = d.records, error = %e, retry_in = ?wait, at = ?SystemTime::now(), "delivery stopped; records stay in the spool");
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(wait) => {}
+                }
+                backlog.wake.notify_one();
+            }
+        }
+    }
+}
