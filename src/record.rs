@@ -33,6 +33,15 @@ impl RecordId {
     }
 }
 
+impl FromStr for RecordId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        uuid::Uuid::parse_str(s.trim()).map(RecordId).map_err(|e| {
+            format!("`{s}` is not a record id (a UUID, as `noticed records` shows): {e}")
+        })
+    }
+}
+
 impl Default for RecordId {
     fn default() -> Self {
         Self::new()

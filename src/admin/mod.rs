@@ -35,6 +35,9 @@ pub enum Op {
     Records {
         /// At most this many.
         limit: usize,
+        /// Only those matching.
+        #[serde(default)]
+        filter: crate::spool::Filter,
     },
     /// The spool's counters and depth.
     Status,
@@ -70,6 +73,12 @@ pub enum Response {
         counters: Vec<(String, u64)>,
         /// Records not yet acknowledged.
         unsent: u64,
+        /// The daemon's uptime, policy, sources and delivery (absent when read from the spool).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        daemon: Option<Box<crate::agent::health::HealthSnapshot>>,
+        /// The spool's fill by state and purpose.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        spool: Option<Box<crate::spool::SpoolStats>>,
     },
     /// Answer to [`Op::DeadLetters`].
     DeadLetters {

@@ -22,6 +22,8 @@ pub struct Context {
     pub host: String,
     /// Asks the daemon to re-read its policy.
     pub reload: crate::agent::ReloadSender,
+    /// What the daemon knows about itself.
+    pub health: Arc<crate::agent::health::Health>,
 }
 
 /// Most bytes read from one connection (requests are one short line each).
@@ -83,12 +85,22 @@ async fn connection(stream: UnixStream, context: Context) -> std::io::Result<()>
 async fn answer(op: Op, context: &Context) -> Response {
     let spool = Arc::clone(&context.spool);
     let result = match op {
-        Op::Records { limit } => on_blocking_pool(move || spool.list(limit))
-            .await
-            .map(|records| Response::Records { records }),
-        Op::Status => on_blocking_pool(move || Ok((spool.counters()?, spool.unsent()?)))
-            .await
-            .map(|(counters, unsent)| Response::Status { counters, unsent }),
+        Op::Records { limit, filter } => {
+            on_blocking_pool(move || spool.list_matching(limit, &filter))
+                .await
+                .map(|records| Response::Records { records })
+        }
+        Op::Status => {
+            let health = context.health.snapshot();
+            on_blocking_pool(move || Ok((spool.counters()?, spool.unsent()?, spool.stats()?)))
+                .await
+                .map(|(counters, unsent, spool)| Response::Status {
+                    counters,
+                    unsent,
+                    daemon: Some(Box::new(health)),
+                    spool: Some(Box::new(spool)),
+                })
+        }
         Op::DeadLetters => on_blocking_pool(move || spool.dead_letters())
             .await
             .map(|batches| Response::DeadLetters { batches }),

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::generation::Generation;
+use super::health::{Health, PolicyHealth};
 use super::setup::{self, LoadedPolicy};
 use super::{Agent, admit, as_str, rights};
 use crate::policy::{Policy, PseudonymKey};
@@ -55,15 +56,28 @@ pub async fn run(
         shipper,
         host,
     } = agent;
+    let health = Arc::new(Health::new());
     let context = crate::admin::Context {
         spool: Arc::clone(&spool),
         key: key.clone(),
         host: host.clone(),
         reload: reload_tx,
+        health: Arc::clone(&health),
     };
     let admin = tokio::spawn(crate::admin::serve(listener, context, shutdown.clone()));
     let mut origin = loaded.origin;
-    let mut current = Generation::start(Arc::new(loaded.policy), &key, &spool, shipper, &data_dir);
+    health.policy(
+        policy_health(&origin, &loaded.policy),
+        collector(&loaded.policy),
+    );
+    let mut current = Generation::start(
+        Arc::new(loaded.policy),
+        &key,
+        &spool,
+        shipper,
+        &data_dir,
+        &health,
+    );
     tracing::info!(
         policy = %origin,
         version = %current.policy.stamp.version,
@@ -92,12 +106,17 @@ pub async fn run(
                 current.stop().await;
                 let summary = daemon.switch(&previous, &next).await;
                 origin = next.origin.clone();
+                health.policy(
+                    policy_health(&origin, &next.policy),
+                    collector(&next.policy),
+                );
                 current = Generation::start(
                     Arc::new(next.policy),
                     &daemon.key,
                     &daemon.spool,
                     shipper,
                     &daemon.data_dir,
+                    &health,
                 );
                 tracing::info!(policy = %origin, version = %current.policy.stamp.version, "policy reloaded");
                 Ok(summary)
@@ -113,6 +132,24 @@ pub async fn run(
     let _ = std::fs::remove_file(&socket);
     tracing::info!("stopped");
     Ok(())
+}
+
+fn policy_health(origin: &str, policy: &Policy) -> PolicyHealth {
+    PolicyHealth {
+        origin: origin.to_owned(),
+        version: policy.stamp.version.clone(),
+        sha256: policy.stamp.sha256.clone(),
+        usage_consent: policy.file.consent.usage,
+        since: crate::record::rfc3339(std::time::SystemTime::now()),
+    }
+}
+
+fn collector(policy: &Policy) -> Option<String> {
+    policy
+        .file
+        .collector
+        .as_ref()
+        .map(|c| c.endpoint.get_ref().to_string())
 }
 
 /// What stays across reloads.

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
+use super::health::Health;
 use super::{admit, as_str};
 use crate::policy::{Policy, PseudonymKey, SourceSpec};
 use crate::ship::{Backoff, Shipper, drain};
@@ -43,13 +44,25 @@ impl Generation {
         spool: &Arc<Spool>,
         shipper: Option<Shipper>,
         data_dir: &std::path::Path,
+        health: &Arc<Health>,
     ) -> Generation {
         let sources_stop = CancellationToken::new();
         let rest_stop = CancellationToken::new();
         let tracker = TaskTracker::new();
         let (tx, rx) = mpsc::channel::<Round>(QUEUE_ROUNDS);
-        for spec in &policy.file.sources {
+        for (i, spec) in policy.file.sources.iter().enumerate() {
             let span = tracing::info_span!("source", kind = spec.kind());
+            let twins = policy
+                .file
+                .sources
+                .iter()
+                .filter(|s| s.kind() == spec.kind())
+                .count();
+            let name = if twins > 1 {
+                format!("{}#{}", spec.kind(), i + 1)
+            } else {
+                spec.kind().to_owned()
+            };
             match (
                 sources::build(spec, spool, &policy.stamp.version),
                 spec.interval(),
@@ -57,8 +70,14 @@ impl Generation {
             ) {
                 (Some(source), Some(every), _) => {
                     tracker.spawn(
-                        source_task(source, every, tx.clone(), sources_stop.clone())
-                            .instrument(span),
+                        source_task(
+                            source,
+                            every,
+                            tx.clone(),
+                            sources_stop.clone(),
+                            (name, Arc::clone(health)),
+                        )
+                        .instrument(span),
                     );
                 }
                 (_, _, SourceSpec::Ingest(ingest)) => {
@@ -104,6 +123,7 @@ impl Generation {
                     Arc::clone(&policy),
                     backlog,
                     rest_stop.clone(),
+                    Arc::clone(health),
                 )
                 .instrument(tracing::info_span!("ship")),
             )
@@ -164,6 +184,7 @@ async fn source_task(
     interval: Duration,
     tx: mpsc::Sender<Round>,
     stop: CancellationToken,
+    (name, health): (String, Arc<Health>),
 ) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -189,6 +210,7 @@ async fn source_task(
             },
         };
         source = Some(s);
+        health.source_round(&name, drafts.as_ref().err().cloned());
         match drafts {
             Ok(round) if round.is_empty() => {}
             Ok(round) => {
@@ -294,6 +316,7 @@ async fn ship_task(
     policy: Arc<Policy>,
     backlog: Arc<Backlog>,
     shutdown: CancellationToken,
+    health: Arc<Health>,
 ) {
     let flush = policy
         .file
@@ -314,12 +337,15 @@ async fn ship_task(
             outcome = attempt => outcome,
         };
         match outcome {
-            Ok(d) if d.records > 0 => {
-                tracing::info!(records = d.records, batches = d.batches, "sent")
+            Ok(d) => {
+                health.drained(Ok(()));
+                if d.records > 0 {
+                    tracing::info!(records = d.records, batches = d.batches, "sent");
+                }
             }
-            Ok(_) => {}
             Err((d, e)) => {
                 let wait = e.retry_after().unwrap_or_else(|| backoff.next_delay());
+                health.drained(Err((e.to_string(), SystemTime::now() + wait)));
                 tracing::warn!(sent = d.records, error = %e, retry_in = ?wait, at = ?SystemTime::now(), "delivery stopped; records stay in the spool");
                 tokio::select! {
                     () = shutdown.cancelled() => return,

@@ -6,6 +6,7 @@
 mod admit;
 mod daemon;
 mod generation;
+pub mod health;
 mod once;
 pub mod rights;
 pub mod setup;

@@ -277,7 +277,9 @@ fn scrubbed_json(
 /// The running daemon's status, else the spool's, else why neither could be read.
 async fn status(dir: &Path) -> Value {
     match request(&dir.join(ADMIN_SOCKET), Op::Status).await {
-        Ok(Response::Status { counters, unsent }) => {
+        Ok(Response::Status {
+            counters, unsent, ..
+        }) => {
             json!({"from": "daemon", "counters": counters, "unsent": unsent})
         }
         Ok(other) => json!({"error": format!("unexpected answer: {other:?}")}),

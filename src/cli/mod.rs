@@ -5,6 +5,7 @@ mod ask;
 mod bundle;
 mod collector;
 mod dead_letters;
+mod explain;
 mod forget;
 mod output;
 mod policy;
@@ -12,6 +13,7 @@ mod records;
 mod reload;
 mod run;
 mod scrub;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,17 +44,58 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
-    /// Show what was collected, what waits and what was sent, newest first.
-    Records {
+    /// Show the daemon's health: policy and consent, sources, spool, delivery and counters.
+    Status {
         /// Policy file naming the data directory [default: as for `run`].
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
-        /// One JSON object per line instead of a table.
+        /// One JSON object instead of a report.
         #[arg(long)]
+        json: bool,
+    },
+    /// Show what was collected, what waits and what was sent, newest first.
+    Records {
+        #[command(subcommand)]
+        show: Option<RecordsCommand>,
+        /// Policy file naming the data directory [default: as for `run`].
+        #[arg(long, value_name = "FILE", global = true)]
+        policy: Option<PathBuf>,
+        /// One JSON object per line instead of a table.
+        #[arg(long, global = true)]
         json: bool,
         /// Show at most this many records.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Only this category (configuration, performance, service-logs, …).
+        #[arg(long)]
+        category: Option<crate::record::Category>,
+        /// Only this purpose (usage, service-operational).
+        #[arg(long)]
+        purpose: Option<crate::record::Purpose>,
+        /// Only records in this delivery state.
+        #[arg(long, value_enum)]
+        state: Option<crate::spool::State>,
+        /// Only records from this source (log_file, host_metrics, …).
+        #[arg(long)]
+        source: Option<String>,
+        /// Only records collected in this last span of time (`2h`, `7d`).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        since: Option<std::time::Duration>,
+        /// Only records whose stored form contains this text (a pseudonym, a token).
+        #[arg(long)]
+        grep: Option<String>,
+    },
+    /// Explain a record in words: which rule kept, pseudonymised, masked or removed each field,
+    /// which detectors fired where; never the removed values.
+    Explain {
+        /// The record's id (from `noticed records`).
+        id: crate::record::RecordId,
+        /// Policy file naming the data directory [default: as for `run`].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Show the batches the collector refused (kept locally, never dropped), or send them again.
     DeadLetters {
@@ -136,6 +179,15 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum RecordsCommand {
+    /// One record as stored, and how it was (or will be) sent.
+    Show {
+        /// The record's id.
+        id: crate::record::RecordId,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum PolicyCommand {
     /// Validate a policy file: exit 0 with a summary, or name FILE:LINE:COLUMN of the fault.
     Check {
@@ -158,15 +210,46 @@ pub fn main() -> ExitCode {
         } => policy::check(&file),
         Command::Run { policy, once } => with_runtime(run::run(policy, once)),
         Command::Records {
+            show: Some(RecordsCommand::Show { id }),
+            policy,
+            json,
+            ..
+        } => with_runtime(records::show(policy, id, json)),
+        Command::Records {
+            show: None,
             policy,
             json,
             limit,
-        } => with_runtime(records::records(policy, json, limit)),
+            category,
+            purpose,
+            state,
+            source,
+            since,
+            grep,
+        } => {
+            let filter = crate::spool::Filter {
+                category,
+                purpose,
+                state,
+                source,
+                since_ms: since.map(|d| {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default();
+                    now.saturating_sub(d).as_millis() as u64
+                }),
+                grep,
+                id: None,
+            };
+            with_runtime(records::records(policy, json, limit, filter))
+        }
+        Command::Explain { id, policy, json } => with_runtime(explain::explain(policy, id, json)),
         Command::DeadLetters {
             policy,
             json,
             retry,
         } => with_runtime(dead_letters::dead_letters(policy, json, retry)),
+        Command::Status { policy, json } => with_runtime(status::status(policy, json)),
         Command::Reload { policy } => with_runtime(reload::reload(policy)),
         Command::Forget {
             policy,

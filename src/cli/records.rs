@@ -11,10 +11,10 @@ use super::ask::ask;
 use super::output;
 use crate::admin::{Op, Response};
 use crate::agent::setup::data_dir;
-use crate::record::Action;
-use crate::spool::{Delivery, Stored};
+use crate::record::{Action, RecordId};
+use crate::spool::{Delivery, Filter, Stored};
 
-/// Lists the newest `limit` records as a table or JSON lines.
+/// Lists the newest `limit` records that match `filter`, as a table or JSON lines.
 ///
 /// # Errors
 /// Neither the daemon nor the spool could be read.
@@ -22,21 +22,10 @@ pub async fn records(
     policy: Option<PathBuf>,
     json: bool,
     limit: usize,
+    filter: Filter,
 ) -> anyhow::Result<ExitCode> {
-    let loaded = match super::load_or_exit(policy.as_deref())? {
-        Ok(l) => l,
-        Err(code) => return Ok(code),
-    };
-    let dir = data_dir(&loaded.policy)?;
-    let stored = match ask(&dir, Op::Records { limit }, |spool| {
-        Ok(Response::Records {
-            records: spool.list(limit)?,
-        })
-    })
-    .await?
-    {
-        Response::Records { records } => records,
-        other => bail!("the daemon answered something else: {other:?}"),
+    let Some(stored) = fetch(policy, limit, filter).await? else {
+        return Ok(ExitCode::from(super::EXIT_CONFIG));
     };
     let text = if json {
         json_lines(&stored)
@@ -45,6 +34,87 @@ pub async fn records(
     };
     output::print(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `noticed records show ID`: one record as stored, and how it was (or will be) sent.
+///
+/// # Errors
+/// No such record, or neither the daemon nor the spool could be read.
+pub async fn show(policy: Option<PathBuf>, id: RecordId, json: bool) -> anyhow::Result<ExitCode> {
+    let Some(stored) = one(policy, id).await? else {
+        return Ok(ExitCode::from(super::EXIT_CONFIG));
+    };
+    let text = if json {
+        serde_json::to_string(&stored).expect("records serialize") + "\n"
+    } else {
+        let sent = match &stored.delivery {
+            Delivery::Sent { batch, at_ms } => format!(
+                "sent in batch {batch} at {}, in exactly this form",
+                crate::record::rfc3339(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_millis(*at_ms)
+                )
+            ),
+            Delivery::InFlight { batch } => {
+                format!("being sent in batch {batch}, in exactly this form")
+            }
+            Delivery::Pending => "waiting to be sent, in exactly this form".into(),
+            Delivery::Dead { batch } => {
+                format!("refused by the collector in batch {batch}; kept (`noticed dead-letters`)")
+            }
+        };
+        format!(
+            "as stored:\n{}\nas sent: {sent}\n",
+            serde_json::to_string_pretty(&stored.record).expect("records serialize")
+        )
+    };
+    output::print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The record `id`, from the daemon or the spool; `Ok(None)` when the policy is unusable.
+///
+/// # Errors
+/// No such record, or neither the daemon nor the spool could be read.
+pub async fn one(policy: Option<PathBuf>, id: RecordId) -> anyhow::Result<Option<Stored>> {
+    let filter = Filter {
+        id: Some(id),
+        ..Filter::default()
+    };
+    let Some(mut found) = fetch(policy, 1, filter).await? else {
+        return Ok(None);
+    };
+    match found.pop() {
+        Some(s) => Ok(Some(s)),
+        None => bail!(
+            "no record {id} in the spool (it may have aged out of the history); `noticed records` lists them"
+        ),
+    }
+}
+
+async fn fetch(
+    policy: Option<PathBuf>,
+    limit: usize,
+    filter: Filter,
+) -> anyhow::Result<Option<Vec<Stored>>> {
+    let loaded = match super::load_or_exit(policy.as_deref())? {
+        Ok(l) => l,
+        Err(_) => return Ok(None),
+    };
+    let dir = data_dir(&loaded.policy)?;
+    let op = Op::Records {
+        limit,
+        filter: filter.clone(),
+    };
+    match ask(&dir, op, |spool| {
+        Ok(Response::Records {
+            records: spool.list_matching(limit, &filter)?,
+        })
+    })
+    .await?
+    {
+        Response::Records { records } => Ok(Some(records)),
+        other => bail!("the daemon answered something else: {other:?}"),
+    }
 }
 
 fn json_lines(stored: &[Stored]) -> String {

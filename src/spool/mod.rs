@@ -34,15 +34,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use crate::record::{Record, RecordId};
+use crate::record::Record;
 
 mod control;
 mod delivery;
+mod query;
 mod retention;
+mod stats;
 
 pub use control::QueuedControl;
 pub use delivery::DeadBatch;
+pub use query::{Filter, State};
 pub use retention::{Enforced, Limits};
+pub use stats::{PurposeStats, SpoolStats};
 
 const RECORDS: TableDefinition<u128, &[u8]> = TableDefinition::new("records");
 const PENDING: TableDefinition<u128, ()> = TableDefinition::new("pending");
@@ -249,52 +253,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure or an undecodable entry.
     pub fn list(&self, limit: usize) -> Result<Vec<Stored>, SpoolError> {
-        let txn = self.db.begin_read().map_err(redb::Error::from)?;
-        let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
-        let sent = txn.open_table(SENT).map_err(redb::Error::from)?;
-        let pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
-        let mut in_batch = std::collections::HashMap::new();
-        let batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
-        for entry in batches.iter().map_err(redb::Error::from)? {
-            let (k, v) = entry.map_err(redb::Error::from)?;
-            for id in decode_ids(v.value())? {
-                in_batch.insert(id, uuid::Uuid::from_u128(k.value()));
-            }
-        }
-        let mut dead = std::collections::HashMap::new();
-        for (batch, ids) in delivery::dead_ids(&txn)? {
-            for id in ids {
-                dead.insert(id, uuid::Uuid::from_u128(batch));
-            }
-        }
-        let mut out = Vec::new();
-        for entry in records.iter().map_err(redb::Error::from)?.rev().take(limit) {
-            let (k, v) = entry.map_err(redb::Error::from)?;
-            let id = k.value();
-            let delivery = if let Some(s) = sent.get(id).map_err(redb::Error::from)? {
-                let (at_ms, batch) = s.value();
-                Delivery::Sent {
-                    batch: uuid::Uuid::from_u128(batch),
-                    at_ms,
-                }
-            } else if let Some(batch) = in_batch.get(&id) {
-                Delivery::InFlight { batch: *batch }
-            } else if pending.get(id).map_err(redb::Error::from)?.is_some() {
-                Delivery::Pending
-            } else if let Some(batch) = dead.get(&id) {
-                Delivery::Dead { batch: *batch }
-            } else {
-                return Err(SpoolError::Decode(format!(
-                    "record {} has no delivery state",
-                    RecordId::from_u128(id)
-                )));
-            };
-            out.push(Stored {
-                record: decode_record(v.value())?,
-                delivery,
-            });
-        }
-        Ok(out)
+        self.list_matching(limit, &Filter::default())
     }
 
     /// Every counter and its value, sorted by name.

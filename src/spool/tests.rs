@@ -1,7 +1,7 @@
 use super::*;
 use std::time::Duration;
 
-use crate::record::{Category, PolicyStamp, Purpose};
+use crate::record::{Category, PolicyStamp, Purpose, RecordId};
 
 fn record(n: u64) -> Record {
     let mut fields = serde_json::Map::new();
