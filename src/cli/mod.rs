@@ -7,6 +7,7 @@ mod collector;
 mod dead_letters;
 mod explain;
 mod forget;
+mod notice;
 mod output;
 mod policy;
 mod records;
@@ -150,6 +151,19 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Render the privacy notice the policy makes: what is collected, why, what is removed,
+    /// retention, consent and contact.
+    Notice {
+        /// Policy file [default: as for `run`].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Language.
+        #[arg(long, value_enum, default_value = "en")]
+        lang: crate::notice::Lang,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: crate::notice::Format,
+    },
     /// Work with policy files.
     Policy {
         #[command(subcommand)]
@@ -249,6 +263,11 @@ pub fn main() -> ExitCode {
             json,
             retry,
         } => with_runtime(dead_letters::dead_letters(policy, json, retry)),
+        Command::Notice {
+            policy,
+            lang,
+            format,
+        } => notice::notice(policy, lang, format),
         Command::Status { policy, json } => with_runtime(status::status(policy, json)),
         Command::Reload { policy } => with_runtime(reload::reload(policy)),
         Command::Forget {
