@@ -13,6 +13,7 @@ pub mod setup;
 
 pub use admit::{Tally, admit, as_str};
 pub use daemon::{ReloadReceiver, ReloadReply, ReloadSender, reload_channel, run};
+pub(crate) use once::collect_round;
 pub use once::{OnceSummary, run_once};
 
 use std::path::PathBuf;

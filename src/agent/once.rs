@@ -119,7 +119,7 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
 }
 
 /// Runs every source's round concurrently on the blocking pool.
-async fn collect_round(
+pub(crate) async fn collect_round(
     specs: &[SourceSpec],
     spool: &Arc<crate::spool::Spool>,
     policy_version: &str,

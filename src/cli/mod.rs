@@ -208,6 +208,33 @@ enum PolicyCommand {
         /// The policy file.
         file: PathBuf,
     },
+    /// What changes in collected data from OLD to NEW; flags material changes (more data or
+    /// a new purpose) that the notice's owner must announce.
+    Diff {
+        /// The policy in force.
+        old: PathBuf,
+        /// The proposed policy.
+        new: PathBuf,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Dry-run: sample records (JSON lines) or one live round through a policy, each shown
+    /// before and after; nothing is stored or sent.
+    Test {
+        /// The policy to try.
+        #[arg(long, value_name = "FILE")]
+        policy: PathBuf,
+        /// Sample drafts, one JSON object a line: {"category", "source", "event", "fields", "body"}.
+        #[arg(long, value_name = "SAMPLE.jsonl", conflicts_with = "live")]
+        input: Option<PathBuf>,
+        /// Collect one round from the policy's sources instead.
+        #[arg(long)]
+        live: bool,
+        /// JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -222,6 +249,18 @@ pub fn main() -> ExitCode {
         Command::Policy {
             command: PolicyCommand::Check { file },
         } => policy::check(&file),
+        Command::Policy {
+            command: PolicyCommand::Diff { old, new, json },
+        } => policy::diff(&old, &new, json),
+        Command::Policy {
+            command:
+                PolicyCommand::Test {
+                    policy,
+                    input,
+                    live,
+                    json,
+                },
+        } => with_runtime(policy::test(&policy, input.as_deref(), live, json)),
         Command::Run { policy, once } => with_runtime(run::run(policy, once)),
         Command::Records {
             show: Some(RecordsCommand::Show { id }),

@@ -4,6 +4,7 @@
 //! This module is pure: it parses text and evaluates drafts, with no IO, no clock beyond what a
 //! draft carries, and no tokio. Reading the file and the key is the agent's business.
 
+mod diff;
 mod eval;
 mod glob;
 mod parse;
@@ -16,6 +17,7 @@ use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
 
+pub use diff::{Change, diff};
 pub use eval::{Refusal, Verdict, evaluate};
 pub use glob::PathGlob;
 pub use pseudonym::{KEY_LEN, PseudonymKey};
