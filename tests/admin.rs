@@ -182,6 +182,35 @@ fn status_records_show_and_explain_answer_from_the_running_daemon() {
         !words.contains("alice") && !words.contains("192.0.2.7"),
         "{words}"
     );
+    let report: Value = serde_json::from_slice(
+        &run(&[
+            "report", "--since", "1h", "--format", "json", "--policy", ps,
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(report["records"], 3);
+    assert_eq!(report["sent"], 3);
+    assert_eq!(
+        report["by_category"]["service-logs"]["service-operational"],
+        2
+    );
+    assert_eq!(
+        report["by_category"]["performance"]["service-operational"],
+        1
+    );
+    assert_eq!(report["scrubbed"]["user_name"], 1);
+    assert_eq!(report["scrubbed"]["ipv4"], 1);
+    assert!(
+        report["by_action"]["removed"].as_u64().unwrap() > 0,
+        "metrics fields not allowed: {report}"
+    );
+    let page = text(&run(&["report", "--format", "html", "--policy", ps]));
+    assert!(
+        page.contains("<svg") && page.contains("service-logs · service-operational"),
+        "{page}"
+    );
+    assert!(!page.contains("alice"), "{page}");
     let unknown = run(&[
         "explain",
         "01a2296c-0000-7000-8000-000000000000",

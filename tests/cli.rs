@@ -241,3 +241,23 @@ fn a_stuck_source_stalls_neither_the_others_nor_shutdown() {
 
     terminate(daemon);
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_clap_definitions() {
+    let bash = common::run(&["completions", "bash"]);
+    assert!(bash.status.success());
+    let script = String::from_utf8_lossy(&bash.stdout);
+    assert!(
+        script.contains("_noticed()")
+            && script.contains("dead-letters")
+            && script.contains("--grep"),
+        "{script}"
+    );
+    let fish = String::from_utf8_lossy(&common::run(&["completions", "fish"]).stdout).into_owned();
+    assert!(fish.contains("complete -c noticed"), "{fish}");
+    let man = String::from_utf8_lossy(&common::run(&["man"]).stdout).into_owned();
+    assert!(
+        man.contains(".TH noticed 1") && man.contains("explain"),
+        "{man}"
+    );
+}

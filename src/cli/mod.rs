@@ -12,6 +12,7 @@ mod output;
 mod policy;
 mod records;
 mod reload;
+mod report;
 mod run;
 mod scrub;
 mod status;
@@ -164,6 +165,26 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: crate::notice::Format,
     },
+    /// A transparency report: records per category and purpose over a window, what the policy
+    /// removed, pseudonymised or masked, what scrubbing found.
+    Report {
+        /// Policy file naming the data directory [default: as for `run`].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// The window, back from now (`24h`, `7d`).
+        #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
+        since: std::time::Duration,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: report::ReportFormat,
+    },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
     /// Work with policy files.
     Policy {
         #[command(subcommand)]
@@ -307,6 +328,25 @@ pub fn main() -> ExitCode {
             lang,
             format,
         } => notice::notice(policy, lang, format),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "noticed", &mut out);
+            output::print(&String::from_utf8_lossy(&out)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| output::print(&String::from_utf8_lossy(&out)))
+                .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Report {
+            policy,
+            since,
+            format,
+        } => with_runtime(report::report(policy, since, format)),
         Command::Status { policy, json } => with_runtime(status::status(policy, json)),
         Command::Reload { policy } => with_runtime(reload::reload(policy)),
         Command::Forget {
