@@ -224,3 +224,54 @@ fn status_records_show_and_explain_answer_from_the_running_daemon() {
     );
     terminate(daemon);
 }
+
+#[test]
+fn the_admin_api_refuses_a_user_outside_the_noticed_group() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: switching to another uid needs root");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let public = tmp.path().join("public");
+    std::fs::create_dir(&public).unwrap();
+    std::fs::set_permissions(&public, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let socket = public.join("admin.sock");
+    let p = policy(
+        &public,
+        "p.toml",
+        &tmp.path().join("agent"),
+        "[[source]]\ntype = \"host_metrics\"\ninterval = \"1h\"\n\n[category.performance]\npurpose = \"service-operational\"\nallow = [\"memory.*\"]\n",
+    );
+    let text_of = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(
+        &p,
+        text_of.replacen(
+            "[agent]\n",
+            &format!("[agent]\nadmin_socket = {:?}\n", socket.to_str().unwrap()),
+            1,
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
+    assert!(socket.exists());
+
+    let as_root = run(&["status", "--json", "--policy", p.to_str().unwrap()]);
+    assert!(as_root.status.success(), "{}", text(&as_root));
+    let nobody = bin()
+        .args(["status", "--policy", p.to_str().unwrap()])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    assert!(!nobody.status.success());
+    let err = text(&nobody);
+    assert!(
+        err.contains("access denied: uid 65534") && err.contains("`noticed` group"),
+        "{err}"
+    );
+    terminate(daemon);
+}

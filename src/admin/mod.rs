@@ -1,9 +1,11 @@
-//! The local admin API: JSON lines over a Unix socket in the data directory. The daemon serves
-//! it (it alone holds the spool); the CLI is its client.
+//! The local admin API: JSON lines over a Unix socket (the runtime directory for an installed
+//! agent, else the data directory). The daemon serves it (it alone holds the spool); the CLI is
+//! its client. Root, the agent's user and the `noticed` group may use it ([`access`]).
 //!
 //! The request and response types here are the API's contract, versioned by `v`, and kept
 //! apart from the daemon's internals.
 
+pub mod access;
 mod client;
 mod server;
 

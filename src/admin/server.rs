@@ -29,12 +29,13 @@ pub struct Context {
 /// Most bytes read from one connection (requests are one short line each).
 const MAX_REQUEST_BYTES: u64 = 64 * 1024;
 
-/// Binds the admin socket at `path`, private to the owner (0600).
+/// Binds the admin socket at `path`. It is world-connectable (0666): who may use it is decided
+/// per connection from the peer's credentials ([`super::access`]).
 ///
 /// # Errors
 /// The socket cannot be bound.
 pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
-    crate::unix_socket::bind(path, 0o600)
+    crate::unix_socket::bind(path, 0o666)
 }
 
 /// Answers requests until `shutdown`; each connection is served on its own task.
@@ -60,7 +61,26 @@ pub async fn serve(listener: UnixListener, context: Context, shutdown: Cancellat
 }
 
 async fn connection(stream: UnixStream, context: Context) -> std::io::Result<()> {
+    let cred = stream.peer_cred()?;
+    let peer = super::access::Peer {
+        uid: cred.uid(),
+        gid: cred.gid(),
+        pid: cred.pid(),
+    };
+    let own = rustix::process::geteuid().as_raw();
+    let refusal = super::access::check(peer, own).err();
     let (read, mut write) = stream.into_split();
+    if let Some(message) = refusal {
+        tracing::warn!(uid = peer.uid, "admin API refused a caller");
+        // Read the request first, so the caller gets the answer rather than a broken pipe.
+        let _ = BufReader::new(read.take(MAX_REQUEST_BYTES))
+            .lines()
+            .next_line()
+            .await;
+        let mut out = serde_json::to_vec(&Response::Error { message }).expect("serializes");
+        out.push(b'\n');
+        return write.write_all(&out).await;
+    }
     let mut lines = BufReader::new(read.take(MAX_REQUEST_BYTES)).lines();
     while let Some(line) = lines.next_line().await? {
         let response = match serde_json::from_str::<Request>(&line) {

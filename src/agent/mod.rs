@@ -24,7 +24,7 @@ use crate::ship::Shipper;
 use crate::spool::Spool;
 use setup::{LoadedPolicy, SetupError};
 
-/// The name of the admin socket in the data directory.
+/// The admin socket's name in the data directory, when it lives there.
 pub const ADMIN_SOCKET: &str = "admin.sock";
 
 /// A ready agent: policy loaded, key read, spool open, shipper built.
@@ -64,7 +64,10 @@ impl Agent {
     /// [`StartError`] saying which part failed and why.
     pub fn start(loaded: LoadedPolicy) -> Result<Agent, StartError> {
         let data_dir = setup::data_dir(&loaded.policy)?;
-        let spool = Arc::new(open_spool(&data_dir)?);
+        let spool = Arc::new(open_spool(
+            &data_dir,
+            &setup::admin_socket(&loaded.policy, &data_dir),
+        )?);
         let key = setup::load_or_create_key(&setup::key_path(&loaded.policy, &data_dir))?;
         let host = key.pseudonym_str(&sysinfo::System::host_name().unwrap_or_default());
         let shipper = match &loaded.policy.file.collector {
@@ -91,7 +94,7 @@ impl Agent {
 
     /// The admin socket's path.
     pub fn admin_socket(&self) -> PathBuf {
-        self.data_dir.join(ADMIN_SOCKET)
+        setup::admin_socket(&self.loaded.policy, &self.data_dir)
     }
 }
 
@@ -101,14 +104,16 @@ const SPOOL_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(
 
 /// Opens the spool; while another process holds it and no daemon answers on the admin socket,
 /// the holder is a brief reader, so it retries for [`SPOOL_LOCK_PATIENCE`] before giving up.
-fn open_spool(data_dir: &std::path::Path) -> Result<Spool, crate::spool::SpoolError> {
+fn open_spool(
+    data_dir: &std::path::Path,
+    socket: &std::path::Path,
+) -> Result<Spool, crate::spool::SpoolError> {
     let deadline = std::time::Instant::now() + SPOOL_LOCK_PATIENCE;
-    let socket = data_dir.join(ADMIN_SOCKET);
     loop {
         match Spool::open(data_dir) {
             Err(crate::spool::SpoolError::Locked(_))
                 if std::time::Instant::now() < deadline
-                    && std::os::unix::net::UnixStream::connect(&socket).is_err() =>
+                    && std::os::unix::net::UnixStream::connect(socket).is_err() =>
             {
                 tracing::debug!("the spool is held by another process; retrying");
                 std::thread::sleep(std::time::Duration::from_millis(25));

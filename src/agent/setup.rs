@@ -162,6 +162,25 @@ pub fn load_or_create_key(path: &Path) -> Result<PseudonymKey, SetupError> {
     }
 }
 
+/// Where the admin API listens: `agent.admin_socket`; else, for an agent on the default data
+/// directory, the runtime directory (`/run/noticed` for root, `$XDG_RUNTIME_DIR/noticed`
+/// otherwise); else `data_dir/admin.sock`, so agents with their own data directory never share
+/// a socket.
+pub fn admin_socket(policy: &Policy, data_dir: &Path) -> PathBuf {
+    if let Some(p) = &policy.file.agent.admin_socket {
+        return p.clone();
+    }
+    if policy.file.agent.data_dir.is_none() {
+        if rustix::process::geteuid().is_root() {
+            return PathBuf::from("/run/noticed/admin.sock");
+        }
+        if let Some(run) = std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+            return PathBuf::from(run).join("noticed").join("admin.sock");
+        }
+    }
+    data_dir.join(crate::agent::ADMIN_SOCKET)
+}
+
 /// The limits the spool enforces for a policy's `[retention]`.
 pub fn limits(retention: &RetentionSection) -> Limits {
     let per = |base: &Interval, pick: fn(&PurposeRetention) -> Option<&Interval>| {

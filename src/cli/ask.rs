@@ -6,19 +6,22 @@ use std::path::Path;
 use anyhow::{Context, bail};
 
 use crate::admin::{AdminClientError, Op, Response, request};
-use crate::agent::ADMIN_SOCKET;
+use crate::agent::setup::{admin_socket, data_dir};
+use crate::policy::Policy;
 use crate::spool::{Spool, SpoolError};
 
-/// Sends `op` to the daemon serving `data_dir`, or answers it with `local` on the spool.
+/// Sends `op` to the daemon of `policy`, or answers it with `local` on the spool.
 ///
 /// # Errors
 /// Neither the daemon nor the spool could answer; the message says which and what to do.
 pub async fn ask(
-    data_dir: &Path,
+    policy: &Policy,
     op: Op,
     local: impl FnOnce(&Spool) -> Result<Response, SpoolError>,
 ) -> anyhow::Result<Response> {
-    let socket = data_dir.join(ADMIN_SOCKET);
+    let dir = data_dir(policy)?;
+    let data_dir: &Path = &dir;
+    let socket = admin_socket(policy, data_dir);
     let response = match request(&socket, op).await {
         Ok(r) => r,
         Err(AdminClientError::NoDaemon(_)) => match Spool::open(data_dir) {

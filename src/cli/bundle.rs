@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 use super::output;
 use super::scrub::Filter;
 use crate::admin::{AdminClientError, Op, Response, request};
-use crate::agent::ADMIN_SOCKET;
 use crate::agent::setup::{data_dir, key_path, load_or_create_key};
 use crate::policy::{HostConfigSpec, Interval, PseudonymKey, Verdict, evaluate};
 use crate::record::rfc3339;
@@ -70,7 +69,7 @@ pub async fn bundle(policy: Option<PathBuf>, out: Option<PathBuf>) -> anyhow::Re
 
     let scrubber = p.scrubber();
     progress("agent status");
-    let status = status(&dir).await;
+    let status = status(p, &dir).await;
     let (status, redacted) = scrubbed_json(scrubber, &key, status);
     let bytes = pretty(&status);
     entries.push(add(
@@ -275,8 +274,8 @@ fn scrubbed_json(
 }
 
 /// The running daemon's status, else the spool's, else why neither could be read.
-async fn status(dir: &Path) -> Value {
-    match request(&dir.join(ADMIN_SOCKET), Op::Status).await {
+async fn status(policy: &crate::policy::Policy, dir: &Path) -> Value {
+    match request(&crate::agent::setup::admin_socket(policy, dir), Op::Status).await {
         Ok(Response::Status {
             counters, unsent, ..
         }) => {

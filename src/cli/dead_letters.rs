@@ -10,7 +10,6 @@ use anyhow::bail;
 use super::ask::ask;
 use super::output;
 use crate::admin::{Op, Response};
-use crate::agent::setup::data_dir;
 use crate::spool::DeadBatch;
 
 /// Lists dead batches, or with `retry` queues one (`Some(id)`) or all of them again.
@@ -26,9 +25,8 @@ pub async fn dead_letters(
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
-    let dir = data_dir(&loaded.policy)?;
     if let Some(batch) = retry {
-        let n = match ask(&dir, Op::RetryDead { batch }, |spool| {
+        let n = match ask(&loaded.policy, Op::RetryDead { batch }, |spool| {
             Ok(Response::Retried {
                 records: spool.retry_dead(batch)?,
             })
@@ -49,7 +47,7 @@ pub async fn dead_letters(
         output::print(&text)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let batches = match ask(&dir, Op::DeadLetters, |spool| {
+    let batches = match ask(&loaded.policy, Op::DeadLetters, |spool| {
         Ok(Response::DeadLetters {
             batches: spool.dead_letters()?,
         })

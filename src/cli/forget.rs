@@ -35,7 +35,7 @@ pub async fn forget(
     let op = Op::Forget {
         subject: subject.clone(),
     };
-    let response = ask(&dir, op, |spool| {
+    let response = ask(&loaded.policy, op, |spool| {
         let key = load_or_create_key(&key_file)
             .map_err(|e| crate::spool::SpoolError::Task(e.to_string()))?;
         let host = key.pseudonym_str(&sysinfo::System::host_name().unwrap_or_default());

@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::ask::ask;
 use super::output;
 use crate::admin::{Op, Response};
-use crate::agent::setup::data_dir;
 use crate::record::{Action, RecordId};
 use crate::spool::{Delivery, Filter, Stored};
 
@@ -100,12 +99,11 @@ async fn fetch(
         Ok(l) => l,
         Err(_) => return Ok(None),
     };
-    let dir = data_dir(&loaded.policy)?;
     let op = Op::Records {
         limit,
         filter: filter.clone(),
     };
-    match ask(&dir, op, |spool| {
+    match ask(&loaded.policy, op, |spool| {
         Ok(Response::Records {
             records: spool.list_matching(limit, &filter)?,
         })

@@ -8,8 +8,7 @@ use anyhow::bail;
 
 use super::output;
 use crate::admin::{AdminClientError, Op, Response, request};
-use crate::agent::ADMIN_SOCKET;
-use crate::agent::setup::data_dir;
+use crate::agent::setup::{admin_socket, data_dir};
 
 /// Exit code when the daemon refused the new policy (it keeps the old one).
 const EXIT_REFUSED: u8 = super::EXIT_CONFIG;
@@ -23,7 +22,7 @@ pub async fn reload(policy: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
-    let socket = data_dir(&loaded.policy)?.join(ADMIN_SOCKET);
+    let socket = admin_socket(&loaded.policy, &data_dir(&loaded.policy)?);
     match request(&socket, Op::Reload).await {
         Ok(Response::Reloaded { summary }) => {
             output::print(&format!("{summary}\n"))?;

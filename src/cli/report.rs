@@ -14,7 +14,6 @@ use serde::Serialize;
 use super::ask::ask;
 use super::output;
 use crate::admin::{Op, Response};
-use crate::agent::setup::data_dir;
 use crate::record::Action;
 use crate::spool::{Delivery, Filter, Stored};
 
@@ -90,7 +89,6 @@ pub async fn report(
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
-    let dir = data_dir(&loaded.policy)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -102,7 +100,7 @@ pub async fn report(
         limit: MAX_RECORDS,
         filter: filter.clone(),
     };
-    let stored = match ask(&dir, op, |spool| {
+    let stored = match ask(&loaded.policy, op, |spool| {
         Ok(Response::Records {
             records: spool.list_matching(MAX_RECORDS, &filter)?,
         })

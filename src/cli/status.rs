@@ -11,7 +11,6 @@ use super::ask::ask;
 use super::output;
 use crate::admin::{Op, Response};
 use crate::agent::health::HealthSnapshot;
-use crate::agent::setup::data_dir;
 use crate::spool::SpoolStats;
 
 /// Prints the status as a report for people, or one JSON object.
@@ -23,8 +22,7 @@ pub async fn status(policy: Option<PathBuf>, json: bool) -> anyhow::Result<ExitC
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
-    let dir = data_dir(&loaded.policy)?;
-    let response = ask(&dir, Op::Status, |spool| {
+    let response = ask(&loaded.policy, Op::Status, |spool| {
         Ok(Response::Status {
             counters: spool.counters()?,
             unsent: spool.unsent()?,

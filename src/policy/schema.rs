@@ -151,6 +151,10 @@ pub struct AgentSection {
     /// The pseudonym key file; made 0600 on first start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
+    /// The admin API's socket; default /run/noticed/admin.sock for an installed agent (root,
+    /// default data directory), else `data_dir/admin.sock`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_socket: Option<PathBuf>,
 }
 
 /// `[collector]`: where and how batches are sent.
