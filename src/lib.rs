@@ -7,6 +7,7 @@ pub mod admin;
 pub mod agent;
 pub mod cli;
 pub mod collector;
+pub mod logging;
 pub mod notice;
 pub mod policy;
 pub mod record;

@@ -162,13 +162,23 @@ fn withdrawing_consent_by_reload_purges_unsent_usage_records_at_once() {
     wait_for("a usage record stored", Duration::from_secs(30), || {
         admin_status(&data).filter(|s| s["unsent"] == 1)
     });
-    let withdrawn = policy(tmp.path(), "p.toml", &data, &usage(false));
-    let out = run(&["reload", "--policy", withdrawn.to_str().unwrap()]);
+    // `noticed consent` edits only the consent value, keeps the admin's comments, and reloads.
+    let with_comment = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("[consent]\n", "# the customer's choice\n[consent]\n");
+    std::fs::write(&p, with_comment).unwrap();
+    let out = run(&["consent", "usage", "off", "--policy", p.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("the daemon reloaded"), "{}", text(&out));
     assert!(
         text(&out).contains("1 unsent usage record(s) purged"),
         "{}",
         text(&out)
+    );
+    let edited = std::fs::read_to_string(&p).unwrap();
+    assert!(
+        edited.contains("# the customer's choice\n[consent]\nusage = false"),
+        "{edited}"
     );
     let status = admin_status(&data).unwrap();
     assert_eq!(status["unsent"], 0);

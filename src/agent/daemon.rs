@@ -102,6 +102,7 @@ pub async fn run(
                 Err(why)
             }
             Ok((next, shipper)) => {
+                crate::logging::apply_policy_level(next.policy.file.agent.log_level.as_deref());
                 let previous = Arc::clone(&current.policy);
                 current.stop().await;
                 let summary = daemon.switch(&previous, &next).await;

@@ -4,6 +4,7 @@
 mod ask;
 mod bundle;
 mod collector;
+mod consent;
 mod dead_letters;
 mod explain;
 mod forget;
@@ -117,6 +118,19 @@ enum Command {
         /// Policy file naming the data directory [default: as for `run`].
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
+    },
+    /// Record the customer's consent for usage data in the policy file and reload the daemon;
+    /// withdrawing purges unsent usage records at once.
+    Consent {
+        /// Policy file to change [default: /etc/noticed/policy.toml].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// The purpose (only `usage` needs consent).
+        #[arg(value_parser = ["usage"])]
+        purpose: String,
+        /// Given or withdrawn.
+        #[arg(value_enum)]
+        state: consent::Toggle,
     },
     /// Forget a person: remove every local record carrying VALUE's pseudonym and ask the
     /// collector to delete its copies (only the pseudonym is sent).
@@ -265,7 +279,7 @@ pub fn main() -> ExitCode {
         cli.command,
         Command::Run { once: false, .. } | Command::Collector { .. }
     );
-    init_logging(if daemon_like { "info" } else { "warn" });
+    crate::logging::init(if daemon_like { "info" } else { "warn" });
     let result = match cli.command {
         Command::Policy {
             command: PolicyCommand::Check { file },
@@ -348,6 +362,7 @@ pub fn main() -> ExitCode {
             format,
         } => with_runtime(report::report(policy, since, format)),
         Command::Status { policy, json } => with_runtime(status::status(policy, json)),
+        Command::Consent { policy, state, .. } => with_runtime(consent::consent(policy, state)),
         Command::Reload { policy } => with_runtime(reload::reload(policy)),
         Command::Forget {
             policy,
@@ -417,15 +432,4 @@ fn with_runtime(
     // the process from exiting once everything else has stopped.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     result
-}
-
-fn init_logging(default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("NOTICED_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .init();
 }

@@ -17,6 +17,7 @@ pub async fn run(policy: Option<PathBuf>, once: bool) -> anyhow::Result<ExitCode
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    crate::logging::apply_policy_level(loaded.policy.file.agent.log_level.as_deref());
     for c in loaded.policy.uncollected_categories() {
         tracing::warn!(category = %c, "a source makes records of a category the policy does not collect");
     }

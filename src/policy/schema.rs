@@ -151,6 +151,10 @@ pub struct AgentSection {
     /// The pseudonym key file; made 0600 on first start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
+    /// The agent's own log level (`warn`, `info`, `debug`, or a tracing filter); the
+    /// `NOTICED_LOG` environment variable overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<String>,
     /// The admin API's socket; default /run/noticed/admin.sock for an installed agent (root,
     /// default data directory), else `data_dir/admin.sock`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
