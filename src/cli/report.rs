@@ -46,8 +46,14 @@ struct Figures {
 }
 
 fn figures(stored: &[Stored], window: Duration) -> Figures {
+    let secs = window.as_secs();
+    let window = match secs {
+        s if s > 0 && s % 86_400 == 0 => format!("{} day(s)", s / 86_400),
+        s if s > 0 && s % 3_600 == 0 => format!("{} hour(s)", s / 3_600),
+        _ => humantime::format_duration(window).to_string(),
+    };
     let mut f = Figures {
-        window: humantime::format_duration(window).to_string(),
+        window,
         ..Figures::default()
     };
     for s in stored {

@@ -198,8 +198,8 @@ fn escape(s: &str) -> String {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}\
 h1{border-bottom:3px solid #2f6f4f;padding-bottom:.3rem}h2{margin-top:2rem;color:#2f6f4f}\
-h3{margin-bottom:.3rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.3rem 0}\
-dt{font-weight:600}dd{margin:0}code{background:#eef3ef;padding:0 .2rem}";
+h3{margin-bottom:.3rem}dl{display:grid;grid-template-columns:minmax(6rem,14rem) minmax(0,1fr);gap:.2rem 1rem;margin:.3rem 0}\
+dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}code{background:#eef3ef;padding:0 .2rem}";
 
 fn html(blocks: &[Block], lang: Lang) -> String {
     let title = blocks.iter().find_map(|b| match b {
