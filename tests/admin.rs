@@ -65,6 +65,23 @@ fn status_records_show_and_explain_answer_from_the_running_daemon() {
             .ends_with("/v1/batches")
     );
     assert_eq!(status["spool"]["sent"], 3);
+    assert_eq!(
+        counter(&status, "scrubbed.user_name"),
+        1,
+        "hits by detector: {status}"
+    );
+    assert_eq!(counter(&status, "scrubbed.ipv4"), 1);
+    let by_rule = status["counters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c[0].as_str()
+                .unwrap()
+                .starts_with("removed.category.performance")
+        })
+        .count();
+    assert!(by_rule > 0, "removed fields by rule: {status}");
     assert!(status["spool"]["bytes"].as_u64().unwrap() > 0);
     let human = text(&run(&["status", "--policy", ps]));
     assert!(

@@ -22,6 +22,9 @@ pub struct Tally {
     pub kept: u64,
     /// Records kept per source, category and purpose: `stored.log_file.service-logs.usage`.
     pub per_stream: std::collections::BTreeMap<String, u64>,
+    /// What each rule did: `removed.<rule>`, `pseudonymized.<rule>`, `masked.<rule>`, and
+    /// scrub hits per detector, `scrubbed.<detector>`.
+    pub per_rule: std::collections::BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -36,6 +39,9 @@ impl Tally {
         self.kept += o.kept;
         for (k, v) in &o.per_stream {
             *self.per_stream.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &o.per_rule {
+            *self.per_rule.entry(k.clone()).or_default() += v;
         }
     }
 
@@ -54,6 +60,7 @@ impl Tally {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .chain(self.per_stream.iter().map(|(k, v)| (k.clone(), *v)))
+            .chain(self.per_rule.iter().map(|(k, v)| (k.clone(), *v)))
             .collect()
     }
 }
@@ -72,6 +79,11 @@ pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Vec<Re
                         Action::Pseudonymized => tally.pseudonymized += 1,
                         Action::Masked => tally.masked += 1,
                     }
+                    let key = match (p.span, p.rule.strip_prefix("scrub.")) {
+                        (Some(_), Some(detector)) => format!("scrubbed.{detector}"),
+                        _ => format!("{}.{}", p.action, p.rule),
+                    };
+                    *tally.per_rule.entry(key).or_default() += 1;
                 }
                 tally.kept += 1;
                 *tally
