@@ -85,6 +85,7 @@ pub async fn run(
         socket = %socket.display(),
         "noticed running"
     );
+    notify_systemd("READY=1");
     let daemon = Daemon {
         key,
         spool,
@@ -127,12 +128,31 @@ pub async fn run(
             let _ = reply.send(outcome);
         }
     }
+    notify_systemd("STOPPING=1");
     tracing::info!("shutting down: stopping sources, storing what was collected");
     current.stop().await;
     let _ = admin.await;
     let _ = std::fs::remove_file(&socket);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Tells systemd (Type=notify) about the daemon's state, when it runs under systemd.
+fn notify_systemd(state: &str) {
+    use std::os::linux::net::SocketAddrExt;
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    let addr = match bytes.strip_prefix(b"@") {
+        Some(name) => std::os::unix::net::SocketAddr::from_abstract_name(name),
+        None => std::os::unix::net::SocketAddr::from_pathname(&path),
+    };
+    let sent = std::os::unix::net::UnixDatagram::unbound()
+        .and_then(|s| addr.and_then(|a| s.send_to_addr(state.as_bytes(), &a)));
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, state, "cannot notify systemd");
+    }
 }
 
 fn policy_health(origin: &str, policy: &Policy) -> PolicyHealth {

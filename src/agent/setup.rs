@@ -12,6 +12,9 @@ use crate::policy::{
 use crate::record::Purpose;
 use crate::spool::Limits;
 
+/// Where an installed agent keeps its state.
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/noticed";
+
 /// Where an installed agent's policy lives.
 pub const DEFAULT_POLICY_PATH: &str = "/etc/noticed/policy.toml";
 
@@ -77,8 +80,8 @@ pub fn load_policy(explicit: Option<&Path>) -> Result<LoadedPolicy, SetupError> 
     })
 }
 
-/// The data directory: `agent.data_dir`, else /var/lib/noticed for root, else
-/// `$XDG_STATE_HOME/noticed` or `~/.local/state/noticed`.
+/// The data directory: `agent.data_dir`, else systemd's `$STATE_DIRECTORY`, else
+/// /var/lib/noticed for root, else `$XDG_STATE_HOME/noticed` or `~/.local/state/noticed`.
 ///
 /// # Errors
 /// [`SetupError::NoDataDir`] when none can be found.
@@ -86,14 +89,18 @@ pub fn data_dir(policy: &Policy) -> Result<PathBuf, SetupError> {
     if let Some(d) = &policy.file.agent.data_dir {
         return Ok(d.clone());
     }
-    if rustix::process::geteuid().is_root() {
-        return Ok(PathBuf::from("/var/lib/noticed"));
-    }
     let non_empty = |k: &str| {
         std::env::var_os(k)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     };
+    // systemd's StateDirectory= (the packaged service runs as the `noticed` user).
+    if let Some(state) = non_empty("STATE_DIRECTORY") {
+        return Ok(state);
+    }
+    if rustix::process::geteuid().is_root() {
+        return Ok(PathBuf::from(DEFAULT_DATA_DIR));
+    }
     if let Some(state) = non_empty("XDG_STATE_HOME") {
         return Ok(state.join("noticed"));
     }
@@ -171,7 +178,11 @@ pub fn admin_socket(policy: &Policy, data_dir: &Path) -> PathBuf {
         return p.clone();
     }
     if policy.file.agent.data_dir.is_none() {
-        if rustix::process::geteuid().is_root() {
+        // systemd's RuntimeDirectory=, then the installed default for root.
+        if let Some(run) = std::env::var_os("RUNTIME_DIRECTORY").filter(|v| !v.is_empty()) {
+            return PathBuf::from(run).join("admin.sock");
+        }
+        if rustix::process::geteuid().is_root() || data_dir == Path::new(DEFAULT_DATA_DIR) {
             return PathBuf::from("/run/noticed/admin.sock");
         }
         if let Some(run) = std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
