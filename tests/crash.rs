@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,16 +14,6 @@ use common::*;
 
 const LINES: u64 = 4000;
 const CHUNK: u64 = 20;
-
-fn arrivals(collector: &Collector) -> HashMap<u64, usize> {
-    let mut seen = HashMap::new();
-    for r in collector.records() {
-        let m = r["fields"]["message"].as_str().unwrap();
-        let n: u64 = m.split_whitespace().nth(1).unwrap().parse().unwrap();
-        *seen.entry(n).or_default() += 1;
-    }
-    seen
-}
 
 #[test]
 fn kill_9_while_ingesting_loses_nothing_and_repeats_nothing() {

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -19,17 +18,6 @@ fn append(path: &Path, lines: &[String]) {
     for l in lines {
         writeln!(f, "{l}").unwrap();
     }
-}
-
-/// Each line is `line N from 192.0.2.N user=uN`; returns how often each N arrived.
-fn arrivals(collector: &Collector) -> HashMap<u64, usize> {
-    let mut seen = HashMap::new();
-    for r in collector.records() {
-        let m = r["fields"]["message"].as_str().unwrap();
-        let n: u64 = m.split_whitespace().nth(1).unwrap().parse().unwrap();
-        *seen.entry(n).or_default() += 1;
-    }
-    seen
 }
 
 fn lines(range: std::ops::Range<u64>) -> Vec<String> {

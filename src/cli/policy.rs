@@ -4,20 +4,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::{EXIT_CONFIG, output};
-use crate::agent::setup::{SetupError, load_policy};
 
 /// Validates a policy file and prints a one-line summary, or the fault with its position.
 ///
 /// # Errors
 /// Only when stdout cannot be written.
 pub fn check(file: &Path) -> anyhow::Result<ExitCode> {
-    let loaded = match load_policy(Some(file)) {
+    let loaded = match super::load_or_exit(Some(file))? {
         Ok(l) => l,
-        Err(e @ (SetupError::Policy(_) | SetupError::ReadPolicy { .. })) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::from(EXIT_CONFIG));
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
     let p = &loaded.policy;
     for c in p.uncollected_categories() {
@@ -49,15 +44,10 @@ pub fn check(file: &Path) -> anyhow::Result<ExitCode> {
 /// # Errors
 /// Only when stdout cannot be written.
 pub fn diff(old: &Path, new: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let load = |p: &Path| match load_policy(Some(p)) {
-        Ok(l) => Ok(Some(l)),
-        Err(e @ (SetupError::Policy(_) | SetupError::ReadPolicy { .. })) => {
-            eprintln!("{e}");
-            Ok(None)
-        }
-        Err(e) => Err(anyhow::Error::from(e)),
-    };
-    let (Some(a), Some(b)) = (load(old)?, load(new)?) else {
+    let (Ok(a), Ok(b)) = (
+        super::load_or_exit(Some(old))?,
+        super::load_or_exit(Some(new))?,
+    ) else {
         return Ok(ExitCode::from(EXIT_CONFIG));
     };
     let changes = crate::policy::diff(&a.policy.file, &b.policy.file);
@@ -95,13 +85,9 @@ pub async fn test(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     use anyhow::Context;
-    let loaded = match load_policy(Some(policy)) {
+    let loaded = match super::load_or_exit(Some(policy))? {
         Ok(l) => l,
-        Err(e @ (SetupError::Policy(_) | SetupError::ReadPolicy { .. })) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::from(EXIT_CONFIG));
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
     let drafts = match (input, live) {
         (Some(path), false) => {

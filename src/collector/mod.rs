@@ -133,16 +133,9 @@ async fn accept_batch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let decoded = match decode_body(&headers, &body, shared.max_batch_bytes) {
-        Ok(d) => d,
-        Err((status, why)) => return reject(status, why),
-    };
-    let batch: BatchV1 = match serde_json::from_slice(&decoded) {
+    let batch: BatchV1 = match decode(&headers, &body, shared.max_batch_bytes, "batch") {
         Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(kind = ?e.classify(), line = e.line(), column = e.column(), "rejected a malformed batch");
-            return reject(StatusCode::BAD_REQUEST, format!("malformed batch: {e}"));
-        }
+        Err((status, why)) => return reject(status, why),
     };
     if let Err(why) = store::validate(&batch) {
         tracing::warn!(batch = %batch.batch_id, "rejected an invalid batch");
@@ -188,20 +181,11 @@ async fn accept_control(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let decoded = match decode_body(&headers, &body, shared.max_batch_bytes) {
-        Ok(d) => d,
-        Err((status, why)) => return reject(status, why),
-    };
-    let control: ControlV1 = match serde_json::from_slice(&decoded) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(kind = ?e.classify(), "rejected a malformed control message");
-            return reject(
-                StatusCode::BAD_REQUEST,
-                format!("malformed control message: {e}"),
-            );
-        }
-    };
+    let control: ControlV1 =
+        match decode(&headers, &body, shared.max_batch_bytes, "control message") {
+            Ok(c) => c,
+            Err((status, why)) => return reject(status, why),
+        };
     let needle = match &control.kind {
         ControlKind::Forget { subject } => {
             let valid = subject.len() == 18
@@ -245,6 +229,21 @@ async fn accept_control(
             format!("control task failed: {e}"),
         ),
     }
+}
+
+/// The request body decompressed and parsed as `T`, or the refusal to send. A malformed body
+/// is logged by kind and position only, never its content.
+fn decode<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &Bytes,
+    max: u64,
+    what: &str,
+) -> Result<T, (StatusCode, String)> {
+    let decoded = decode_body(headers, body, max)?;
+    serde_json::from_slice(&decoded).map_err(|e| {
+        tracing::warn!(kind = ?e.classify(), line = e.line(), column = e.column(), "rejected a malformed {what}");
+        (StatusCode::BAD_REQUEST, format!("malformed {what}: {e}"))
+    })
 }
 
 fn decode_body(

@@ -270,3 +270,14 @@ pub fn counter(status: &Value, name: &str) -> u64 {
         .find(|c| c[0] == name)
         .map_or(0, |c| c[1].as_u64().unwrap_or(0))
 }
+
+/// Each stored line is `line N …`; how often each N arrived at the collector.
+pub fn arrivals(collector: &Collector) -> std::collections::HashMap<u64, usize> {
+    let mut seen = std::collections::HashMap::new();
+    for r in collector.records() {
+        let m = r["fields"]["message"].as_str().unwrap();
+        let n: u64 = m.split_whitespace().nth(1).unwrap().parse().unwrap();
+        *seen.entry(n).or_default() += 1;
+    }
+    seen
+}
