@@ -43,13 +43,15 @@ fn the_policy_sets_the_log_level_and_the_log_never_holds_record_values() {
     )
     .unwrap();
     let log = tmp.path().join("agent.log");
-    let child = bin()
-        .env_remove("NOTICED_LOG")
-        .args(["run", "--policy", p.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let child = Daemon::new(
+        bin()
+            .env_remove("NOTICED_LOG")
+            .args(["run", "--policy", p.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     wait_for("the line at the collector", Duration::from_secs(30), || {
         (collector.records().len() == 1).then_some(())
     });

@@ -157,13 +157,15 @@ fn a_starting_daemon_waits_for_a_brief_reader_of_its_spool() {
     let data = tmp.path().join("agent");
     let p = policy(tmp.path(), "p.toml", &data, "");
     let held = noticed::spool::Spool::open(&data).unwrap();
-    let mut daemon = bin()
-        .env("NOTICED_LOG", "debug")
-        .args(["run", "--policy", p.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut daemon = Daemon::new(
+        bin()
+            .env("NOTICED_LOG", "debug")
+            .args(["run", "--policy", p.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut log = std::io::BufReader::new(daemon.stderr.take().unwrap());
     let mut until = |needle: &str| {
         let mut line = String::new();

@@ -21,13 +21,15 @@ fn the_daemon_tells_systemd_it_is_ready_and_stopping() {
         &tmp.path().join("agent"),
         "[[source]]\ntype = \"host_metrics\"\ninterval = \"1h\"\n\n[category.performance]\npurpose = \"service-operational\"\nallow = [\"memory.*\"]\n",
     );
-    let child = bin()
-        .env("NOTIFY_SOCKET", &notify)
-        .args(["run", "--policy", p.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = Daemon::new(
+        bin()
+            .env("NOTIFY_SOCKET", &notify)
+            .args(["run", "--policy", p.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut buf = [0u8; 64];
     let n = sock.recv(&mut buf).expect("READY=1 within 30 s");
     assert_eq!(&buf[..n], b"READY=1");

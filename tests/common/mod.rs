@@ -213,10 +213,43 @@ pub fn occurs_under(dir: &Path, needle: &[u8]) -> Option<PathBuf> {
     None
 }
 
+/// A daemon child process, killed if the test ends (or panics) without stopping it, so no
+/// agent outlives its test.
+pub struct Daemon(Option<Child>);
+
+impl Daemon {
+    /// Takes charge of a daemon started some other way.
+    pub fn new(child: Child) -> Daemon {
+        Daemon(Some(child))
+    }
+}
+
+impl std::ops::Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        self.0.as_ref().expect("a running daemon")
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        self.0.as_mut().expect("a running daemon")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// Starts `noticed run --policy FILE` with logs at `level` and waits until it has logged every
 /// one of `needles`; returns the child and the log lines read so far. The rest of the log is
 /// drained on a thread, so the daemon never blocks on a full pipe.
-pub fn start_daemon(policy: &Path, level: &str, needles: &[&str]) -> (Child, Vec<String>) {
+pub fn start_daemon(policy: &Path, level: &str, needles: &[&str]) -> (Daemon, Vec<String>) {
     let mut child = bin()
         .env("NOTICED_LOG", level)
         .args(["run", "--policy", policy.to_str().unwrap()])
@@ -237,11 +270,12 @@ pub fn start_daemon(policy: &Path, level: &str, needles: &[&str]) -> (Child, Vec
         seen.push(line);
     }
     std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
-    (child, seen)
+    (Daemon(Some(child)), seen)
 }
 
 /// Sends SIGTERM and requires a clean exit.
-pub fn terminate(mut child: Child) {
+pub fn terminate(mut daemon: Daemon) {
+    let mut child = daemon.0.take().expect("a running daemon");
     rustix::process::kill_process(
         rustix::process::Pid::from_child(&child),
         rustix::process::Signal::TERM,
