@@ -21,8 +21,12 @@ use crate::ship::{Backoff, Shipper, drain};
 use crate::sources::{self, Round, Source};
 use crate::spool::{Limits, Spool, on_blocking_pool};
 
-/// Rounds waiting between sources and the admit task; a full queue slows sources down.
-const QUEUE_ROUNDS: usize = 64;
+/// Rounds waiting between sources and the admit task; a full queue slows sources down. With a
+/// log file's round capped at 4 MiB, this bounds the raw lines in memory to a few tens of MiB.
+const QUEUE_ROUNDS: usize = 4;
+
+/// Most drafts the admit task stores in one transaction (queued rounds are merged up to it).
+const ADMIT_DRAFTS: usize = 20_000;
 
 /// The running tasks of one policy.
 pub(super) struct Generation {
@@ -243,7 +247,9 @@ async fn admit_task(
 ) {
     let limits = super::setup::limits(&policy.file.retention);
     while let Some(mut round) = rx.recv().await {
-        while let Ok(more) = rx.try_recv() {
+        while round.drafts.len() < ADMIT_DRAFTS
+            && let Ok(more) = rx.try_recv()
+        {
             round.extend(more);
         }
         let (records, tally) = admit(&policy, &key, round.drafts);

@@ -58,6 +58,9 @@ const CONTROL: TableDefinition<u128, &[u8]> = TableDefinition::new("control");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const CHECKPOINTS: TableDefinition<&str, &str> = TableDefinition::new("checkpoints");
 
+/// Bytes of spool pages redb may cache in memory.
+const SPOOL_CACHE_BYTES: usize = 8 << 20;
+
 /// The file name of the spool inside the data directory.
 pub const FILE_NAME: &str = "spool.redb";
 
@@ -150,7 +153,12 @@ impl Spool {
             source,
         })?;
         let path = data_dir.join(FILE_NAME);
-        let db = match Database::create(&path) {
+        // redb caches up to 1 GiB of pages by default; the spool is written once and read once,
+        // so a small cache keeps the agent's memory bounded by configuration, not by backlog.
+        let db = match Database::builder()
+            .set_cache_size(SPOOL_CACHE_BYTES)
+            .create(&path)
+        {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(SpoolError::Locked(path)),
             Err(e) => return Err(SpoolError::Store(e.into())),
