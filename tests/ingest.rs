@@ -224,3 +224,59 @@ fn rate_limits_refuse_and_count_what_exceeds_them() {
     assert_eq!(counter(&status, "ingest.accepted"), 2, "{status}");
     terminate(daemon);
 }
+
+#[test]
+fn the_ingest_socket_refuses_a_user_outside_the_noticed_group() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: switching to another uid needs root");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let socket = tmp.path().join("ingest.sock");
+    let body = format!(
+        "[consent]\nusage = true\n\n[[source]]\ntype = \"ingest\"\nsocket = {:?}\n\n\
+         [category.feature-usage]\npurpose = \"usage\"\nallow = [\"feature\"]\n",
+        socket.display().to_string()
+    );
+    let data = tmp.path().join("agent");
+    let p = policy(tmp.path(), "p.toml", &data, &body);
+    let (daemon, _) = start_daemon(&p, "info", &["ingest socket listening"]);
+    let event = r#"{"event":"report.exported","fields":{"feature":"reports"}}"#;
+    assert_eq!(ask(&socket, event), json!({"ok": true}), "root may report");
+
+    let script = "import json, socket, sys\n\
+                  s = socket.socket(socket.AF_UNIX)\n\
+                  s.connect(sys.argv[1])\n\
+                  s.sendall(sys.argv[2].encode() + b'\\n')\n\
+                  print(s.makefile().readline().strip())\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, socket.to_str().unwrap(), event])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    let reply: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(reply["ok"], false);
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("access denied: uid 65534"),
+        "{reply}"
+    );
+    let status = wait_for(
+        "the refusal counted",
+        std::time::Duration::from_secs(10),
+        || admin_status(&data).filter(|s| counter(s, "ingest.refused_peers") == 1),
+    );
+    assert_eq!(
+        counter(&status, "ingest.accepted"),
+        1,
+        "only root's event was taken"
+    );
+    terminate(daemon);
+}

@@ -77,7 +77,8 @@ pub async fn serve(
     tx: mpsc::Sender<Round>,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    let listener = crate::unix_socket::bind(&socket, 0o660)?;
+    // World-connectable: who may report is decided per connection from peer credentials.
+    let listener = crate::unix_socket::bind(&socket, 0o666)?;
     tracing::info!(socket = %socket.display(), "ingest socket listening");
     let http = match spec.http {
         Some(addr) => {
@@ -167,8 +168,32 @@ async fn connection(
     spec: &IngestSpec,
     tx: &mpsc::Sender<Round>,
 ) -> std::io::Result<()> {
+    let cred = stream.peer_cred()?;
+    let peer = crate::admin::access::Peer {
+        uid: cred.uid(),
+        gid: cred.gid(),
+        pid: cred.pid(),
+    };
+    let refusal = crate::admin::access::check(peer, rustix::process::geteuid().as_raw()).err();
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
+    if let Some(why) = refusal {
+        // Same rule as the admin API: root, the agent's user, the `noticed` group.
+        tracing::warn!(uid = peer.uid, "ingest refused a caller");
+        let round = Round {
+            counts: vec![("ingest.refused_peers", 1)],
+            ..Round::default()
+        };
+        let _ = tx.send(round).await;
+        let mut first = Vec::new();
+        let _ = (&mut reader)
+            .take(spec.max_line_bytes as u64 + 1)
+            .read_until(b'\n', &mut first)
+            .await;
+        let mut out = json!({"ok": false, "error": why}).to_string().into_bytes();
+        out.push(b'\n');
+        return write.write_all(&out).await;
+    }
     let mut line = Vec::new();
     let mut allowance = Allowance::new(spec.max_events_per_second);
     let limit = spec.max_line_bytes as u64;
