@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::output;
 use crate::record::{Action, Record, RecordId};
-use crate::spool::{Delivery, Stored};
+use crate::spool::Stored;
 
 /// One line of an explanation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -131,12 +131,7 @@ fn words(s: &Stored) -> String {
         out.push_str(&line);
         out.push('\n');
     }
-    let delivery = match &s.delivery {
-        Delivery::Pending => "waiting to be sent".to_owned(),
-        Delivery::InFlight { batch } => format!("being sent in batch {batch}"),
-        Delivery::Sent { batch, .. } => format!("sent in batch {batch}"),
-        Delivery::Dead { batch } => format!("refused by the collector in batch {batch}"),
-    };
+    let delivery = super::records::delivery(&s.delivery);
     let _ = writeln!(out, "delivery       {delivery}");
     out
 }

@@ -320,12 +320,7 @@ pub fn main() -> ExitCode {
                 purpose,
                 state,
                 source,
-                since_ms: since.map(|d| {
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap_or_default();
-                    now.saturating_sub(d).as_millis() as u64
-                }),
+                since_ms: since.and_then(crate::spool::Filter::since),
                 grep,
                 id: None,
             };

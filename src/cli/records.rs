@@ -47,19 +47,11 @@ pub async fn show(policy: Option<PathBuf>, id: RecordId, json: bool) -> anyhow::
         serde_json::to_string(&stored).expect("records serialize") + "\n"
     } else {
         let sent = match &stored.delivery {
-            Delivery::Sent { batch, at_ms } => format!(
-                "sent in batch {batch} at {}, in exactly this form",
-                crate::record::rfc3339(
-                    std::time::UNIX_EPOCH + std::time::Duration::from_millis(*at_ms)
-                )
+            Delivery::Dead { .. } => format!(
+                "{}; kept (`noticed dead-letters`)",
+                delivery(&stored.delivery)
             ),
-            Delivery::InFlight { batch } => {
-                format!("being sent in batch {batch}, in exactly this form")
-            }
-            Delivery::Pending => "waiting to be sent, in exactly this form".into(),
-            Delivery::Dead { batch } => {
-                format!("refused by the collector in batch {batch}; kept (`noticed dead-letters`)")
-            }
+            d => format!("{}, in exactly this form", delivery(d)),
         };
         format!(
             "as stored:\n{}\nas sent: {sent}\n",
@@ -68,6 +60,21 @@ pub async fn show(policy: Option<PathBuf>, id: RecordId, json: bool) -> anyhow::
     };
     output::print(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a record is on its way out, in words.
+pub fn delivery(d: &Delivery) -> String {
+    match d {
+        Delivery::Pending => "waiting to be sent".into(),
+        Delivery::InFlight { batch } => format!("being sent in batch {batch}"),
+        Delivery::Sent { batch, at_ms } => format!(
+            "sent in batch {batch} at {}",
+            crate::record::rfc3339(
+                std::time::UNIX_EPOCH + std::time::Duration::from_millis(*at_ms)
+            )
+        ),
+        Delivery::Dead { batch } => format!("refused by the collector in batch {batch}"),
+    }
 }
 
 /// The record `id`, from the daemon or the spool; `Ok(None)` when the policy is unusable.
@@ -134,12 +141,7 @@ fn table(stored: &[Stored]) -> String {
     );
     for s in stored {
         let r = &s.record;
-        let state = match s.delivery {
-            Delivery::Pending => "pending",
-            Delivery::InFlight { .. } => "sending",
-            Delivery::Sent { .. } => "sent",
-            Delivery::Dead { .. } => "dead",
-        };
+        let state = s.delivery.state().as_str();
         let removed = r
             .provenance
             .iter()

@@ -95,11 +95,8 @@ pub async fn report(
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
     let filter = Filter {
-        since_ms: Some(now.saturating_sub(since).as_millis() as u64),
+        since_ms: Filter::since(since),
         ..Filter::default()
     };
     let op = Op::Records {

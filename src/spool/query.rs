@@ -24,6 +24,30 @@ pub enum State {
     Dead,
 }
 
+impl State {
+    /// The name `--state` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Sending => "sending",
+            State::Sent => "sent",
+            State::Dead => "dead",
+        }
+    }
+}
+
+impl Delivery {
+    /// The state, without its batch and time.
+    pub fn state(&self) -> State {
+        match self {
+            Delivery::Pending => State::Pending,
+            Delivery::InFlight { .. } => State::Sending,
+            Delivery::Sent { .. } => State::Sent,
+            Delivery::Dead { .. } => State::Dead,
+        }
+    }
+}
+
 /// Which records to list; every set condition must hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filter {
@@ -51,14 +75,17 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Only records collected in the last `window`.
+    pub fn since(window: std::time::Duration) -> Option<u64> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Some(now.saturating_sub(window).as_millis() as u64)
+    }
+
     /// Whether `s` passes every condition.
     pub fn matches(&self, s: &Stored) -> bool {
-        let state = match s.delivery {
-            Delivery::Pending => State::Pending,
-            Delivery::InFlight { .. } => State::Sending,
-            Delivery::Sent { .. } => State::Sent,
-            Delivery::Dead { .. } => State::Dead,
-        };
+        let state = s.delivery.state();
         self.category.is_none_or(|c| c == s.record.category)
             && self.purpose.is_none_or(|p| p == s.record.purpose)
             && self.state.is_none_or(|st| st == state)
