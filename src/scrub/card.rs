@@ -2,85 +2,31 @@
 //! grouped by single spaces or dashes, starting like a card network's numbers, and passing the
 //! Luhn check. No Luhn, no hit, so ids, timestamps and counters stay.
 
+use super::classes::{Class, Classes};
 use super::{Detector, Hit, Label};
 
 const MIN_DIGITS: usize = 12;
 const MAX_DIGITS: usize = 19;
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-
-/// The high bit of each byte of `w` that is an ASCII digit (SWAR: lanes never borrow from each
-/// other, as each is lifted above 0x80 before subtracting).
-fn digit_lanes(w: u64) -> u64 {
-    let at_least_0 = (w | HIGH).wrapping_sub(ONES * 0x30) & HIGH;
-    let at_least_colon = (w | HIGH).wrapping_sub(ONES * 0x3a) & HIGH;
-    at_least_0 & !at_least_colon & !w & HIGH
+/// Whether some stretch of digits, spaces and dashes holds 12 digits: every card does.
+fn dense_digits(classes: &Classes) -> bool {
+    classes.count(Class::Digit) >= MIN_DIGITS as u32
+        && classes
+            .long_runs(Class::CardStretch, MIN_DIGITS)
+            .any(|(s, e)| classes.count_in(Class::Digit, s, e) >= MIN_DIGITS as u32)
 }
 
-/// The high bit of each byte of `w` equal to `byte`, exactly.
-fn equal_lanes(w: u64, byte: u8) -> u64 {
-    let t = w ^ (ONES * u64::from(byte));
-    !(((t & LOW7) + LOW7) | t | LOW7)
-}
-
-/// One bit per byte (bit i for byte i) from lanes' high bits.
-fn lane_bits(lanes: u64) -> u32 {
-    ((lanes >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
-}
-
-/// Whether some stretch of digits, spaces and dashes holds 12 digits: every card does. Eight
-/// bytes at a time; a stretch inside one word holds at most 8 digits, so only the part that
-/// continues the previous word's stretch and the part that starts the next one matter.
-fn dense_digits(line: &[u8]) -> bool {
-    let mut run = 0u32;
-    let chunks = line.chunks_exact(8);
-    let mut last = [b'x'; 8];
-    last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    let words = chunks
-        .map(|c| u64::from_le_bytes(c.try_into().expect("chunks_exact gives 8 bytes")))
-        .chain(std::iter::once(u64::from_le_bytes(last)));
-    for w in words {
-        let digits = lane_bits(digit_lanes(w));
-        let stretch = digits | lane_bits(equal_lanes(w, b' ') | equal_lanes(w, b'-'));
-        if stretch == 0xff {
-            run += digits.count_ones();
-        } else {
-            let head = stretch.trailing_ones();
-            run += (digits & ((1 << head) - 1)).count_ones();
-            if run >= MIN_DIGITS as u32 {
-                return true;
-            }
-            let tail = (stretch << 24).leading_ones();
-            run = (digits >> (8 - tail)).count_ones() * u32::from(tail > 0);
-        }
-        if run >= MIN_DIGITS as u32 {
-            return true;
-        }
-    }
-    false
-}
-
-/// Adds a hit for every card number in `line`.
+/// Adds a hit for every card number in `line`, walking its runs of digits.
 #[inline(never)]
-pub(super) fn find(line: &[u8], hits: &mut Vec<Hit>) {
-    if !dense_digits(line) {
+pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    if !dense_digits(classes) {
         return;
     }
-    let n = line.len();
-    let mut i = 0;
-    while i < n {
-        while i < n && !line[i].is_ascii_digit() {
-            i += 1;
-        }
-        let start = i;
-        while i < n && line[i].is_ascii_digit() {
-            i += 1;
-        }
-        if start == n
-            || (start > 0 && (line[start - 1].is_ascii_alphanumeric() || line[start - 1] == b'.'))
-        {
+    let mut from = 0;
+    while let Some(start) = classes.next_in(Class::Digit, from) {
+        let i = classes.next_out(Class::Digit, start);
+        from = i;
+        if start > 0 && (line[start - 1].is_ascii_alphanumeric() || line[start - 1] == b'.') {
             continue;
         }
         let grouped = matches!(line.get(i), Some(b' ' | b'-'))
@@ -88,7 +34,7 @@ pub(super) fn find(line: &[u8], hits: &mut Vec<Hit>) {
         if i - start < MIN_DIGITS && !grouped {
             continue;
         }
-        let (found, resume) = from(line, start);
+        let (found, resume) = from_digits(line, start);
         if let Some(end) = found {
             hits.push(Hit {
                 start,
@@ -97,14 +43,14 @@ pub(super) fn find(line: &[u8], hits: &mut Vec<Hit>) {
                 label: Label::CreditCard,
             });
         }
-        i = resume.max(start + 1);
+        from = resume.max(start + 1);
     }
 }
 
 /// Tries a number starting at `start`: digit groups joined by one space or dash, the same one
 /// throughout. Returns the end of the longest Luhn-valid card found, and where scanning should
 /// resume: after the card, else at the next group (so `2024 4111…` still finds the card).
-fn from(line: &[u8], start: usize) -> (Option<usize>, usize) {
+fn from_digits(line: &[u8], start: usize) -> (Option<usize>, usize) {
     let mut digits = [0u8; MAX_DIGITS];
     let mut n = 0;
     let mut i = start;
@@ -185,7 +131,7 @@ mod tests {
 
     fn found(line: &str) -> Vec<&str> {
         let mut h = Vec::new();
-        find(line.as_bytes(), &mut h);
+        find(line.as_bytes(), &Classes::of(line.as_bytes()), &mut h);
         h.iter().map(|h| &line[h.start..h.end]).collect()
     }
 
@@ -206,7 +152,7 @@ mod tests {
         );
     }
 
-    /// The densest stretch, byte by byte: what the SWAR prefilter must agree with.
+    /// The densest stretch, byte by byte: what the prefilter must agree with.
     fn dense_naive(line: &[u8]) -> bool {
         let (mut run, mut best) = (0, 0);
         for &b in line {
@@ -223,39 +169,25 @@ mod tests {
     }
 
     #[test]
-    fn the_prefilter_classifies_every_byte_exactly() {
-        for b in 0..=255u8 {
-            let w = u64::from_le_bytes([b, b'x', b, 0xff, b'0', b'9', b'/', b':']);
-            let digits = lane_bits(digit_lanes(w));
-            let expect_digit = u32::from(b.is_ascii_digit());
-            assert_eq!(
-                digits,
-                expect_digit | expect_digit << 2 | 0b11 << 4,
-                "byte {b:#x}"
-            );
-            let spaces = lane_bits(equal_lanes(w, b' '));
-            assert_eq!(spaces, u32::from(b == b' ') * 0b101, "byte {b:#x}");
-        }
-    }
-
-    #[test]
     fn the_prefilter_agrees_with_the_naive_scan() {
         let mut seed = 7u64;
         for _ in 0..20_000 {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-            let len = (seed >> 58) as usize;
+            let len = (seed >> 57) as usize;
             let line: Vec<u8> = (0..len)
                 .map(|k| b"0123456789 -.x"[((seed >> (k % 50)) as usize + k * 7) % 14])
                 .collect();
             assert_eq!(
-                dense_digits(&line),
+                dense_digits(&Classes::of(&line)),
                 dense_naive(&line),
                 "{:?}",
                 String::from_utf8_lossy(&line)
             );
         }
-        assert!(dense_digits(b"card 4111 1111 1111 1111 ok"));
-        assert!(!dense_digits(b"from 192.0.2.144 port 14055 ssh2 pid 40453"));
+        assert!(dense_digits(&Classes::of(b"card 4111 1111 1111 1111 ok")));
+        assert!(!dense_digits(&Classes::of(
+            b"from 192.0.2.144 port 14055 ssh2 pid 40453"
+        )));
     }
 
     #[test]

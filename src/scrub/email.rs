@@ -2,6 +2,7 @@
 //! Handles sub-addressing (`a+b@x`), upper case, IDN (UTF-8) and punycode domains, and
 //! addresses inside `<…>`, quotes, JSON, `mailto:` and URL queries.
 
+use super::classes::{Class, Classes};
 use super::{Detector, Hit, Label};
 
 const MAX_LOCAL: usize = 64;
@@ -17,9 +18,9 @@ fn is_domain(b: u8) -> bool {
 
 /// Adds a hit for every e-mail address in `line`.
 #[inline(never)]
-pub(super) fn find(line: &[u8], hits: &mut Vec<Hit>) {
+pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     let mut last_end = 0;
-    for at in memchr::memchr_iter(b'@', line) {
+    for at in classes.ones(Class::At) {
         if at < last_end {
             continue;
         }
@@ -86,7 +87,7 @@ mod tests {
 
     fn found(line: &str) -> Vec<&str> {
         let mut hits = Vec::new();
-        find(line.as_bytes(), &mut hits);
+        find(line.as_bytes(), &Classes::of(line.as_bytes()), &mut hits);
         hits.iter().map(|h| &line[h.start..h.end]).collect()
     }
 

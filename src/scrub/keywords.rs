@@ -10,9 +10,10 @@
 //!
 //! The value readers in [`super::values`] then take the credential or user name.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::AhoCorasick;
 use memchr::memmem;
 
+use super::classes::{Class, Classes};
 use super::values::{
     azure, cookie_values, inside_token, is_count, key_value, past_scheme, phrase_user, prefixed,
     push, service_account, shell_word, skip_blanks, url_credentials, user_like, value_at,
@@ -40,7 +41,9 @@ enum Key {
 
 /// Bytes an identifier before a separator is made of (`db.password`, `api-key`).
 fn is_ident(b: u8) -> bool {
-    is_word(b) || b == b'-' || b == b'.'
+    static IDENT: [bool; 256] =
+        byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    IDENT[usize::from(b)]
 }
 
 /// A letter's index 0..26 (either case), 26 for anything else.
@@ -67,9 +70,8 @@ pub(super) struct Keywords {
     /// For each last letter, the `exact` keys that end with it (bit i: key i).
     last_letters: [u32; 27],
     /// Token prefixes, case-sensitive; `None` when secrets are off.
-    prefixes: Option<AhoCorasick>,
-    webhooks: memmem::Finder<'static>,
-    slack: memmem::Finder<'static>,
+    prefixes: Option<Prefixes>,
+    hooks: memmem::Finder<'static>,
     service_account: memmem::Finder<'static>,
 }
 
@@ -102,12 +104,7 @@ impl Keywords {
         for (i, (k, _)) in exact.iter().enumerate() {
             last_letters[letter(k[k.len() - 1])] |= 1 << i;
         }
-        let prefixes = secret.then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(PREFIXES.iter().map(|(p, _)| p))
-                .expect("literal prefixes always compile")
-        });
+        let prefixes = secret.then(Prefixes::new);
         Keywords {
             secret,
             url: on[Detector::UrlCredentials.index()],
@@ -117,27 +114,26 @@ impl Keywords {
             exact,
             last_letters,
             prefixes,
-            webhooks: memmem::Finder::new(WEBHOOK_PATH.as_bytes()),
-            slack: memmem::Finder::new(SLACK_WEBHOOK.as_bytes()),
+            hooks: memmem::Finder::new(b"hooks"),
             service_account: memmem::Finder::new(b"service_account"),
         }
     }
 
     #[inline(never)]
-    pub(super) fn find(&self, line: &[u8], hits: &mut Vec<Hit>) {
+    pub(super) fn find(&self, line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         if !(self.secret || self.url || self.user) {
             return;
         }
-        for p in memchr::memchr2_iter(b'=', b':', line) {
+        for p in classes.ones(Class::Separator) {
             self.at_separator(line, p, hits);
         }
         if self.secret || self.user {
-            for p in memchr::memchr_iter(b' ', line) {
+            for p in classes.ones(Class::Space) {
                 self.at_space(line, p, hits);
             }
         }
         if self.secret {
-            self.rare_literals(line, hits);
+            self.rare_literals(line, classes, hits);
         }
     }
 
@@ -260,39 +256,92 @@ impl Keywords {
     }
 
     /// Token prefixes, webhook URLs, Azure client secrets, service-account key files.
-    fn rare_literals(&self, line: &[u8], hits: &mut Vec<Hit>) {
+    fn rare_literals(&self, line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         let secret = |hits: &mut Vec<Hit>, span: Option<(usize, usize)>| {
             if let Some((a, b)) = span {
                 push(hits, a, b, Detector::Secret, Label::Secret);
             }
         };
         if let Some(prefixes) = &self.prefixes {
-            for m in prefixes.find_iter(line) {
-                let (p, min) = PREFIXES[m.pattern().as_usize()];
-                if !inside_token(line, m.start()) {
-                    secret(hits, prefixed(line, m.start(), m.end(), p, min));
+            let mut next_free = 0;
+            for s in classes.starts(Class::Word) {
+                if s < next_free {
+                    continue;
+                }
+                let Some((p, min)) = prefixes.longest_at(line, s) else {
+                    continue;
+                };
+                next_free = s + p.len();
+                if !inside_token(line, s) {
+                    secret(hits, prefixed(line, s, s + p.len(), p, min));
                 }
             }
         }
-        for e in self.webhooks.find_iter(line) {
-            if WEBHOOK_HOSTS
-                .iter()
-                .any(|h| ends_with_ignore_case(&line[..e], h.as_bytes()))
+        // Both webhook forms hold `hooks`: one search finds either.
+        const HOOKS_AT: usize = WEBHOOK_PATH.len() - "hooks/".len();
+        for h in self.hooks.find_iter(line) {
+            if line[h..].starts_with(SLACK_WEBHOOK.as_bytes()) {
+                secret(hits, value_at(line, h + SLACK_WEBHOOK.len()));
+            }
+            if let Some(e) = h.checked_sub(HOOKS_AT)
+                && line[e..].starts_with(WEBHOOK_PATH.as_bytes())
+                && WEBHOOK_HOSTS
+                    .iter()
+                    .any(|host| ends_with_ignore_case(&line[..e], host.as_bytes()))
             {
                 secret(hits, value_at(line, e + WEBHOOK_PATH.len()));
             }
         }
-        for s in self.slack.find_iter(line) {
-            secret(hits, value_at(line, s + SLACK_WEBHOOK.len()));
-        }
-        for t in memchr::memchr_iter(b'~', line) {
+        for t in classes.ones(Class::Tilde) {
             if t > 0 && (line[t - 1] | 0x20) == b'q' {
                 secret(hits, azure(line, t - 1, t + 1));
             }
         }
-        for s in self.service_account.find_iter(line) {
-            secret(hits, service_account(line, s, s + b"service_account".len()));
+        if classes.any(Class::Underscore) {
+            for s in self.service_account.find_iter(line) {
+                secret(hits, service_account(line, s, s + b"service_account".len()));
+            }
         }
+    }
+}
+
+/// Token prefixes by their first two bytes: each starts a word (`prefixed` checks the byte
+/// before), so only word starts are looked up, two table reads each.
+struct Prefixes {
+    /// Bit i: `PREFIXES[i]` has this first byte.
+    first: [u64; 256],
+    /// Bit i: `PREFIXES[i]` has this second byte.
+    second: [u64; 256],
+}
+
+impl Prefixes {
+    fn new() -> Prefixes {
+        assert!(PREFIXES.len() <= 64, "one bit per prefix");
+        let mut table = Prefixes {
+            first: [0; 256],
+            second: [0; 256],
+        };
+        for (i, (p, _)) in PREFIXES.iter().enumerate() {
+            let p = p.as_bytes();
+            table.first[usize::from(p[0])] |= 1 << i;
+            table.second[usize::from(p[1])] |= 1 << i;
+        }
+        table
+    }
+
+    /// The longest prefix that `line[s..]` starts with, and how many token bytes it needs.
+    fn longest_at(&self, line: &[u8], s: usize) -> Option<(&'static str, usize)> {
+        let second = line.get(s + 1)?;
+        let mut candidates = self.first[usize::from(line[s])] & self.second[usize::from(*second)];
+        let mut best: Option<(&'static str, usize)> = None;
+        while candidates != 0 {
+            let (p, min) = PREFIXES[candidates.trailing_zeros() as usize];
+            candidates &= candidates - 1;
+            if line[s..].starts_with(p.as_bytes()) && best.is_none_or(|(b, _)| p.len() > b.len()) {
+                best = Some((p, min));
+            }
+        }
+        best
     }
 }
 
@@ -318,7 +367,12 @@ pub(super) fn listed_names(names: &AhoCorasick, line: &[u8], hits: &mut Vec<Hit>
 /// Private-key blocks: the body between `-----BEGIN … PRIVATE KEY-----` and `-----END`, on one
 /// line or across lines. Returns true when the whole line is key material.
 #[inline(never)]
-pub(super) fn private_key_lines(line: &[u8], state: &mut LineState, hits: &mut Vec<Hit>) -> bool {
+pub(super) fn private_key_lines(
+    line: &[u8],
+    classes: &Classes,
+    state: &mut LineState,
+    hits: &mut Vec<Hit>,
+) -> bool {
     let body = |a: usize, b: usize, hits: &mut Vec<Hit>| {
         let a = skip_blanks(line, a);
         if b > a {
@@ -337,6 +391,9 @@ pub(super) fn private_key_lines(line: &[u8], state: &mut LineState, hits: &mut V
                 true
             }
         };
+    }
+    if classes.long_runs(Class::Dash, 5).next().is_none() {
+        return false;
     }
     static BEGIN: std::sync::LazyLock<memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memmem::Finder::new(b"-----BEGIN"));

@@ -8,7 +8,22 @@
 //! and spaces, a SIMD search for token prefixes) so that pattern work only runs where a
 //! candidate exists; a line without hits is copied without allocating.
 
+/// A 256-entry membership table built at compile time, for byte tests on hot loops.
+macro_rules! byte_table {
+    (|$b:ident| $pred:expr) => {{
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let $b = i as u8;
+            table[i] = $pred;
+            i += 1;
+        }
+        table
+    }};
+}
+
 mod card;
+mod classes;
 mod digest;
 mod email;
 mod keywords;
@@ -183,6 +198,7 @@ pub struct LineState {
 /// bounded cache of pseudonym digests. Values live only in this process's memory.
 #[derive(Default)]
 pub struct Scratch {
+    classes: classes::Classes,
     found: Vec<Hit>,
     merged: Vec<Hit>,
     digests: digest::DigestCache,
@@ -284,7 +300,8 @@ impl Scrubber {
         out: &mut Vec<u8>,
     ) -> bool {
         scratch.found.clear();
-        self.find(line, state, &mut scratch.found);
+        scratch.classes.scan(line);
+        self.find(line, &scratch.classes, state, &mut scratch.found);
         merge(line, &mut scratch.found, &mut scratch.merged);
         if from > 0 {
             scratch.merged.retain_mut(|h| {
@@ -346,36 +363,45 @@ impl Scrubber {
         Some((out, hits))
     }
 
-    fn find(&self, line: &[u8], state: &mut LineState, hits: &mut Vec<Hit>) {
-        if self.on[Detector::Secret.index()] && keywords::private_key_lines(line, state, hits) {
+    fn find(
+        &self,
+        line: &[u8],
+        classes: &classes::Classes,
+        state: &mut LineState,
+        hits: &mut Vec<Hit>,
+    ) {
+        if self.on[Detector::Secret.index()]
+            && keywords::private_key_lines(line, classes, state, hits)
+        {
             return;
         }
-        self.keywords.find(line, hits);
+        self.keywords.find(line, classes, hits);
         if let Some(names) = &self.names {
             keywords::listed_names(names, line, hits);
         }
         if self.on[Detector::Email.index()] {
-            email::find(line, hits);
+            email::find(line, classes, hits);
         }
         if self.on[Detector::Ipv4.index()] {
-            net::find_ipv4(line, hits);
+            net::find_ipv4(line, classes, hits);
         }
         if self.on[Detector::Ipv6.index()] || self.on[Detector::Mac.index()] {
             net::find_colon_forms(
                 line,
+                classes,
                 self.on[Detector::Ipv6.index()],
                 self.on[Detector::Mac.index()],
                 hits,
             );
         }
         if self.on[Detector::Mac.index()] {
-            net::find_mac_dash_dot(line, hits);
+            net::find_mac_dash_dot(line, classes, hits);
         }
         if self.on[Detector::CreditCard.index()] {
-            card::find(line, hits);
+            card::find(line, classes, hits);
         }
         if self.on[Detector::Secret.index()] {
-            token::find_opaque(line, hits);
+            token::find_opaque(line, classes, hits);
         }
     }
 
@@ -437,7 +463,8 @@ fn merge(line: &[u8], hits: &mut [Hit], merged: &mut Vec<Hit>) {
 
 /// Whether `b` can be part of a word (for boundary checks).
 fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    static WORD: [bool; 256] = byte_table!(|b| b.is_ascii_alphanumeric() || b == b'_');
+    WORD[usize::from(b)]
 }
 
 /// Whether `text` is exactly one of the scrubber's own tokens (`[ipv4]`, `[email:h:1f3a9c0d]`),

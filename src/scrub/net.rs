@@ -4,6 +4,7 @@
 
 use std::net::Ipv6Addr;
 
+use super::classes::{Class, Classes};
 use super::{Detector, Hit, Label, is_word};
 
 fn hit(start: usize, end: usize, detector: Detector, label: Label) -> Hit {
@@ -61,11 +62,11 @@ fn clean_right(line: &[u8], end: usize, sep: u8) -> bool {
 /// Adds IPv4 addresses: `192.0.2.1` anywhere a number does not continue it, and `192-0-2-1`
 /// inside host names such as `customer-192-0-2-1.example.net`.
 #[inline(never)]
-pub(super) fn find_ipv4(line: &[u8], hits: &mut Vec<Hit>) {
-    for sep in [b'.', b'-'] {
+pub(super) fn find_ipv4(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    for (sep, class) in [(b'.', Class::Dot), (b'-', Class::Dash)] {
         let mut next_free = 0;
-        for p in memchr::memchr_iter(sep, line) {
-            if p < next_free || p == 0 || !line[p - 1].is_ascii_digit() {
+        for p in classes.ones_after(class, Class::Digit) {
+            if p < next_free {
                 continue;
             }
             let mut start = p - 1;
@@ -87,21 +88,32 @@ fn is_hex(b: u8) -> bool {
     b.is_ascii_hexdigit()
 }
 
+/// What an address run extends over backwards from a colon, and forwards (an IPv4 tail).
+static HEX_COLON: [bool; 256] = byte_table!(|b| b.is_ascii_hexdigit() || b == b':');
+static HEX_COLON_DOT: [bool; 256] =
+    byte_table!(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+
 /// Adds IPv6 addresses and colon-separated MAC addresses, examining each run of hex digits,
 /// colons and dots that holds a colon.
 #[inline(never)]
-pub(super) fn find_colon_forms(line: &[u8], ipv6: bool, mac: bool, hits: &mut Vec<Hit>) {
+pub(super) fn find_colon_forms(
+    line: &[u8],
+    classes: &Classes,
+    ipv6: bool,
+    mac: bool,
+    hits: &mut Vec<Hit>,
+) {
     let mut next_free = 0;
-    for p in memchr::memchr_iter(b':', line) {
+    for p in classes.ones(Class::Colon) {
         if p < next_free {
             continue;
         }
         let mut start = p;
-        while start > 0 && (is_hex(line[start - 1]) || line[start - 1] == b':') {
+        while start > 0 && HEX_COLON[usize::from(line[start - 1])] {
             start -= 1;
         }
         let mut end = p + 1;
-        while end < line.len() && (is_hex(line[end]) || matches!(line[end], b':' | b'.')) {
+        while end < line.len() && HEX_COLON_DOT[usize::from(line[end])] {
             end += 1;
         }
         next_free = end;
@@ -139,8 +151,10 @@ const MAX_STARTS: usize = 8;
 fn ipv6_in(line: &[u8], start: usize, end: usize) -> Option<Hit> {
     let run = &line[start..end];
     let colons = run.iter().filter(|&&b| b == b':').count();
-    let compressed = memchr::memmem::find(run, b"::").is_some();
-    if colons < 2 || (!compressed && colons < 6) || !run.iter().any(|&b| is_hex(b)) {
+    if colons < 2
+        || (colons < 6 && !run.windows(2).any(|w| w == b"::"))
+        || !run.iter().any(|&b| is_hex(b))
+    {
         return None;
     }
     let starts = std::iter::once(start)
@@ -179,9 +193,9 @@ fn zone_end(line: &[u8], e: usize) -> usize {
 
 /// Adds MAC addresses written `aa-bb-cc-dd-ee-ff` or `aabb.ccdd.eeff`.
 #[inline(never)]
-pub(super) fn find_mac_dash_dot(line: &[u8], hits: &mut Vec<Hit>) {
+pub(super) fn find_mac_dash_dot(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     let mut next_free = 0;
-    for p in memchr::memchr_iter(b'-', line) {
+    for p in classes.ones(Class::Dash) {
         if p < 2 || p - 2 < next_free {
             continue;
         }
@@ -199,7 +213,7 @@ pub(super) fn find_mac_dash_dot(line: &[u8], hits: &mut Vec<Hit>) {
         }
     }
     let mut next_free = 0;
-    for p in memchr::memchr_iter(b'.', line) {
+    for p in classes.ones(Class::Dot) {
         if p < 4 || p - 4 < next_free {
             continue;
         }
@@ -226,14 +240,20 @@ mod tests {
 
     fn v4(line: &str) -> Vec<&str> {
         let mut h = Vec::new();
-        find_ipv4(line.as_bytes(), &mut h);
+        find_ipv4(line.as_bytes(), &Classes::of(line.as_bytes()), &mut h);
         h.iter().map(|h| &line[h.start..h.end]).collect()
     }
 
     fn colon(line: &str) -> Vec<(&str, Label)> {
         let mut h = Vec::new();
-        find_colon_forms(line.as_bytes(), true, true, &mut h);
-        find_mac_dash_dot(line.as_bytes(), &mut h);
+        find_colon_forms(
+            line.as_bytes(),
+            &Classes::of(line.as_bytes()),
+            true,
+            true,
+            &mut h,
+        );
+        find_mac_dash_dot(line.as_bytes(), &Classes::of(line.as_bytes()), &mut h);
         h.iter().map(|h| (&line[h.start..h.end], h.label)).collect()
     }
 

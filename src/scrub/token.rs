@@ -3,62 +3,38 @@
 //! `appid|secret` shape of app access tokens. Hex hashes, paths, words and ids stay: they lack a
 //! class, the length or the variety.
 
+use super::classes::{Class, Classes};
 use super::{Detector, Hit, Label};
 
 /// Shortest run taken for a credential.
 const MIN_LEN: usize = 32;
+/// How many digits an app token's id has.
+const APP_ID_LEN: std::ops::RangeInclusive<usize> = 15..=16;
 /// Fewest distinct bytes in such a run (random base62 of 32 has ~25; prose-like names far fewer).
 const MIN_DISTINCT: usize = 16;
 
-/// Bytes that can be part of an opaque credential, as a table: this test runs on every byte.
-static TOKEN_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+' | b'/' | b'~');
-        b += 1;
-    }
-    t
-};
-
-fn is_token_byte(b: u8) -> bool {
-    TOKEN_BYTE[usize::from(b)]
-}
-
-/// Adds a secret hit for every opaque credential-like run in `line`.
+/// Adds a secret hit for every opaque credential-like run in `line`, walking its runs of token
+/// bytes ([`Class::Token`]).
 #[inline(never)]
-pub(super) fn find_opaque(line: &[u8], hits: &mut Vec<Hit>) {
+pub(super) fn find_opaque(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     if line.len() < MIN_LEN {
         return;
     }
-    let mut i = 0;
-    while i < line.len() {
-        if !is_token_byte(line[i]) {
-            i += 1;
+    let mut from = 0;
+    for (start, end) in classes.long_runs(Class::Token, *APP_ID_LEN.start()) {
+        if end <= from {
             continue;
         }
-        // A credential run of MIN_LEN starting at or after `i` must hold i + MIN_LEN - 1, and an
-        // app token's id ends in `|` within 17 bytes: probe there before walking byte by byte.
-        let probe = i + MIN_LEN - 1;
-        if probe < line.len()
-            && !is_token_byte(line[probe])
-            && memchr::memchr(b'|', &line[i..probe]).is_none()
-        {
-            i = probe + 1;
-            continue;
-        }
-        let start = i;
-        while i < line.len() && is_token_byte(line[i]) {
-            i += 1;
-        }
-        if i - start >= MIN_LEN && credential_like(&line[start..i]) {
-            push(hits, start, i);
-        } else if line.get(i) == Some(&b'|')
-            && let Some(end) = app_token(line, start, i)
-        {
+        let start = start.max(from);
+        if end - start >= MIN_LEN && credential_like(&line[start..end]) {
             push(hits, start, end);
-            i = end;
+        } else if line.get(end) == Some(&b'|')
+            && let Some(token_end) = app_token(line, start, end)
+        {
+            push(hits, start, token_end);
+            from = token_end;
+        } else {
+            from = end;
         }
     }
 }
@@ -105,7 +81,7 @@ fn credential_like(run: &[u8]) -> bool {
 /// `<15–16 digits>|<27+ token bytes>`: an app id and its secret.
 fn app_token(line: &[u8], start: usize, bar: usize) -> Option<usize> {
     let id = &line[start..bar];
-    if !(15..=16).contains(&id.len()) || !id.iter().all(u8::is_ascii_digit) {
+    if !APP_ID_LEN.contains(&id.len()) || !id.iter().all(u8::is_ascii_digit) {
         return None;
     }
     let mut end = bar + 1;
@@ -123,7 +99,7 @@ mod tests {
 
     fn found(line: &str) -> Vec<&str> {
         let mut h = Vec::new();
-        find_opaque(line.as_bytes(), &mut h);
+        find_opaque(line.as_bytes(), &Classes::of(line.as_bytes()), &mut h);
         h.iter().map(|h| &line[h.start..h.end]).collect()
     }
 
