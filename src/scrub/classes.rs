@@ -30,9 +30,12 @@ pub(super) enum Class {
     CardStretch,
     /// Word bytes: ASCII letters, digits and `_`.
     Word,
+    /// `r`, `s` and `u` in either case: the last letters of the phrases before a user name or
+    /// a credential (`for`, `user`, `Bearer`, `-u`).
+    PhraseEnd,
 }
 
-const CLASSES: usize = 12;
+const CLASSES: usize = 13;
 
 /// Where each class stands in the last line scanned; buffers are reused from line to line.
 #[derive(Default)]
@@ -296,6 +299,9 @@ const fn classes_of(b: u8) -> u16 {
     if b.is_ascii_alphanumeric() || b == b'_' {
         c |= 1 << Class::Word as u16;
     }
+    if matches!(b | 0x20, b'r' | b's' | b'u') {
+        c |= 1 << Class::PhraseEnd as u16;
+    }
     c
 }
 
@@ -364,7 +370,12 @@ mod simd {
                     let v = unsafe { $load(chunk.as_ptr().add(q * $width).cast()) };
                     let eq = |b: u8| $eq(v, splat(b));
                     let digit = within(v, b'0', 10);
-                    let letter = within($or(v, splat(0x20)), b'a', 26);
+                    let lower = $or(v, splat(0x20));
+                    let letter = within(lower, b'a', 26);
+                    let phrase_end = $or(
+                        $eq(lower, splat(b'r')),
+                        $or($eq(lower, splat(b's')), $eq(lower, splat(b'u'))),
+                    );
                     let colon = eq(b':');
                     let space = eq(b' ');
                     let dash = eq(b'-');
@@ -385,6 +396,7 @@ mod simd {
                         (Class::Underscore, underscore),
                         (Class::CardStretch, $or(digit, $or(space, dash))),
                         (Class::Word, word),
+                        (Class::PhraseEnd, phrase_end),
                     ];
                     for (class, m) in masks {
                         let bits = u64::from($movemask(m).cast_unsigned());
@@ -449,6 +461,7 @@ mod tests {
         Class::Underscore,
         Class::CardStretch,
         Class::Word,
+        Class::PhraseEnd,
     ];
 
     #[test]

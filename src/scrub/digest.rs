@@ -17,6 +17,9 @@ struct Slot {
     hash: u64,
     /// `u8::MAX` marks an empty slot: no cached value is that long.
     len: u8,
+    /// Looked up again since it was stored or last spared: a miss in its slot spares it once
+    /// instead of replacing it, so values that recur survive streams of one-off values.
+    used: bool,
     digest: [u8; 4],
     value: [u8; MAX_VALUE],
 }
@@ -24,6 +27,7 @@ struct Slot {
 const EMPTY: Slot = Slot {
     hash: 0,
     len: u8::MAX,
+    used: false,
     digest: [0; 4],
     value: [0; MAX_VALUE],
 };
@@ -49,11 +53,13 @@ impl DigestCache {
             self.slots = vec![EMPTY; FIRST_SLOTS];
         }
         let hash = hash(value);
-        let slot = &self.slots[self.index(hash)];
+        let at = self.index(hash);
+        let slot = &mut self.slots[at];
         if slot.hash == hash
             && usize::from(slot.len) == value.len()
             && &slot.value[..value.len()] == value
         {
+            slot.used = true;
             return slot.digest;
         }
         let digest = compute(value);
@@ -64,6 +70,10 @@ impl DigestCache {
         }
         let at = self.index(hash);
         let slot = &mut self.slots[at];
+        if slot.used {
+            slot.used = false;
+            return digest;
+        }
         slot.hash = hash;
         slot.len = value.len() as u8;
         slot.digest = digest;
@@ -123,6 +133,27 @@ mod tests {
             cache.digest(&key, long.as_bytes()),
             key.digest(long.as_bytes())[..4]
         );
+    }
+
+    #[test]
+    fn recurring_values_survive_a_stream_of_one_off_values() {
+        let key = key();
+        let mut cache = DigestCache::default();
+        for i in 0..MAX_SLOTS * 2 {
+            cache.digest(&key, format!("filler{i}").as_bytes());
+        }
+        assert_eq!(cache.slots.len(), MAX_SLOTS);
+        cache.digest(&key, b"alice");
+        cache.digest(&key, b"alice");
+        for i in 0..MAX_SLOTS * 4 {
+            cache.digest(&key, format!("once{i}@example.com").as_bytes());
+            let before = cache.misses;
+            cache.digest(&key, b"alice");
+            assert_eq!(
+                cache.misses, before,
+                "alice evicted after {i} one-off values"
+            );
+        }
     }
 
     #[test]

@@ -128,7 +128,7 @@ impl Keywords {
             self.at_separator(line, p, hits);
         }
         if self.secret || self.user {
-            for p in classes.ones(Class::Space) {
+            for p in classes.ones_after(Class::Space, Class::PhraseEnd) {
                 self.at_space(line, p, hits);
             }
         }

@@ -4,9 +4,10 @@
 //!
 //! Pure and byte-oriented: it works on `&[u8]`, so invalid UTF-8 and NUL bytes pass through, and
 //! every span it replaces starts and ends on an ASCII byte, so valid UTF-8 stays valid. It never
-//! panics on any input. Each detector is triggered by a cheap byte scan (`memchr` on `@ . - : =`
-//! and spaces, a SIMD search for token prefixes) so that pattern work only runs where a
-//! candidate exists; a line without hits is copied without allocating.
+//! panics on any input. One vector pass per line records where each trigger byte class stands
+//! (`classes.rs`: `@ . - : =`, spaces, digit and token runs, word starts); detectors walk those
+//! bitmasks, so pattern work only runs where a candidate exists, and a line without hits is
+//! copied without allocating.
 
 /// A 256-entry membership table built at compile time, for byte tests on hot loops.
 macro_rules! byte_table {

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Runs noticed and its peers one after another on the same generated log file and prints one
+# table: lines/s, CPU-seconds, peak RSS and the personal data each left in its output.
+#
+#   benches/compare.sh [--lines N] [--peers] [--only NAME] [--work DIR]
+#
+# Without --peers only noticed runs (`noticed scrub`, and end to end: log_file -> policy +
+# scrub -> spool -> gzip batches -> reference collector on loopback). With --peers it also
+# installs (apt, pip) and runs rsyslog imfile -> mmanon, syslog-ng with its scrubbing rewrite,
+# and the Python scrubbers Presidio and scrubadub (on the first 20,000 lines: they manage
+# about a thousand lines a second). Method and figures: docs/PERFORMANCE.md.
+set -euo pipefail
+
+LINES=1000000
+PEERS=0
+ONLY=""
+WORK=/tmp/noticed-compare
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --lines) LINES=$2; shift 2 ;;
+        --peers) PEERS=1; shift ;;
+        --only) ONLY=$2; shift 2 ;;
+        --work) WORK=$2; shift 2 ;;
+        *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+    esac
+done
+
+# Whatever this script started stops with it, even when a step fails.
+trap 'jobs -p | xargs -r kill 2> /dev/null; pkill -P $$ 2> /dev/null || true' EXIT
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCHES=$ROOT/benches
+mkdir -p "$WORK"
+INPUT=$WORK/input.log
+RESULTS=$WORK/results.tsv
+: > "$RESULTS"
+
+command -v /usr/bin/time > /dev/null || { apt-get update -qq && apt-get install -y -qq time > /dev/null; }
+
+echo "== input: $LINES lines" >&2
+if [ ! -s "$INPUT" ] || [ "$(wc -l < "$INPUT")" != "$LINES" ]; then
+    python3 "$BENCHES/gen_logs.py" "$LINES" "$INPUT"
+fi
+
+echo "== building noticed (release)" >&2
+(cd "$ROOT" && cargo build --release --quiet)
+NOTICED=$ROOT/target/release/noticed
+
+# The figures of one `/usr/bin/time -v` report: CPU seconds (user + sys) and peak RSS in MB.
+cpu_of() { awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.2f", u + s}' "$1"; }
+rss_of() { awk -F': ' '/Maximum resident/ {printf "%.1f", $2 / 1024}' "$1"; }
+
+# record NAME LINES WALL_SECONDS TIME_REPORT OUTPUT
+record() {
+    local rate leaks
+    rate=$(python3 -c "print(round($2 / $3))")
+    leaks=$(python3 "$BENCHES/leaks.py" "$5")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$rate" "$3" "$(cpu_of "$4")" "$(rss_of "$4")" "$leaks" >> "$RESULTS"
+}
+
+wanted() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(round($(now) - $1, 3))"; }
+
+POLICY=$WORK/scrub-policy.toml
+cat > "$POLICY" <<EOF
+[notice]
+title = "compare"
+version = "1"
+contact = "bench@example.com"
+[agent]
+data_dir = "$WORK/scrub-state"
+EOF
+
+if wanted noticed-scrub; then
+    echo "== noticed scrub" >&2
+    out=$WORK/noticed-scrub.out
+    t0=$(now)
+    /usr/bin/time -v -o "$WORK/noticed-scrub.time" "$NOTICED" scrub --policy "$POLICY" "$INPUT" > "$out"
+    record noticed-scrub "$LINES" "$(elapsed "$t0")" "$WORK/noticed-scrub.time" "$out"
+fi
+
+# Waits until the collector's record files hold $1 records, or the agent exits.
+wait_for_records() {
+    local want=$1 dir=$2 pid=$3 have=0
+    while [ "$have" -lt "$want" ]; do
+        kill -0 "$pid" 2> /dev/null || { echo "the agent exited early" >&2; return 1; }
+        have=$( (cat "$dir"/*/*.jsonl 2> /dev/null || true) | wc -l)
+        sleep 0.05
+    done
+}
+
+if wanted noticed-e2e; then
+    echo "== noticed end to end (log_file -> collector)" >&2
+    e2e=$WORK/e2e
+    rm -rf "$e2e" && mkdir -p "$e2e/logs" "$e2e/collector"
+    ln -s "$INPUT" "$e2e/logs/input.log"
+    "$NOTICED" collector --listen 127.0.0.1:0 --data-dir "$e2e/collector" > "$e2e/collector.out" 2>&1 &
+    collector=$!
+    while ! grep -q "listening on" "$e2e/collector.out"; do sleep 0.05; done
+    addr=$(sed -n 's/.*listening on \([^ ]*\) .*/\1/p' "$e2e/collector.out")
+    cat > "$e2e/policy.toml" <<EOF
+[notice]
+title = "compare"
+version = "1"
+contact = "bench@example.com"
+[agent]
+data_dir = "$e2e/state"
+[collector]
+endpoint = "http://$addr/v1/batches"
+batch_max_records = 5000
+flush_interval = "1s"
+[[source]]
+type = "log_file"
+paths = ["$e2e/logs/*.log"]
+start_at = "beginning"
+[category.service-logs]
+purpose = "service-operational"
+allow = ["file"]
+scrub = ["message"]
+EOF
+    t0=$(now)
+    /usr/bin/time -v -o "$e2e/agent.time" "$NOTICED" run --policy "$e2e/policy.toml" > "$e2e/agent.out" 2>&1 &
+    timer=$!
+    sleep 0.2
+    agent=$(pgrep -P "$timer" | head -1)
+    wait_for_records "$LINES" "$e2e/collector" "$agent"
+    wall=$(elapsed "$t0")
+    kill -TERM "$agent"
+    wait "$timer" || true
+    kill -TERM "$collector"
+    wait "$collector" || true
+    python3 -c '
+import json, sys
+for path in sys.argv[1:]:
+    for line in open(path):
+        print(json.loads(line)["fields"].get("message", ""))
+' "$e2e"/collector/*/*.jsonl > "$e2e/messages.out"
+    record noticed-e2e "$LINES" "$wall" "$e2e/agent.time" "$e2e/messages.out"
+fi
+
+if [ "$PEERS" = 1 ]; then
+    # shellcheck source=benches/peers.sh
+    source "$BENCHES/peers.sh"
+fi
+
+printf '\n%-22s %9s %10s %8s %8s %9s  %s\n' tool lines lines/s wall_s cpu_s rss_MB "left in output"
+while IFS=$'\t' read -r name n rate wall cpu rss leaks; do
+    printf '%-22s %9s %10s %8s %8s %9s  %s\n' "$name" "$n" "$rate" "$wall" "$cpu" "$rss" "$leaks"
+done < "$RESULTS"
