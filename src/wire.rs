@@ -29,6 +29,39 @@ pub struct BatchV1 {
     pub records: Vec<Record>,
 }
 
+/// A [`BatchV1`] without its records: what the agent writes before them.
+#[derive(Serialize)]
+pub struct BatchHeaderV1<'a> {
+    /// See [`BatchV1::batch_id`].
+    pub batch_id: uuid::Uuid,
+    /// See [`BatchV1::agent`].
+    pub agent: AgentInfo,
+    /// See [`BatchV1::host`].
+    pub host: &'a str,
+    /// See [`BatchV1::sent_at`].
+    pub sent_at: String,
+    /// See [`BatchV1::policy`].
+    pub policy: &'a PolicyStamp,
+}
+
+/// A [`BatchV1`]'s JSON from its header and its records' JSON, copied verbatim (they come
+/// from the spool, which stores what `serde_json` wrote): a send copies bytes instead of
+/// decoding and re-encoding thousands of records.
+pub fn batch_json(header: &BatchHeaderV1<'_>, records: &[Vec<u8>]) -> Vec<u8> {
+    let mut json = serde_json::to_vec(header).expect("a batch header always serializes");
+    json.pop();
+    json.reserve(records.iter().map(|r| r.len() + 1).sum::<usize>() + 16);
+    json.extend_from_slice(b",\"records\":[");
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            json.push(b',');
+        }
+        json.extend_from_slice(r);
+    }
+    json.extend_from_slice(b"]}");
+    json
+}
+
 /// Who sent a batch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,6 +137,53 @@ pub struct ControlAckV1 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_from_stored_records_is_the_batch_serialized() {
+        let policy = PolicyStamp {
+            version: "1".into(),
+            sha256: "abc".into(),
+        };
+        let record: Record = serde_json::from_value(serde_json::json!({
+            "id": "01a228dc-4d08-76f1-9d92-6e880762ff84",
+            "collected_at": "2026-11-29T19:50:56.008Z",
+            "category": "service-logs",
+            "purpose": "service-operational",
+            "source": "log_file",
+            "fields": {"message": "[ipv4:h:1f3a9c0d] up"},
+            "provenance": [{"field": "message", "rule": "scrub.ipv4", "action": "pseudonymized", "span": [0, 18]}],
+            "policy": {"version": "1", "sha256": "abc"}
+        }))
+        .unwrap();
+        let header = BatchHeaderV1 {
+            batch_id: uuid::Uuid::from_u128(7),
+            agent: AgentInfo {
+                version: "1".into(),
+            },
+            host: "h:00",
+            sent_at: "2026-11-30T00:00:00Z".into(),
+            policy: &policy,
+        };
+        for records in [vec![], vec![record.clone()], vec![record.clone(), record]] {
+            let encoded: Vec<Vec<u8>> = records
+                .iter()
+                .map(|r| serde_json::to_vec(r).unwrap())
+                .collect();
+            let whole = BatchV1 {
+                batch_id: header.batch_id,
+                agent: header.agent.clone(),
+                host: header.host.to_owned(),
+                sent_at: header.sent_at.clone(),
+                policy: policy.clone(),
+                records: records.clone(),
+            };
+            assert_eq!(
+                batch_json(&header, &encoded),
+                serde_json::to_vec(&whole).unwrap(),
+                "the same bytes as the whole batch serialized"
+            );
+        }
+    }
 
     #[test]
     fn control_messages_have_a_flat_tagged_form() {

@@ -77,7 +77,7 @@ proptest! {
                 }
                 Step::Batch(max) => {
                     let got = spool.next_batch(usize::from(max)).unwrap();
-                    let ids: BTreeSet<RecordId> = got.iter().flat_map(|b| b.records.iter().map(|r| r.id)).collect();
+                    let ids: BTreeSet<RecordId> = got.iter().flat_map(|b| b.records().unwrap().into_iter().map(|r| r.id)).collect();
                     match (got, m.batches.iter().next()) {
                         (Some(b), Some((id, want))) => {
                             prop_assert_eq!(b.id, *id, "the oldest batch comes back with its id");

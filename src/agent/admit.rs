@@ -1,5 +1,7 @@
 //! The admit step: the policy applied to a round of drafts, and the tally of what it did.
 
+use std::fmt::Write as _;
+
 use crate::policy::{Policy, PseudonymKey, Refusal, Verdict, evaluate};
 use crate::record::{Action, Draft, Record};
 
@@ -68,6 +70,7 @@ impl Tally {
 /// Applies the policy to each draft; returns the records to store and what was done.
 pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Vec<Record>, Tally) {
     let mut tally = Tally::default();
+    let mut name = String::new();
     let mut records = Vec::with_capacity(drafts.len());
     for draft in drafts {
         tally.collected += 1;
@@ -79,17 +82,19 @@ pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Vec<Re
                         Action::Pseudonymized => tally.pseudonymized += 1,
                         Action::Masked => tally.masked += 1,
                     }
-                    let key = match (p.span, p.rule.strip_prefix("scrub.")) {
-                        (Some(_), Some(detector)) => format!("scrubbed.{detector}"),
-                        _ => format!("{}.{}", p.action, p.rule),
-                    };
-                    *tally.per_rule.entry(key).or_default() += 1;
+                    name.clear();
+                    match (p.span, p.rule.strip_prefix("scrub.")) {
+                        (Some(_), Some(detector)) => write!(name, "scrubbed.{detector}"),
+                        _ => write!(name, "{}.{}", p.action, p.rule),
+                    }
+                    .expect("writing to a String cannot fail");
+                    bump(&mut tally.per_rule, &name);
                 }
                 tally.kept += 1;
-                *tally
-                    .per_stream
-                    .entry(format!("stored.{}.{}.{}", r.source, r.category, r.purpose))
-                    .or_default() += 1;
+                name.clear();
+                write!(name, "stored.{}.{}.{}", r.source, r.category, r.purpose)
+                    .expect("writing to a String cannot fail");
+                bump(&mut tally.per_stream, &name);
                 records.push(r);
             }
             Verdict::Refuse(Refusal::CategoryNotCollected) => tally.refused_category += 1,
@@ -97,6 +102,16 @@ pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Vec<Re
         }
     }
     (records, tally)
+}
+
+/// Adds one to a counter, allocating its name only the first time it is seen.
+fn bump(counters: &mut std::collections::BTreeMap<String, u64>, name: &str) {
+    match counters.get_mut(name) {
+        Some(n) => *n += 1,
+        None => {
+            counters.insert(name.to_owned(), 1);
+        }
+    }
 }
 
 /// Borrowed counter names, as the spool takes them.

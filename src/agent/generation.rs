@@ -15,18 +15,18 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use super::health::Health;
-use super::{admit, as_str};
+use super::{Tally, admit, as_str};
 use crate::policy::{Policy, PseudonymKey, SourceSpec};
 use crate::ship::{Backoff, Shipper, drain};
 use crate::sources::{self, Round, Source};
-use crate::spool::{Limits, Spool, on_blocking_pool};
+use crate::spool::{Limits, Spool, SpoolError, on_blocking_pool};
 
 /// Rounds waiting between sources and the admit task; a full queue slows sources down. With a
 /// log file's round capped at 4 MiB, this bounds the raw lines in memory to a few tens of MiB.
-const QUEUE_ROUNDS: usize = 4;
+const QUEUE_ROUNDS: usize = 2;
 
 /// Most drafts the admit task stores in one transaction (queued rounds are merged up to it).
-const ADMIT_DRAFTS: usize = 20_000;
+const ADMIT_DRAFTS: usize = 5_000;
 
 /// The running tasks of one policy.
 pub(super) struct Generation {
@@ -193,10 +193,13 @@ async fn source_task(
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut source = Some(source);
+    let mut more = false;
     loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            _ = ticks.tick() => {}
+        if !more {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = ticks.tick() => {}
+            }
         }
         let mut s = source.take().expect("the source is back after each round");
         let round = tokio::task::spawn_blocking(move || {
@@ -215,6 +218,7 @@ async fn source_task(
         };
         source = Some(s);
         health.source_round(&name, drafts.as_ref().err().cloned());
+        more = drafts.as_ref().is_ok_and(|r| r.more);
         match drafts {
             Ok(round) if round.is_empty() => {}
             Ok(round) => {
@@ -252,16 +256,24 @@ async fn admit_task(
         {
             round.extend(more);
         }
-        let (records, tally) = admit(&policy, &key, round.drafts);
-        let mut counters = tally.counters();
-        counters.extend(round.counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        let checkpoints = round.checkpoints;
-        let s = Arc::clone(&spool);
-        match on_blocking_pool(move || {
-            s.append_with_checkpoints(&records, &as_str(&counters), &checkpoints)
+        let Round {
+            drafts,
+            counts,
+            checkpoints,
+            ..
+        } = round;
+        let (p, k, s) = (Arc::clone(&policy), key.clone(), Arc::clone(&spool));
+        // The policy and scrubber are CPU work: they run beside the store, off the runtime.
+        let (tally, stored) = tokio::task::spawn_blocking(move || {
+            let (records, tally) = admit(&p, &k, drafts);
+            let mut counters = tally.counters();
+            counters.extend(counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
+            let stored = s.append_with_checkpoints(&records, &as_str(&counters), &checkpoints);
+            (tally, stored)
         })
         .await
-        {
+        .unwrap_or_else(|e| (Tally::default(), Err(SpoolError::Task(e.to_string()))));
+        match stored {
             Ok(()) => {
                 tracing::debug!(
                     stored = tally.kept,

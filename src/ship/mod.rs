@@ -17,7 +17,7 @@ use crate::policy::{CollectorSection, WireFormat};
 use crate::record::{PolicyStamp, rfc3339};
 use crate::spool::QueuedControl;
 use crate::spool::{OutboundBatch, Spool, SpoolError, on_blocking_pool};
-use crate::wire::{AckV1, AgentInfo, BatchV1, ControlAckV1};
+use crate::wire::{AckV1, AgentInfo, BatchHeaderV1, ControlAckV1, batch_json};
 
 /// Why a send did not get a 2xx.
 #[derive(Debug, thiserror::Error)]
@@ -231,25 +231,32 @@ impl Shipper {
         policy: &PolicyStamp,
     ) -> Result<AckV1, SendError> {
         let json = match self.format {
-            WireFormat::Noticed => serde_json::to_vec(&BatchV1 {
-                batch_id: batch.id,
-                agent: AgentInfo {
-                    version: env!("CARGO_PKG_VERSION").to_owned(),
+            WireFormat::Noticed => batch_json(
+                &BatchHeaderV1 {
+                    batch_id: batch.id,
+                    agent: AgentInfo {
+                        version: env!("CARGO_PKG_VERSION").to_owned(),
+                    },
+                    host: &self.host,
+                    sent_at: rfc3339(SystemTime::now()),
+                    policy,
                 },
-                host: self.host.clone(),
-                sent_at: rfc3339(SystemTime::now()),
-                policy: policy.clone(),
-                records: batch.records.clone(),
-            }),
+                &batch.encoded,
+            ),
             WireFormat::Otlp => {
-                serde_json::to_vec(&otlp::export_request(batch, &self.host, policy))
+                let records = batch
+                    .records()
+                    .map_err(|e| SendError::Transport(format!("reading the batch: {e}")))?;
+                serde_json::to_vec(&otlp::export_request(
+                    batch.id, &records, &self.host, policy,
+                ))
+                .expect("an OTLP request always serializes")
             }
-        }
-        .expect("a batch always serializes");
+        };
         let text = self.post(self.endpoint.clone(), json).await?;
         Ok(serde_json::from_str(&text).unwrap_or(AckV1 {
             batch_id: batch.id,
-            stored: batch.records.len(),
+            stored: batch.len(),
             duplicate: false,
         }))
     }
@@ -309,14 +316,14 @@ pub async fn drain(
             tries += 1;
             let e = match shipper.send(&batch, policy).await {
                 Ok(ack) => {
-                    tracing::debug!(batch = %batch.id, records = batch.records.len(), duplicate = ack.duplicate, "batch acknowledged");
+                    tracing::debug!(batch = %batch.id, records = batch.len(), duplicate = ack.duplicate, "batch acknowledged");
                     let s = Arc::clone(spool);
                     let id = batch.id;
                     if let Err(e) = on_blocking_pool(move || s.ack(id, SystemTime::now())).await {
                         return Err((done, e.into()));
                     }
                     backoff.reset();
-                    done.records += batch.records.len();
+                    done.records += batch.len();
                     done.batches += 1;
                     break;
                 }
@@ -343,7 +350,7 @@ pub async fn drain(
             };
             match outcome {
                 Ok(true) => {
-                    tracing::warn!(batch = %id, records = batch.records.len(), "collector found the batch too large; sending it in halves");
+                    tracing::warn!(batch = %id, records = batch.len(), "collector found the batch too large; sending it in halves");
                 }
                 Ok(false) => {
                     let s = Arc::clone(spool);
@@ -354,7 +361,7 @@ pub async fn drain(
                     {
                         return Err((done, e.into()));
                     }
-                    tracing::error!(batch = %id, records = batch.records.len(), status, reason = %reason, "collector refused the batch; kept as a dead letter (see `noticed dead-letters`)");
+                    tracing::error!(batch = %id, records = batch.len(), status, reason = %reason, "collector refused the batch; kept as a dead letter (see `noticed dead-letters`)");
                 }
                 Err(e) => return Err((done, e.into())),
             }

@@ -7,19 +7,23 @@
 use serde_json::{Map, Value, json};
 
 use crate::record::{PolicyStamp, Record};
-use crate::spool::OutboundBatch;
 
 /// The export request for `batch`.
-pub fn export_request(batch: &OutboundBatch, host: &str, policy: &PolicyStamp) -> Value {
+pub fn export_request(
+    batch_id: uuid::Uuid,
+    records: &[Record],
+    host: &str,
+    policy: &PolicyStamp,
+) -> Value {
     let resource = [
         kv("service.name", string("noticed")),
         kv("service.version", string(env!("CARGO_PKG_VERSION"))),
         kv("host.id", string(host)),
-        kv("noticed.batch.id", string(&batch.id.to_string())),
+        kv("noticed.batch.id", string(&batch_id.to_string())),
         kv("noticed.policy.version", string(&policy.version)),
         kv("noticed.policy.sha256", string(&policy.sha256)),
     ];
-    let records: Vec<Value> = batch.records.iter().map(log_record).collect();
+    let records: Vec<Value> = records.iter().map(log_record).collect();
     json!({
         "resourceLogs": [{
             "resource": {"attributes": resource},

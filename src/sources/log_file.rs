@@ -21,8 +21,10 @@ use crate::policy::{LogFileSpec, StartAt};
 use crate::record::Draft;
 use crate::spool::Spool;
 
-/// Most bytes read from one file in one round, so one busy file cannot hold up a round.
-const READ_BUDGET: usize = 4 << 20;
+/// Most bytes read from one file in one round: what bounds the memory a burst takes (the lines
+/// of a round become drafts, then records, before they are stored). A file with more to read
+/// marks the round, and the next one runs at once.
+const READ_BUDGET: usize = 1 << 20;
 
 /// One followed file.
 struct Followed {
@@ -167,7 +169,11 @@ impl Source for LogFile {
 fn read_lines(f: &mut Followed, path: &Path, spec: &LogFileSpec, round: &mut Round) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut budget = READ_BUDGET;
-    while budget > 0 {
+    loop {
+        if budget == 0 {
+            round.more = true;
+            break;
+        }
         let n = match f.file.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,

@@ -40,6 +40,9 @@ pub struct Round {
     pub counts: Vec<(&'static str, u64)>,
     /// Source positions reached by these drafts (a log file's offset, a journal cursor).
     pub checkpoints: Vec<(String, String)>,
+    /// The source stopped at its per-round budget with data left: the next round runs at once
+    /// (the admit queue's backpressure paces it) instead of after the poll interval.
+    pub more: bool,
 }
 
 impl Round {
@@ -61,6 +64,7 @@ impl Round {
         self.drafts.extend(other.drafts);
         self.counts.extend(other.counts);
         self.checkpoints.extend(other.checkpoints);
+        self.more |= other.more;
     }
 }
 

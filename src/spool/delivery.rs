@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     BATCHES, COUNTERS, DEAD, OutboundBatch, PENDING, RECORDS, SENT, Spool, SpoolError, add_counts,
-    decode_ids, decode_record, encode_ids, millis,
+    decode_ids, encode_ids, millis,
 };
 
 /// A batch the collector refused with a non-retryable status, kept locally until an admin
@@ -76,7 +76,7 @@ impl Spool {
             let mut out = Vec::with_capacity(ids.len());
             for id in &ids {
                 if let Some(v) = table.get(id).map_err(redb::Error::from)? {
-                    out.push(decode_record(v.value())?);
+                    out.push(v.value().to_vec());
                 }
             }
             out
@@ -84,7 +84,7 @@ impl Spool {
         txn.commit().map_err(redb::Error::from)?;
         Ok(Some(OutboundBatch {
             id: uuid::Uuid::from_u128(batch_id),
-            records,
+            encoded: records,
         }))
     }
 

@@ -132,8 +132,29 @@ pub struct Stored {
 pub struct OutboundBatch {
     /// Stable id, the collector's dedup key.
     pub id: uuid::Uuid,
-    /// Its records, oldest first.
-    pub records: Vec<Record>,
+    /// Its records as stored (each one record's JSON), oldest first: the wire format takes
+    /// them verbatim, so a send neither decodes nor re-encodes them.
+    pub encoded: Vec<Vec<u8>>,
+}
+
+impl OutboundBatch {
+    /// How many records the batch holds.
+    pub fn len(&self) -> usize {
+        self.encoded.len()
+    }
+
+    /// Whether the batch holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.encoded.is_empty()
+    }
+
+    /// Its records, decoded (for formats that rebuild each record, and for tests).
+    ///
+    /// # Errors
+    /// A stored record does not decode.
+    pub fn records(&self) -> Result<Vec<Record>, SpoolError> {
+        self.encoded.iter().map(|r| decode_record(r)).collect()
+    }
 }
 
 /// The spool. Cheap to share behind an `Arc`; every method is a blocking call.

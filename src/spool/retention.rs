@@ -114,20 +114,27 @@ impl Spool {
                 done.history += 1;
             }
         }
-        // The byte cap: history first (already delivered), then the oldest unsent records.
+        // The byte cap: history first (already delivered), then the oldest unsent records,
+        // taken in chunks of oldest ids (one scan per chunk, not per record removed).
         for table in [Table::Sent, Table::Pending] {
-            while bytes(&txn)? > limits.max_bytes {
-                let Some(id) = ids_before(&txn, table, u64::MAX)?.into_iter().next() else {
+            'chunks: while bytes(&txn)? > limits.max_bytes {
+                let oldest = ids_before(&txn, table, u64::MAX)?;
+                if oldest.is_empty() {
                     break;
-                };
-                let category = describe(&txn, id)?.map(|(_, c, _)| c);
-                remove(&txn, id, table)?;
-                match (table, category) {
-                    (Table::Pending, Some(c)) => {
-                        done.over_size += 1;
-                        counts.push((format!("dropped.over_size.{c}"), 1));
+                }
+                for id in oldest {
+                    if bytes(&txn)? <= limits.max_bytes {
+                        break 'chunks;
                     }
-                    _ => done.history += 1,
+                    let category = describe(&txn, id)?.map(|(_, c, _)| c);
+                    remove(&txn, id, table)?;
+                    match (table, category) {
+                        (Table::Pending, Some(c)) => {
+                            done.over_size += 1;
+                            counts.push((format!("dropped.over_size.{c}"), 1));
+                        }
+                        _ => done.history += 1,
+                    }
                 }
             }
         }

@@ -41,7 +41,7 @@ fn records_flow_from_pending_through_a_batch_to_sent() {
     assert_eq!(spool.unsent().unwrap(), 5);
 
     let batch = spool.next_batch(3).unwrap().unwrap();
-    assert_eq!(batch.records, recs[..3].to_vec(), "oldest first");
+    assert_eq!(batch.records().unwrap(), recs[..3].to_vec(), "oldest first");
     let listed = spool.list(10).unwrap();
     assert_eq!(listed.len(), 5);
     assert_eq!(listed[0].record, recs[4], "newest first");
@@ -57,7 +57,7 @@ fn records_flow_from_pending_through_a_batch_to_sent() {
     assert_eq!(counter(&spool, "stored"), 5);
 
     let rest = spool.next_batch(10).unwrap().unwrap();
-    assert_eq!(rest.records, recs[3..].to_vec());
+    assert_eq!(rest.records().unwrap(), recs[3..].to_vec());
     assert_ne!(rest.id, batch.id);
     spool.ack(rest.id, SystemTime::now()).unwrap();
     assert!(spool.next_batch(10).unwrap().is_none());
@@ -149,7 +149,7 @@ fn a_split_batch_goes_out_in_halves_and_nothing_is_lost() {
     assert!(spool.split_batch(big.id).unwrap());
     let first = spool.next_batch(10).unwrap().unwrap();
     assert_ne!(first.id, big.id);
-    assert_eq!(first.records.len(), 2);
+    assert_eq!(first.records().unwrap().len(), 2);
     assert_eq!(
         spool.next_batch(10).unwrap().unwrap().id,
         first.id,
@@ -157,11 +157,12 @@ fn a_split_batch_goes_out_in_halves_and_nothing_is_lost() {
     );
     spool.ack(first.id, SystemTime::now()).unwrap();
     let second = spool.next_batch(10).unwrap().unwrap();
-    assert_eq!(second.records.len(), 3);
+    assert_eq!(second.records().unwrap().len(), 3);
     let mut ids: Vec<_> = first
-        .records
+        .records()
+        .unwrap()
         .iter()
-        .chain(&second.records)
+        .chain(&second.records().unwrap())
         .map(|r| r.id)
         .collect();
     ids.sort();
@@ -225,7 +226,7 @@ fn dead_letters_are_kept_listed_and_retried_with_their_id() {
     assert!(spool.dead_letters().unwrap().is_empty());
     let again = spool.next_batch(10).unwrap().unwrap();
     assert_eq!(again.id, batch.id, "a retried batch keeps its id");
-    assert_eq!(again.records, batch.records);
+    assert_eq!(again.records().unwrap(), batch.records().unwrap());
 }
 
 fn usage_record(n: u64) -> Record {
