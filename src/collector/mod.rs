@@ -128,6 +128,25 @@ pub fn router(store: BatchStore, max_batch_bytes: u64) -> Router {
         .with_state(shared)
 }
 
+/// Reads one batch request body as the collector does before storing it: decompressed (gzip or
+/// identity) under the size cap, parsed, validated. The entry point the fuzz targets drive.
+///
+/// # Errors
+/// The body is not a valid batch; the message is what the collector answers.
+pub fn read_batch(gzip: bool, body: &[u8], max: u64) -> Result<BatchV1, String> {
+    let mut headers = HeaderMap::new();
+    if gzip {
+        headers.insert(
+            header::CONTENT_ENCODING,
+            header::HeaderValue::from_static("gzip"),
+        );
+    }
+    let batch: BatchV1 =
+        decode(&headers, &Bytes::copy_from_slice(body), max, "batch").map_err(|(_, why)| why)?;
+    store::validate(&batch)?;
+    Ok(batch)
+}
+
 async fn accept_batch(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,

@@ -300,3 +300,21 @@ fn keys_are_found_from_the_separator_back() {
         assert_eq!(masked(input), want, "{input}");
     }
 }
+
+/// Found by fuzzing (fuzz/regressions/scrub): a key or phrase right after one of our own
+/// tokens was taken to be inside it, and its value was kept.
+#[test]
+fn values_right_after_a_token_are_still_scrubbed() {
+    assert_eq!(
+        masked("auth [secret] Bearer 9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c"),
+        "auth [secret] Bearer [secret]"
+    );
+    assert_eq!(
+        masked("[secret] pwd=hunter2 ok"),
+        "[secret] pwd=[secret] ok"
+    );
+    assert_eq!(
+        masked("[ipv4] user=mallory logged in"),
+        "[ipv4] user=[user_name] logged in"
+    );
+}

@@ -17,7 +17,10 @@ pub(super) fn inside_token(line: &[u8], s: usize) -> bool {
     else {
         return false;
     };
-    memchr::memchr(b']', &line[open..]).is_some_and(|c| is_token(&line[open..=open + c]))
+    // The token must still be open at `s`: one that closed before it (`[secret] pwd=…`) is
+    // only a neighbour.
+    memchr::memchr(b']', &line[open..])
+        .is_some_and(|c| open + c >= s && is_token(&line[open..=open + c]))
 }
 
 pub(super) fn push(
