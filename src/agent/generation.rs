@@ -15,11 +15,12 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use super::health::Health;
-use super::{Tally, admit, as_str};
+use super::{admit, as_str};
 use crate::policy::{Policy, PseudonymKey, SourceSpec};
-use crate::ship::{Backoff, Shipper, drain};
+use crate::record::Record;
+use crate::ship::{Backoff, ShipError, Shipper, drain};
 use crate::sources::{self, Round, Source};
-use crate::spool::{Limits, Spool, SpoolError, on_blocking_pool};
+use crate::spool::{Limits, Spool, on_blocking_pool};
 
 /// Rounds waiting between sources and the admit task; a full queue slows sources down. With a
 /// log file's round capped at 4 MiB, this bounds the raw lines in memory to a few tens of MiB.
@@ -262,35 +263,64 @@ async fn admit_task(
             checkpoints,
             ..
         } = round;
-        let (p, k, s) = (Arc::clone(&policy), key.clone(), Arc::clone(&spool));
-        // The policy and scrubber are CPU work: they run beside the store, off the runtime.
-        let (tally, stored) = tokio::task::spawn_blocking(move || {
+        let (p, k) = (Arc::clone(&policy), key.clone());
+        // The policy and scrubber are CPU work: they run on the blocking pool, off the runtime.
+        let admitted = tokio::task::spawn_blocking(move || {
             let (records, tally) = admit(&p, &k, drafts);
             let mut counters = tally.counters();
             counters.extend(counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
-            let stored = s.append_with_checkpoints(&records, &as_str(&counters), &checkpoints);
-            (tally, stored)
+            (records, counters, tally)
         })
-        .await
-        .unwrap_or_else(|e| (Tally::default(), Err(SpoolError::Task(e.to_string()))));
-        match stored {
+        .await;
+        let Ok((records, counters, tally)) = admitted else {
+            tracing::error!("the policy step failed; the round was not stored");
+            continue;
+        };
+        let round = Arc::new((records, counters, checkpoints));
+        if store_round(&spool, &round, &rx).await {
+            backlog.stored(usize::try_from(tally.kept).unwrap_or(usize::MAX));
+            let s = Arc::clone(&spool);
+            if on_blocking_pool(move || s.record_bytes())
+                .await
+                .is_ok_and(|b| b > limits.max_bytes)
+            {
+                enforce_retention(&spool, &limits).await;
+            }
+        }
+    }
+}
+
+/// A round after the policy: its records, counters and source checkpoints, stored together.
+type Admitted = (Vec<Record>, Vec<(String, u64)>, Vec<(String, String)>);
+
+/// Stores one admitted round with its counters and checkpoints, retrying with back-off while
+/// the spool cannot write (a full disk): meanwhile the admit queue fills and sources wait, so
+/// nothing is read that cannot be kept. Gives up only when the agent is stopping (the sources
+/// have stopped); the round's checkpoints were not stored then, so log files are read again
+/// from there at the next start. Returns whether it was stored.
+async fn store_round(
+    spool: &Arc<Spool>,
+    round: &Arc<Admitted>,
+    rx: &mpsc::Receiver<Round>,
+) -> bool {
+    let mut wait = Duration::from_millis(250);
+    loop {
+        let (s, r) = (Arc::clone(spool), Arc::clone(round));
+        match on_blocking_pool(move || s.append_with_checkpoints(&r.0, &as_str(&r.1), &r.2)).await {
             Ok(()) => {
-                tracing::debug!(
-                    stored = tally.kept,
-                    collected = tally.collected,
-                    "round stored"
-                );
-                backlog.stored(usize::try_from(tally.kept).unwrap_or(usize::MAX));
-                let s = Arc::clone(&spool);
-                if on_blocking_pool(move || s.record_bytes())
-                    .await
-                    .is_ok_and(|b| b > limits.max_bytes)
-                {
-                    enforce_retention(&spool, &limits).await;
-                }
+                tracing::debug!(stored = round.0.len(), "round stored");
+                return true;
+            }
+            Err(e) if rx.is_closed() => {
+                spool.recover(&e);
+                tracing::error!(error = %e, records = round.0.len(), "cannot store the last round while stopping; sources resume from their stored checkpoints");
+                return false;
             }
             Err(e) => {
-                tracing::error!(error = %e, lost = tally.kept, "cannot store a round; it is lost")
+                spool.recover(&e);
+                tracing::error!(error = %e, records = round.0.len(), retry_in = ?wait, "cannot store a round (is the disk full?); sources wait until it can be stored");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(30));
             }
         }
     }
@@ -322,7 +352,10 @@ pub(super) async fn enforce_retention(spool: &Arc<Spool>, limits: &Limits) {
         ),
         Ok(e) if e.history > 0 => tracing::debug!(history = e.history, "sent-history aged out"),
         Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "cannot apply [retention]; will retry"),
+        Err(e) => {
+            spool.recover(&e);
+            tracing::error!(error = %e, "cannot apply [retention]; will retry");
+        }
     }
 }
 
@@ -362,6 +395,9 @@ async fn ship_task(
                 }
             }
             Err((d, e)) => {
+                if let ShipError::Spool(e) = &e {
+                    spool.recover(e);
+                }
                 let wait = e.retry_after().unwrap_or_else(|| backoff.next_delay());
                 health.drained(Err((e.to_string(), SystemTime::now() + wait)));
                 tracing::warn!(sent = d.records, error = %e, retry_in = ?wait, at = ?SystemTime::now(), "delivery stopped; records stay in the spool");

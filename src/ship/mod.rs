@@ -88,10 +88,15 @@ impl ShipError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ShipError::Send(e) => e.retry_after(),
-            ShipError::Spool(_) => None,
+            // The local disk, not the collector: try again soon, without growing the back-off
+            // meant for the collector.
+            ShipError::Spool(_) => Some(SPOOL_RETRY),
         }
     }
 }
+
+/// How soon sending is tried again after the spool (not the collector) failed.
+const SPOOL_RETRY: Duration = Duration::from_secs(2);
 
 /// Sends batches to one collector.
 pub struct Shipper {

@@ -29,7 +29,7 @@ impl Spool {
     /// [`SpoolError`] on store failure; then nothing was removed or queued.
     pub fn forget(&self, needle: &[u8], control: (uuid::Uuid, &[u8])) -> Result<u64, SpoolError> {
         let finder = memchr::memmem::Finder::new(needle);
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let txn = self.db.begin_write()?;
         let ids = {
             let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
             let mut ids = Vec::new();
@@ -65,7 +65,7 @@ impl Spool {
         control: impl FnOnce(u64) -> (uuid::Uuid, Vec<u8>),
     ) -> Result<Option<u64>, SpoolError> {
         const KEY: &str = "consent.usage";
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let txn = self.db.begin_write()?;
         let before = {
             let meta = txn.open_table(META).map_err(redb::Error::from)?;
             meta.get(KEY).map_err(redb::Error::from)?.map(|v| v.value())
@@ -96,8 +96,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure.
     pub fn queued_controls(&self) -> Result<Vec<QueuedControl>, SpoolError> {
-        use redb::ReadableDatabase;
-        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let txn = self.db.begin_read()?;
         let table = txn.open_table(CONTROL).map_err(redb::Error::from)?;
         let mut out = Vec::new();
         for e in table.iter().map_err(redb::Error::from)? {
@@ -115,7 +114,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure; then the message stays queued and is sent again.
     pub fn control_done(&self, id: uuid::Uuid, deleted: u64) -> Result<(), SpoolError> {
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let txn = self.db.begin_write()?;
         {
             let mut table = txn.open_table(CONTROL).map_err(redb::Error::from)?;
             table.remove(id.as_u128()).map_err(redb::Error::from)?;

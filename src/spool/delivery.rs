@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -43,7 +43,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure.
     pub fn next_batch(&self, max: usize) -> Result<Option<OutboundBatch>, SpoolError> {
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let txn = self.db.begin_write()?;
         let (batch_id, ids) = {
             let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
             let oldest = match batches.first().map_err(redb::Error::from)? {
@@ -95,7 +95,7 @@ impl Spool {
     /// [`SpoolError`] on store failure; then the batch stays in flight and will be resent.
     pub fn ack(&self, batch: uuid::Uuid, at: SystemTime) -> Result<usize, SpoolError> {
         let at_ms = millis(at);
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let txn = self.db.begin_write()?;
         let n = {
             let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
             let ids = match batches.remove(batch.as_u128()).map_err(redb::Error::from)? {
@@ -128,7 +128,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure; then the batch is unchanged.
     pub fn split_batch(&self, batch: uuid::Uuid) -> Result<bool, SpoolError> {
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let txn = self.db.begin_write()?;
         {
             let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
             let ids = match batches.get(batch.as_u128()).map_err(redb::Error::from)? {
@@ -164,7 +164,7 @@ impl Spool {
         reason: &str,
         at: SystemTime,
     ) -> Result<usize, SpoolError> {
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let txn = self.db.begin_write()?;
         let n = {
             let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
             let ids = match batches.remove(batch.as_u128()).map_err(redb::Error::from)? {
@@ -198,7 +198,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure or an undecodable entry.
     pub fn dead_letters(&self) -> Result<Vec<DeadBatch>, SpoolError> {
-        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let txn = self.db.begin_read()?;
         let dead = txn.open_table(DEAD).map_err(redb::Error::from)?;
         let mut out = Vec::with_capacity(dead.len().map_err(redb::Error::from)? as usize);
         for entry in dead.iter().map_err(redb::Error::from)? {
@@ -221,7 +221,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure; then nothing moved.
     pub fn retry_dead(&self, batch: Option<uuid::Uuid>) -> Result<usize, SpoolError> {
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let txn = self.db.begin_write()?;
         let n = {
             let mut dead = txn.open_table(DEAD).map_err(redb::Error::from)?;
             let keys: Vec<u128> = match batch {

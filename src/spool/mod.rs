@@ -31,7 +31,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use crate::record::Record;
@@ -39,6 +39,7 @@ use crate::record::Record;
 mod control;
 mod delivery;
 mod query;
+mod reopen;
 mod retention;
 mod stats;
 
@@ -85,6 +86,9 @@ pub enum SpoolError {
     /// The store itself failed (disk full, IO error, corruption).
     #[error("spool store error: {0}")]
     Store(#[from] redb::Error),
+    /// The spool file failed a write (a full disk?) and cannot be opened again yet.
+    #[error("the spool {0} failed a write and cannot be reopened yet; free disk space, it retries")]
+    Reopen(PathBuf),
     /// A spool call panicked or was cancelled.
     #[error("spool task failed: {0}")]
     Task(String),
@@ -159,11 +163,17 @@ impl OutboundBatch {
 
 /// The spool. Cheap to share behind an `Arc`; every method is a blocking call.
 pub struct Spool {
-    db: Database,
+    db: reopen::Reopening,
     path: PathBuf,
 }
 
 impl Spool {
+    /// Lets the spool heal after `error`: a write that failed (a full disk) leaves redb
+    /// refusing all work until its file is opened again, which the next call then does.
+    pub fn recover(&self, error: &SpoolError) {
+        self.db.recover(error);
+    }
+
     /// Opens (or creates) the spool in `data_dir`, creating the directory with mode 0700.
     ///
     /// # Errors
@@ -176,10 +186,7 @@ impl Spool {
         let path = data_dir.join(FILE_NAME);
         // redb caches up to 1 GiB of pages by default; the spool is written once and read once,
         // so a small cache keeps the agent's memory bounded by configuration, not by backlog.
-        let db = match Database::builder()
-            .set_cache_size(SPOOL_CACHE_BYTES)
-            .create(&path)
-        {
+        let db = match reopen::Reopening::open(&path) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(SpoolError::Locked(path)),
             Err(e) => return Err(SpoolError::Store(e.into())),
@@ -209,7 +216,10 @@ impl Spool {
             txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
         }
         txn.commit().map_err(redb::Error::from)?;
-        Ok(Spool { db, path })
+        Ok(Spool {
+            db: reopen::Reopening::new(path.clone(), db),
+            path,
+        })
     }
 
     /// The spool file's path.
@@ -236,7 +246,7 @@ impl Spool {
         counts: &[(&str, u64)],
         checkpoints: &[(String, String)],
     ) -> Result<(), SpoolError> {
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let txn = self.db.begin_write()?;
         {
             let mut table = txn.open_table(RECORDS).map_err(redb::Error::from)?;
             let mut pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
@@ -269,7 +279,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure.
     pub fn checkpoint(&self, key: &str) -> Result<Option<String>, SpoolError> {
-        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let txn = self.db.begin_read()?;
         let table = txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
         Ok(table
             .get(key)
@@ -290,7 +300,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure.
     pub fn counters(&self) -> Result<Vec<(String, u64)>, SpoolError> {
-        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let txn = self.db.begin_read()?;
         let table = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
         let mut out = Vec::new();
         for entry in table.iter().map_err(redb::Error::from)? {
@@ -305,7 +315,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure.
     pub fn unsent(&self) -> Result<u64, SpoolError> {
-        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let txn = self.db.begin_read()?;
         let pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
         let batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
         let mut n = pending.len().map_err(redb::Error::from)?;

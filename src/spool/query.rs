@@ -1,7 +1,7 @@
 //! Reading records back for `noticed records`: filters by category, purpose, delivery state,
 //! source, age and text, applied in the spool so that `--limit` counts matches.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -103,7 +103,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure or an undecodable entry.
     pub fn list_matching(&self, limit: usize, filter: &Filter) -> Result<Vec<Stored>, SpoolError> {
-        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let txn = self.db.begin_read()?;
         let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
         let sent = txn.open_table(SENT).map_err(redb::Error::from)?;
         let pending = txn.open_table(PENDING).map_err(redb::Error::from)?;

@@ -52,8 +52,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure.
     pub fn record_bytes(&self) -> Result<u64, SpoolError> {
-        use redb::ReadableDatabase;
-        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let txn = self.db.begin_read()?;
         let meta = txn.open_table(META).map_err(redb::Error::from)?;
         Ok(meta
             .get(RECORD_BYTES)
@@ -67,7 +66,7 @@ impl Spool {
     /// [`SpoolError`] on store failure; then nothing was removed.
     pub fn enforce(&self, limits: &Limits, now: SystemTime) -> Result<Enforced, SpoolError> {
         let now_ms = millis(now);
-        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        let txn = self.db.begin_write()?;
         let mut done = Enforced::default();
         let mut counts: Vec<(String, u64)> = Vec::new();
         // Unsent records past their purpose's age, oldest first; in-flight batches are left

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
 use super::{BATCHES, CONTROL, DEAD, PENDING, RECORDS, SENT, Spool, SpoolError, decode_ids};
@@ -41,7 +41,7 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure or an undecodable entry.
     pub fn stats(&self) -> Result<SpoolStats, SpoolError> {
-        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let txn = self.db.begin_read()?;
         let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
         let pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
         let batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
