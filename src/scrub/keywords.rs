@@ -222,14 +222,9 @@ impl Keywords {
         }
     }
 
-    /// A space at `p`: the phrase that ends there, if any.
+    /// A space at `p` after a [`Class::PhraseEnd`] byte (the only spaces `find` visits): the
+    /// phrase that ends there, if any.
     fn at_space(&self, line: &[u8], p: usize, hits: &mut Vec<Hit>) {
-        let Some(&last) = p.checked_sub(1).map(|i| &line[i]) else {
-            return;
-        };
-        if !matches!(last | 0x20, b'r' | b's' | b'u') {
-            return;
-        }
         let before = &line[..p];
         if self.user {
             for phrase in USER_PHRASES {
@@ -352,6 +347,15 @@ fn curl_user(line: &[u8], at: usize, hits: &mut Vec<Hit>) {
     {
         push(hits, a, b, Detector::Secret, Label::Secret);
     }
+}
+
+/// The phrases [`Keywords::at_space`] looks for; each must end in a [`Class::PhraseEnd`] byte.
+#[cfg(test)]
+pub(super) fn phrases() -> impl Iterator<Item = &'static str> {
+    USER_PHRASES
+        .iter()
+        .map(|p| p.trim_end())
+        .chain(["bearer", " -u", " --user"])
 }
 
 /// Names from the admin's list, as whole words.

@@ -318,3 +318,17 @@ fn values_right_after_a_token_are_still_scrubbed() {
         "[ipv4] user=[user_name] logged in"
     );
 }
+
+/// Spaces are only visited after `r`, `s` or `u` (`Class::PhraseEnd`): every phrase must end so.
+#[test]
+fn every_phrase_ends_in_a_phrase_end_byte() {
+    for phrase in keywords::phrases() {
+        let last = phrase.as_bytes()[phrase.len() - 1];
+        let mut c = classes::Classes::default();
+        c.scan(&[last]);
+        assert!(
+            c.any(classes::Class::PhraseEnd),
+            "`{phrase}` ends in {last:?}"
+        );
+    }
+}
