@@ -47,12 +47,17 @@ pub struct BatchHeaderV1<'a> {
 /// A [`BatchV1`]'s JSON from its header and its records' JSON, copied verbatim (they come
 /// from the spool, which stores what `serde_json` wrote): a send copies bytes instead of
 /// decoding and re-encoding thousands of records.
-pub fn batch_json(header: &BatchHeaderV1<'_>, records: &[Vec<u8>]) -> Vec<u8> {
+/// `bytes` is how many bytes the records take together, to size the buffer once.
+pub fn batch_json<'r>(
+    header: &BatchHeaderV1<'_>,
+    records: impl ExactSizeIterator<Item = &'r [u8]>,
+    bytes: usize,
+) -> Vec<u8> {
     let mut json = serde_json::to_vec(header).expect("a batch header always serializes");
     json.pop();
-    json.reserve(records.iter().map(|r| r.len() + 1).sum::<usize>() + 16);
+    json.reserve(bytes + records.len() + 16);
     json.extend_from_slice(b",\"records\":[");
-    for (i, r) in records.iter().enumerate() {
+    for (i, r) in records.enumerate() {
         if i > 0 {
             json.push(b',');
         }
@@ -178,7 +183,11 @@ mod tests {
                 records: records.clone(),
             };
             assert_eq!(
-                batch_json(&header, &encoded),
+                batch_json(
+                    &header,
+                    encoded.iter().map(Vec::as_slice),
+                    encoded.iter().map(Vec::len).sum()
+                ),
                 serde_json::to_vec(&whole).unwrap(),
                 "the same bytes as the whole batch serialized"
             );

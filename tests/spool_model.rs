@@ -1,6 +1,8 @@
-//! The spool against an in-memory model: random sequences of append, batch, ack, split, dead
-//! letter, retry and crash (drop and reopen the real redb file) must leave the real spool
-//! holding exactly what the model says: no record lost, none in two states, batch ids stable.
+//! The spool against an in-memory model: random sequences of append (runs of mixed purposes,
+//! so several segments per append), batch, ack, split, dead letter, retry, forget (one record,
+//! cutting through its segment) and crash (drop and reopen the real redb file) must leave the
+//! real spool holding exactly what the model says: no record lost, none in two states, batch
+//! ids stable.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
@@ -11,33 +13,40 @@ use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
 enum Step {
-    Append(u8),
+    Append(u8, u8),
     Batch(u8),
     Ack,
     Split,
     Dead,
     Retry,
+    Forget(u8),
     Crash,
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        3 => (1u8..6).prop_map(Step::Append),
+        3 => (1u8..6, any::<u8>()).prop_map(|(n, mix)| Step::Append(n, mix)),
         3 => (1u8..8).prop_map(Step::Batch),
         2 => Just(Step::Ack),
         1 => Just(Step::Split),
         1 => Just(Step::Dead),
         1 => Just(Step::Retry),
+        1 => any::<u8>().prop_map(Step::Forget),
         1 => Just(Step::Crash),
     ]
 }
 
-fn record() -> Record {
+fn record(usage: bool) -> Record {
+    let (category, purpose) = if usage {
+        (Category::FeatureUsage, Purpose::Usage)
+    } else {
+        (Category::Performance, Purpose::ServiceOperational)
+    };
     Record {
         id: RecordId::new(),
         collected_at: "2026-11-29T10:00:00.000Z".into(),
-        category: Category::Performance,
-        purpose: Purpose::ServiceOperational,
+        category,
+        purpose,
         source: "model".into(),
         event: None,
         fields: serde_json::Map::new(),
@@ -70,8 +79,8 @@ proptest! {
         let mut m = Model::default();
         for s in steps {
             match s {
-                Step::Append(n) => {
-                    let recs: Vec<Record> = (0..n).map(|_| record()).collect();
+                Step::Append(n, mix) => {
+                    let recs: Vec<Record> = (0..n).map(|i| record(mix >> i & 1 == 1)).collect();
                     spool.append(&recs, &[]).unwrap();
                     m.pending.extend(recs.iter().map(|r| r.id));
                 }
@@ -84,8 +93,10 @@ proptest! {
                             prop_assert_eq!(&ids, want);
                         }
                         (Some(b), None) => {
-                            prop_assert_eq!(ids.len(), m.pending.len().min(usize::from(max)));
-                            let oldest: BTreeSet<RecordId> = m.pending.iter().take(usize::from(max)).copied().collect();
+                            // Whole segments (each append's runs) while they fit, or the first
+                            // `max` records of one.
+                            prop_assert!(!ids.is_empty() && ids.len() <= usize::from(max));
+                            let oldest: BTreeSet<RecordId> = m.pending.iter().take(ids.len()).copied().collect();
                             prop_assert_eq!(&ids, &oldest, "a new batch takes the oldest pending");
                             for id in &ids { m.pending.remove(id); }
                             m.batches.insert(b.id, ids);
@@ -133,6 +144,24 @@ proptest! {
                     let n = spool.retry_dead(None).unwrap();
                     prop_assert_eq!(n, m.dead.values().map(BTreeSet::len).sum::<usize>());
                     m.batches.append(&mut m.dead);
+                }
+                Step::Forget(pick) => {
+                    let all: Vec<RecordId> = m.pending.iter().chain(&m.sent)
+                        .chain(m.batches.values().flatten())
+                        .chain(m.dead.values().flatten())
+                        .copied().collect();
+                    if !all.is_empty() {
+                        let gone = all[usize::from(pick) % all.len()];
+                        let n = spool.forget(gone.to_string().as_bytes(), (uuid::Uuid::now_v7(), b"{}")).unwrap();
+                        prop_assert_eq!(n, 1);
+                        m.pending.remove(&gone);
+                        m.sent.remove(&gone);
+                        for set in m.batches.values_mut().chain(m.dead.values_mut()) {
+                            set.remove(&gone);
+                        }
+                        m.batches.retain(|_, ids| !ids.is_empty());
+                        m.dead.retain(|_, ids| !ids.is_empty());
+                    }
                 }
                 Step::Crash => {
                     drop(spool);

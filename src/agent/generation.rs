@@ -242,7 +242,9 @@ async fn source_task(
 }
 
 /// Applies the policy to each round and stores the result; rounds already queued are batched
-/// into one transaction. Ends when every source has stopped and the queue is empty.
+/// into one transaction. The policy step of one round runs while the round before it is
+/// stored (two stages, a round apart). Ends when every source has stopped and the queue is
+/// empty.
 async fn admit_task(
     mut rx: mpsc::Receiver<Round>,
     policy: Arc<Policy>,
@@ -251,34 +253,56 @@ async fn admit_task(
     backlog: Arc<Backlog>,
 ) {
     let limits = super::setup::limits(&policy.file.retention);
-    while let Some(mut round) = rx.recv().await {
-        while round.drafts.len() < ADMIT_DRAFTS
-            && let Ok(more) = rx.try_recv()
-        {
-            round.extend(more);
+    let (to_store, stored) = mpsc::channel::<(Arc<Admitted>, u64)>(1);
+    let admitting = async move {
+        while let Some(mut round) = rx.recv().await {
+            while round.drafts.len() < ADMIT_DRAFTS
+                && let Ok(more) = rx.try_recv()
+            {
+                round.extend(more);
+            }
+            let Round {
+                drafts,
+                counts,
+                checkpoints,
+                ..
+            } = round;
+            let (p, k) = (Arc::clone(&policy), key.clone());
+            // The policy and scrubber are CPU work: they run on the blocking pool, off the runtime.
+            let admitted = tokio::task::spawn_blocking(move || {
+                let (records, tally) = admit(&p, &k, drafts);
+                let mut counters = tally.counters();
+                counters.extend(counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
+                (records, counters, tally.kept)
+            })
+            .await;
+            let Ok((records, counters, kept)) = admitted else {
+                tracing::error!("the policy step failed; the round was not stored");
+                continue;
+            };
+            if to_store
+                .send((Arc::new((records, counters, checkpoints)), kept))
+                .await
+                .is_err()
+            {
+                return;
+            }
         }
-        let Round {
-            drafts,
-            counts,
-            checkpoints,
-            ..
-        } = round;
-        let (p, k) = (Arc::clone(&policy), key.clone());
-        // The policy and scrubber are CPU work: they run on the blocking pool, off the runtime.
-        let admitted = tokio::task::spawn_blocking(move || {
-            let (records, tally) = admit(&p, &k, drafts);
-            let mut counters = tally.counters();
-            counters.extend(counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
-            (records, counters, tally)
-        })
-        .await;
-        let Ok((records, counters, tally)) = admitted else {
-            tracing::error!("the policy step failed; the round was not stored");
-            continue;
-        };
-        let round = Arc::new((records, counters, checkpoints));
+    };
+    tokio::join!(admitting, store_task(stored, spool, backlog, limits));
+}
+
+/// Stores admitted rounds in order, wakes the shipper, and enforces the byte cap when a round
+/// takes the spool over it. Ends when the policy step has ended and its queue is empty.
+async fn store_task(
+    mut rx: mpsc::Receiver<(Arc<Admitted>, u64)>,
+    spool: Arc<Spool>,
+    backlog: Arc<Backlog>,
+    limits: Limits,
+) {
+    while let Some((round, kept)) = rx.recv().await {
         if store_round(&spool, &round, &rx).await {
-            backlog.stored(usize::try_from(tally.kept).unwrap_or(usize::MAX));
+            backlog.stored(usize::try_from(kept).unwrap_or(usize::MAX));
             let s = Arc::clone(&spool);
             if on_blocking_pool(move || s.record_bytes())
                 .await
@@ -294,14 +318,14 @@ async fn admit_task(
 type Admitted = (Vec<Record>, Vec<(String, u64)>, Vec<(String, String)>);
 
 /// Stores one admitted round with its counters and checkpoints, retrying with back-off while
-/// the spool cannot write (a full disk): meanwhile the admit queue fills and sources wait, so
+/// the spool cannot write (a full disk): meanwhile the queues fill and sources wait, so
 /// nothing is read that cannot be kept. Gives up only when the agent is stopping (the sources
-/// have stopped); the round's checkpoints were not stored then, so log files are read again
+/// and the policy step have stopped); the round's checkpoints were not stored then, so log files are read again
 /// from there at the next start. Returns whether it was stored.
 async fn store_round(
     spool: &Arc<Spool>,
     round: &Arc<Admitted>,
-    rx: &mpsc::Receiver<Round>,
+    rx: &mpsc::Receiver<(Arc<Admitted>, u64)>,
 ) -> bool {
     let mut wait = Duration::from_millis(250);
     loop {

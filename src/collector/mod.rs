@@ -4,7 +4,10 @@
 //! It never logs record values: malformed input is answered to its sender, and logged only as
 //! a count and a kind.
 
+mod incoming;
 mod store;
+
+pub use incoming::Incoming;
 
 pub use store::{BatchStore, StoreOutcome};
 
@@ -19,10 +22,10 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 
 use crate::wire::{
-    AckV1, BATCHES_PATH, BatchV1, CONTROL_PATH, ControlAckV1, ControlKind, ControlV1, RejectionV1,
+    AckV1, BATCHES_PATH, CONTROL_PATH, ControlAckV1, ControlKind, ControlV1, RejectionV1,
 };
 
 /// Largest request body accepted, compressed (413 beyond).
@@ -133,7 +136,7 @@ pub fn router(store: BatchStore, max_batch_bytes: u64) -> Router {
 ///
 /// # Errors
 /// The body is not a valid batch; the message is what the collector answers.
-pub fn read_batch(gzip: bool, body: &[u8], max: u64) -> Result<BatchV1, String> {
+pub fn read_batch(gzip: bool, body: &[u8], max: u64) -> Result<Incoming, String> {
     let mut headers = HeaderMap::new();
     if gzip {
         headers.insert(
@@ -141,10 +144,9 @@ pub fn read_batch(gzip: bool, body: &[u8], max: u64) -> Result<BatchV1, String> 
             header::HeaderValue::from_static("gzip"),
         );
     }
-    let batch: BatchV1 =
-        decode(&headers, &Bytes::copy_from_slice(body), max, "batch").map_err(|(_, why)| why)?;
-    store::validate(&batch)?;
-    Ok(batch)
+    let decoded =
+        decode_body(&headers, &Bytes::copy_from_slice(body), max).map_err(|(_, why)| why)?;
+    incoming::parse(&decoded)
 }
 
 async fn accept_batch(
@@ -152,18 +154,18 @@ async fn accept_batch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let batch: BatchV1 = match decode(&headers, &body, shared.max_batch_bytes, "batch") {
-        Ok(b) => b,
-        Err((status, why)) => return reject(status, why),
-    };
-    if let Err(why) = store::validate(&batch) {
-        tracing::warn!(batch = %batch.batch_id, "rejected an invalid batch");
-        return reject(StatusCode::BAD_REQUEST, why);
-    }
-    let id = batch.batch_id;
-    let result = tokio::task::spawn_blocking(move || shared.store.store(&batch)).await;
+    // Decompressing and checking a batch is CPU work: off the runtime, like the writes.
+    let result = tokio::task::spawn_blocking(move || {
+        let decoded = decode_body(&headers, &body, shared.max_batch_bytes)?;
+        let batch = incoming::parse(&decoded).map_err(|why| {
+            tracing::warn!("rejected an invalid batch");
+            (StatusCode::BAD_REQUEST, why)
+        })?;
+        Ok::<_, (StatusCode, String)>((batch.batch_id, shared.store.store(&batch)))
+    })
+    .await;
     match result {
-        Ok(Ok(outcome)) => {
+        Ok(Ok((id, Ok(outcome)))) => {
             let (stored, duplicate) = match outcome {
                 StoreOutcome::Stored(n) => (n, false),
                 StoreOutcome::Duplicate => (0, true),
@@ -179,13 +181,14 @@ async fn accept_batch(
             )
                 .into_response()
         }
-        Ok(Err(e)) => {
+        Ok(Ok((id, Err(e)))) => {
             tracing::error!(batch = %id, error = %e, "cannot store batch");
             reject(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("cannot store the batch now: {e}"),
             )
         }
+        Ok(Err((status, why))) => reject(status, why),
         Err(e) => reject(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("store task failed: {e}"),
@@ -284,7 +287,7 @@ fn decode_body(
         None | Some("identity") => Ok(body.to_vec()),
         Some("gzip") => {
             let mut out = Vec::new();
-            let mut reader = GzDecoder::new(&body[..]).take(max + 1);
+            let mut reader = MultiGzDecoder::new(&body[..]).take(max + 1);
             reader.read_to_end(&mut out).map_err(|e| {
                 (
                     StatusCode::BAD_REQUEST,

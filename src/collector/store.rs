@@ -1,13 +1,14 @@
 //! The collector's storage: JSON-lines files per purpose and day, and an append-only index of
 //! stored batch ids that makes resent batches harmless, also across restarts.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::wire::{BatchV1, ControlV1};
+use super::incoming::Incoming;
+use crate::wire::ControlV1;
 
 /// The dedup index's file name in the data directory.
 pub const INDEX_FILE: &str = "batches.idx";
@@ -64,34 +65,23 @@ impl BatchStore {
     ///
     /// # Errors
     /// Writing failed; the batch is then not marked stored and the sender will retry.
-    pub fn store(&self, batch: &BatchV1) -> std::io::Result<StoreOutcome> {
+    pub fn store(&self, batch: &Incoming) -> std::io::Result<StoreOutcome> {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.ids.contains(&batch.batch_id) {
             return Ok(StoreOutcome::Duplicate);
         }
-        let mut files: BTreeMap<PathBuf, Vec<u8>> = BTreeMap::new();
-        for r in &batch.records {
-            let day = r.collected_at.get(..10).unwrap_or("undated");
-            let path = self
-                .dir
-                .join(r.purpose.as_str())
-                .join(format!("{day}.jsonl"));
-            let buf = files.entry(path).or_default();
-            serde_json::to_writer(&mut *buf, r).expect("a record always serializes");
-            buf.push(b'\n');
-        }
-        for (path, lines) in files {
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
+        for ((purpose, day), lines) in &batch.lines {
+            let dir = self.dir.join(purpose.as_str());
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join(format!("{day}.jsonl"));
             let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
-            f.write_all(&lines)?;
+            f.write_all(lines)?;
             f.sync_data()?;
         }
         writeln!(seen.index, "{}", batch.batch_id)?;
         seen.index.sync_data()?;
         seen.ids.insert(batch.batch_id);
-        Ok(StoreOutcome::Stored(batch.records.len()))
+        Ok(StoreOutcome::Stored(batch.records))
     }
 
     /// Deletes every stored record whose line contains `needle` (a pseudonym), rewriting each
@@ -158,22 +148,3 @@ impl BatchStore {
 
 /// Where the collector records the control messages it handled.
 pub const CONTROL_LOG: &str = "control.log";
-
-/// Checks what serde cannot: times that name a day, and a non-empty batch.
-///
-/// # Errors
-/// A reason for the sender.
-pub fn validate(batch: &BatchV1) -> Result<(), String> {
-    if batch.records.is_empty() {
-        return Err("batch has no records".into());
-    }
-    for (i, r) in batch.records.iter().enumerate() {
-        if humantime::parse_rfc3339(&r.collected_at).is_err() {
-            return Err(format!(
-                "record {i} ({}): collected_at is not an RFC 3339 UTC time",
-                r.id
-            ));
-        }
-    }
-    Ok(())
-}

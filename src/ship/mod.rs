@@ -246,7 +246,8 @@ impl Shipper {
                     sent_at: rfc3339(SystemTime::now()),
                     policy,
                 },
-                &batch.encoded,
+                batch.encoded(),
+                batch.json_bytes(),
             ),
             WireFormat::Otlp => {
                 let records = batch

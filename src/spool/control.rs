@@ -5,10 +5,10 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::retention::remove_record;
+use super::segment::{self, INFO, SEGMENTS};
 use super::{
-    BATCHES, CONTROL, COUNTERS, DEAD, META, PENDING, RECORDS, SENT, Spool, SpoolError, add_counts,
-    decode_ids, decode_record, encode_ids,
+    BATCHES, CONTROL, COUNTERS, DEAD, META, PENDING, SENT, Spool, SpoolError, add_counts,
+    decode_ids, encode_ids,
 };
 use crate::record::Purpose;
 
@@ -22,7 +22,8 @@ pub struct QueuedControl {
 }
 
 impl Spool {
-    /// Removes every record whose stored form contains `needle` (a pseudonym), in any state,
+    /// Removes every record whose stored form contains `needle` (a pseudonym), in any state
+    /// (rewriting the segments it sat in),
     /// and queues `control` (id, payload) in the same transaction. Returns how many went.
     ///
     /// # Errors
@@ -30,28 +31,46 @@ impl Spool {
     pub fn forget(&self, needle: &[u8], control: (uuid::Uuid, &[u8])) -> Result<u64, SpoolError> {
         let finder = memchr::memmem::Finder::new(needle);
         let txn = self.db.begin_write()?;
-        let ids = {
-            let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
-            let mut ids = Vec::new();
-            for e in records.iter().map_err(redb::Error::from)? {
+        // Each segment that holds the needle, with the records of it to keep.
+        let hits = {
+            let segments = txn.open_table(SEGMENTS).map_err(redb::Error::from)?;
+            let mut hits = Vec::new();
+            for e in segments.iter().map_err(redb::Error::from)? {
                 let (k, v) = e.map_err(redb::Error::from)?;
-                if finder.find(v.value()).is_some() {
-                    ids.push(k.value());
+                if finder.find(v.value()).is_none() {
+                    continue;
+                }
+                let view = segment::View::parse(v.value())?;
+                let keep: Vec<usize> = (0..view.len())
+                    .filter(|i| finder.find(view.json(*i)).is_none())
+                    .collect();
+                if keep.len() < view.len() {
+                    hits.push((k.value(), keep, view.len()));
                 }
             }
-            ids
+            hits
         };
-        remove_everywhere(&txn, &ids)?;
+        let mut forgotten = 0;
+        let mut emptied = Vec::new();
+        for (key, keep, had) in hits {
+            forgotten += (had - keep.len()) as u64;
+            if keep.is_empty() {
+                emptied.push(key);
+            } else {
+                segment::rewrite(&txn, key, &keep)?;
+            }
+        }
+        remove_everywhere(&txn, &emptied)?;
         queue(&txn, control)?;
         {
             let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
             add_counts(
                 &mut counters,
-                &[("forgotten", ids.len() as u64), ("deletion_requests", 1)],
+                &[("forgotten", forgotten), ("deletion_requests", 1)],
             )?;
         }
         txn.commit().map_err(redb::Error::from)?;
-        Ok(ids.len() as u64)
+        Ok(forgotten)
     }
 
     /// Records the consent for usage; when it goes from given to withdrawn, purges every unsent
@@ -73,9 +92,9 @@ impl Spool {
         let withdrawn = before == Some(1) && !given;
         let mut purged = None;
         if withdrawn {
-            let ids = unsent_of(&txn, Purpose::Usage)?;
-            remove_everywhere(&txn, &ids)?;
-            let n = ids.len() as u64;
+            let keys = unsent_of(&txn, Purpose::Usage)?;
+            let n = segment::count(&txn.open_table(INFO).map_err(redb::Error::from)?, &keys)?;
+            remove_everywhere(&txn, &keys)?;
             let (id, payload) = control(n);
             queue(&txn, (id, &payload))?;
             let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
@@ -140,7 +159,7 @@ fn queue(txn: &WriteTransaction, (id, payload): (uuid::Uuid, &[u8])) -> Result<(
     Ok(())
 }
 
-/// Ids of unsent records (pending, in a batch, or dead) of `purpose`.
+/// Unsent segments (pending, in a batch, or dead) of `purpose`.
 fn unsent_of(txn: &WriteTransaction, purpose: Purpose) -> Result<Vec<u128>, SpoolError> {
     let mut candidates = Vec::new();
     {
@@ -156,19 +175,17 @@ fn unsent_of(txn: &WriteTransaction, purpose: Purpose) -> Result<Vec<u128>, Spoo
             }
         }
     }
-    let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
+    let info = txn.open_table(INFO).map_err(redb::Error::from)?;
     let mut out = Vec::new();
-    for id in candidates {
-        if let Some(v) = records.get(id).map_err(redb::Error::from)?
-            && decode_record(v.value())?.purpose == purpose
-        {
-            out.push(id);
+    for key in candidates {
+        if segment::info(&info, key)?.purpose == purpose {
+            out.push(key);
         }
     }
     Ok(out)
 }
 
-/// The record ids in a `batches` (or, if `dead`, a `dead`) entry.
+/// The segments in a `batches` (or, if `dead`, a `dead`) entry.
 fn ids_of(dead: bool, value: &[u8]) -> Result<Vec<u128>, SpoolError> {
     if dead {
         super::delivery::dead_entry_ids(value)
@@ -177,7 +194,7 @@ fn ids_of(dead: bool, value: &[u8]) -> Result<Vec<u128>, SpoolError> {
     }
 }
 
-/// Removes records from every state they can be in, and from the store.
+/// Removes segments from every state they can be in, and from the store.
 fn remove_everywhere(txn: &WriteTransaction, ids: &[u128]) -> Result<(), SpoolError> {
     if ids.is_empty() {
         return Ok(());
@@ -215,7 +232,7 @@ fn remove_everywhere(txn: &WriteTransaction, ids: &[u128]) -> Result<(), SpoolEr
         }
     }
     for id in ids {
-        remove_record(txn, *id)?;
+        segment::remove(txn, *id)?;
     }
     Ok(())
 }

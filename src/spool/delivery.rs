@@ -7,8 +7,8 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    BATCHES, COUNTERS, DEAD, OutboundBatch, PENDING, RECORDS, SENT, Spool, SpoolError, add_counts,
-    decode_ids, encode_ids, millis,
+    BATCHES, COUNTERS, DEAD, OutboundBatch, PENDING, SENT, Spool, SpoolError, add_counts,
+    decode_ids, encode_ids, millis, segment,
 };
 
 /// A batch the collector refused with a non-retryable status, kept locally until an admin
@@ -27,7 +27,7 @@ pub struct DeadBatch {
     pub records: usize,
 }
 
-/// How a dead batch is stored: its record ids and why.
+/// How a dead batch is stored: its segments and why.
 #[derive(Serialize, Deserialize)]
 struct DeadEntry {
     status: u16,
@@ -38,54 +38,59 @@ struct DeadEntry {
 
 impl Spool {
     /// The batch to send next: the oldest unacknowledged batch if any (same id as before),
-    /// else a new one of up to `max` oldest pending records. `None` when nothing waits.
+    /// else a new one of the oldest pending records: whole segments up to `max` records, or the
+    /// first `max` of the oldest segment when it alone holds more. `None` when nothing waits.
     ///
     /// # Errors
     /// [`SpoolError`] on store failure.
     pub fn next_batch(&self, max: usize) -> Result<Option<OutboundBatch>, SpoolError> {
         let txn = self.db.begin_write()?;
-        let (batch_id, ids) = {
-            let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
-            let oldest = match batches.first().map_err(redb::Error::from)? {
+        let oldest = {
+            let batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
+            match batches.first().map_err(redb::Error::from)? {
                 Some((k, v)) => Some((k.value(), decode_ids(v.value())?)),
                 None => None,
-            };
-            if let Some(found) = oldest {
-                found
-            } else {
-                let mut pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
-                let mut ids = Vec::with_capacity(max.min(4096));
-                for entry in pending.iter().map_err(redb::Error::from)?.take(max) {
-                    ids.push(entry.map_err(redb::Error::from)?.0.value());
-                }
-                if ids.is_empty() {
+            }
+        };
+        let (batch_id, segs) = match oldest {
+            Some(found) => found,
+            None => {
+                let segs = take_pending(&txn, max as u64)?;
+                if segs.is_empty() {
                     return Ok(None);
                 }
-                for id in &ids {
-                    pending.remove(id).map_err(redb::Error::from)?;
-                }
                 let batch_id = uuid::Uuid::now_v7().as_u128();
-                batches
-                    .insert(batch_id, encode_ids(&ids).as_slice())
+                txn.open_table(BATCHES)
+                    .map_err(redb::Error::from)?
+                    .insert(batch_id, encode_ids(&segs).as_slice())
                     .map_err(redb::Error::from)?;
-                (batch_id, ids)
+                (batch_id, segs)
             }
         };
-        let records = {
-            let table = txn.open_table(RECORDS).map_err(redb::Error::from)?;
-            let mut out = Vec::with_capacity(ids.len());
-            for id in &ids {
-                if let Some(v) = table.get(id).map_err(redb::Error::from)? {
-                    out.push(v.value().to_vec());
+        let batch = {
+            let table = txn
+                .open_table(segment::SEGMENTS)
+                .map_err(redb::Error::from)?;
+            let mut body = Vec::new();
+            let mut ends = Vec::new();
+            for key in &segs {
+                let Some(v) = table.get(key).map_err(redb::Error::from)? else {
+                    continue;
+                };
+                let view = segment::View::parse(v.value())?;
+                for i in 0..view.len() {
+                    body.extend_from_slice(view.json(i));
+                    ends.push(body.len());
                 }
             }
-            out
+            OutboundBatch {
+                id: uuid::Uuid::from_u128(batch_id),
+                body,
+                ends,
+            }
         };
         txn.commit().map_err(redb::Error::from)?;
-        Ok(Some(OutboundBatch {
-            id: uuid::Uuid::from_u128(batch_id),
-            encoded: records,
-        }))
+        Ok(Some(batch))
     }
 
     /// Marks a batch acknowledged: its records move to the sent-history. Acking an unknown
@@ -98,24 +103,23 @@ impl Spool {
         let txn = self.db.begin_write()?;
         let n = {
             let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
-            let ids = match batches.remove(batch.as_u128()).map_err(redb::Error::from)? {
+            let segs = match batches.remove(batch.as_u128()).map_err(redb::Error::from)? {
                 Some(v) => decode_ids(v.value())?,
                 None => Vec::new(),
             };
             let mut sent = txn.open_table(SENT).map_err(redb::Error::from)?;
-            for id in &ids {
-                sent.insert(*id, (at_ms, batch.as_u128()))
+            for key in &segs {
+                sent.insert(*key, (at_ms, batch.as_u128()))
                     .map_err(redb::Error::from)?;
             }
+            let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
+            let n = segment::count(&info, &segs)?;
             let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
             add_counts(
                 &mut counters,
-                &[
-                    ("sent", ids.len() as u64),
-                    ("batches_sent", u64::from(!ids.is_empty())),
-                ],
+                &[("sent", n), ("batches_sent", u64::from(!segs.is_empty()))],
             )?;
-            ids.len()
+            n as usize
         };
         txn.commit().map_err(redb::Error::from)?;
         Ok(n)
@@ -129,21 +133,45 @@ impl Spool {
     /// [`SpoolError`] on store failure; then the batch is unchanged.
     pub fn split_batch(&self, batch: uuid::Uuid) -> Result<bool, SpoolError> {
         let txn = self.db.begin_write()?;
-        {
-            let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
-            let ids = match batches.get(batch.as_u128()).map_err(redb::Error::from)? {
+        let segs = {
+            let batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
+            match batches.get(batch.as_u128()).map_err(redb::Error::from)? {
                 Some(v) => decode_ids(v.value())?,
                 None => return Ok(false),
-            };
-            if ids.len() < 2 {
-                return Ok(false);
             }
+        };
+        let counts: Vec<u64> = {
+            let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
+            segs.iter()
+                .map(|k| Ok(segment::info(&info, *k)?.count))
+                .collect::<Result<_, SpoolError>>()?
+        };
+        let total: u64 = counts.iter().sum();
+        if total < 2 {
+            return Ok(false);
+        }
+        // Cut at half the records, splitting the segment the cut falls in.
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        let mut before = 0;
+        for (key, n) in segs.iter().zip(&counts) {
+            let cut = total / 2;
+            if before >= cut {
+                second.push(*key);
+            } else if before + n <= cut {
+                first.push(*key);
+            } else {
+                first.push(*key);
+                second.push(segment::split(&txn, *key, (cut - before) as usize)?);
+            }
+            before += n;
+        }
+        {
+            let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
             batches.remove(batch.as_u128()).map_err(redb::Error::from)?;
-            let (first, second) = ids.split_at(ids.len() / 2);
             // Fresh v7 ids sort after every older batch; the halves go out first to last.
             for half in [first, second] {
                 batches
-                    .insert(uuid::Uuid::now_v7().as_u128(), encode_ids(half).as_slice())
+                    .insert(uuid::Uuid::now_v7().as_u128(), encode_ids(&half).as_slice())
                     .map_err(redb::Error::from)?;
             }
             let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
@@ -171,6 +199,10 @@ impl Spool {
                 Some(v) => decode_ids(v.value())?,
                 None => return Ok(0),
             };
+            let n = segment::count(
+                &txn.open_table(segment::INFO).map_err(redb::Error::from)?,
+                &ids,
+            )?;
             let entry = DeadEntry {
                 status,
                 reason: reason.chars().take(500).collect(),
@@ -182,12 +214,11 @@ impl Spool {
             dead.insert(batch.as_u128(), json.as_slice())
                 .map_err(redb::Error::from)?;
             let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
-            let n = entry.ids.len() as u64;
             add_counts(
                 &mut counters,
                 &[("dead_lettered", n), ("batches_dead_lettered", 1)],
             )?;
-            entry.ids.len()
+            n as usize
         };
         txn.commit().map_err(redb::Error::from)?;
         Ok(n)
@@ -200,6 +231,7 @@ impl Spool {
     pub fn dead_letters(&self) -> Result<Vec<DeadBatch>, SpoolError> {
         let txn = self.db.begin_read()?;
         let dead = txn.open_table(DEAD).map_err(redb::Error::from)?;
+        let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
         let mut out = Vec::with_capacity(dead.len().map_err(redb::Error::from)? as usize);
         for entry in dead.iter().map_err(redb::Error::from)? {
             let (k, v) = entry.map_err(redb::Error::from)?;
@@ -209,7 +241,7 @@ impl Spool {
                 status: e.status,
                 reason: e.reason,
                 at_ms: e.at_ms,
-                records: e.ids.len(),
+                records: segment::count(&info, &e.ids)? as usize,
             });
         }
         Ok(out)
@@ -234,6 +266,7 @@ impl Spool {
                     .map_err(redb::Error::from)?,
             };
             let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
+            let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
             let mut n = 0;
             for key in keys {
                 let Some(v) = dead.remove(key).map_err(redb::Error::from)? else {
@@ -241,7 +274,7 @@ impl Spool {
                 };
                 let e = decode_dead(v.value())?;
                 drop(v);
-                n += e.ids.len();
+                n += segment::count(&info, &e.ids)? as usize;
                 batches
                     .insert(key, encode_ids(&e.ids).as_slice())
                     .map_err(redb::Error::from)?;
@@ -253,12 +286,12 @@ impl Spool {
     }
 }
 
-/// The record ids of a stored dead entry.
+/// The segments of a stored dead entry.
 pub(super) fn dead_entry_ids(bytes: &[u8]) -> Result<Vec<u128>, SpoolError> {
     Ok(decode_dead(bytes)?.ids)
 }
 
-/// A stored dead entry with its ids replaced (records forgotten since).
+/// A stored dead entry with its segments replaced (split, or records forgotten since).
 pub(super) fn dead_entry_with_ids(bytes: &[u8], ids: Vec<u128>) -> Result<Vec<u8>, SpoolError> {
     let entry = DeadEntry {
         ids,
@@ -271,7 +304,7 @@ fn decode_dead(bytes: &[u8]) -> Result<DeadEntry, SpoolError> {
     serde_json::from_slice(bytes).map_err(|e| SpoolError::Decode(format!("dead letter: {e}")))
 }
 
-/// The record ids in each dead batch, for listing records with their state.
+/// The segments in each dead batch, for listing records with their state.
 pub(super) fn dead_ids(txn: &redb::ReadTransaction) -> Result<Vec<(u128, Vec<u128>)>, SpoolError> {
     let dead = txn.open_table(DEAD).map_err(redb::Error::from)?;
     let mut out = Vec::new();
@@ -280,4 +313,39 @@ pub(super) fn dead_ids(txn: &redb::ReadTransaction) -> Result<Vec<(u128, Vec<u12
         out.push((k.value(), decode_dead(v.value())?.ids));
     }
     Ok(out)
+}
+
+/// Takes the oldest pending segments while they fit in `max` records (cutting the oldest one
+/// only when it alone holds more), so a batch costs no rewrite; returns them, oldest first.
+fn take_pending(txn: &redb::WriteTransaction, max: u64) -> Result<Vec<u128>, SpoolError> {
+    let max = max.max(1);
+    let mut segs = Vec::new();
+    let mut cut = None;
+    {
+        let pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
+        let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
+        let mut n = 0;
+        for entry in pending.iter().map_err(redb::Error::from)? {
+            let key = entry.map_err(redb::Error::from)?.0.value();
+            let count = segment::info(&info, key)?.count;
+            if n + count > max {
+                if n == 0 {
+                    segs.push(key);
+                    cut = Some((key, max));
+                }
+                break;
+            }
+            segs.push(key);
+            n += count;
+        }
+    }
+    if let Some((key, at)) = cut {
+        // The rest of the segment stays pending under its own key.
+        segment::split(txn, key, at as usize)?;
+    }
+    let mut pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
+    for key in &segs {
+        pending.remove(key).map_err(redb::Error::from)?;
+    }
+    Ok(segs)
 }

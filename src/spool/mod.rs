@@ -5,12 +5,19 @@
 //! sled: measured for this workload it is faster, smaller on disk, gives space back after
 //! deletes, is maintained and has a stable crash-safe format (ARCHITECTURE.md has the figures).
 //!
-//! Tables (keys are UUIDv7 as `u128`, so key order is time order):
-//! - `records`: id → the record as JSON, exactly as it will be sent;
-//! - `pending`: ids not yet in a batch;
-//! - `batches`: batch id → the ids in it; a batch keeps its id across retries and restarts;
-//! - `sent`: id → (sent-at ms, batch id), the local sent-history;
-//! - `dead`: batch id → its ids and the collector's refusal: batches set aside, never dropped;
+//! Records are stored in segments (`segment.rs`): runs of consecutive records of one purpose and
+//! category in one value, each record as JSON exactly as it will be sent. Delivery state is kept
+//! per segment; a segment is split where a batch, a byte cap or an age limit cuts through it.
+//!
+//! Tables (keys are UUIDv7 as `u128`, so key order is time order; a segment's key is the id of
+//! its first record):
+//! - `segments`: segment key → its records; `segment_info`: key → count, bytes, purpose,
+//!   category and last id, so batching and retention need not read the records;
+//! - `pending`: segments not yet in a batch;
+//! - `batches`: batch id → its segments in order; a batch keeps its id across retries and
+//!   restarts;
+//! - `sent`: segment → (sent-at ms, batch id), the local sent-history;
+//! - `dead`: batch id → its segments and the collector's refusal: set aside, never dropped;
 //! - `counters`: name → count, what `run --once` and `status` report;
 //! - `control`: id → a control message for the collector (deletion request, consent withdrawn),
 //!   queued in the same transaction as the local purge it reports;
@@ -22,7 +29,8 @@
 //! - Only [`Record`]s (policy output) are written; raw drafts never reach the file.
 //! - Every write is one transaction committed with immediate durability: when a call returns
 //!   `Ok`, its effect survives a crash; when it fails, nothing of it happened.
-//! - A record is in exactly one of `pending`, one batch, one dead batch, or `sent`.
+//! - A segment is in exactly one of `pending`, one batch, one dead batch, or `sent`, and each
+//!   record in exactly one segment.
 //! - A record leaves `batches` for `sent` only through [`Spool::ack`], after the collector's 2xx.
 //! - A source position is never durable before the records read up to it: both commit together,
 //!   so a restart resumes exactly after the last stored line.
@@ -31,7 +39,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{ReadableTable, TableDefinition, TableHandle};
 use serde::{Deserialize, Serialize};
 
 use crate::record::Record;
@@ -41,6 +49,7 @@ mod delivery;
 mod query;
 mod reopen;
 mod retention;
+mod segment;
 mod stats;
 
 pub use control::QueuedControl;
@@ -49,7 +58,8 @@ pub use query::{Filter, State};
 pub use retention::{Enforced, Limits};
 pub use stats::{PurposeStats, SpoolStats};
 
-const RECORDS: TableDefinition<u128, &[u8]> = TableDefinition::new("records");
+/// Where versions before segments kept one record per entry; moved into segments on open.
+const LEGACY_RECORDS: TableDefinition<u128, &[u8]> = TableDefinition::new("records");
 const PENDING: TableDefinition<u128, ()> = TableDefinition::new("pending");
 const BATCHES: TableDefinition<u128, &[u8]> = TableDefinition::new("batches");
 const SENT: TableDefinition<u128, (u64, u128)> = TableDefinition::new("sent");
@@ -58,6 +68,10 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const CONTROL: TableDefinition<u128, &[u8]> = TableDefinition::new("control");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const CHECKPOINTS: TableDefinition<&str, &str> = TableDefinition::new("checkpoints");
+
+/// Most records in one segment: a batch takes whole segments, so this is also the step in which
+/// batches fill up to their size.
+const SEGMENT_RECORDS: u32 = 1_000;
 
 /// Bytes of spool pages redb may cache in memory.
 const SPOOL_CACHE_BYTES: usize = 8 << 20;
@@ -136,20 +150,35 @@ pub struct Stored {
 pub struct OutboundBatch {
     /// Stable id, the collector's dedup key.
     pub id: uuid::Uuid,
-    /// Its records as stored (each one record's JSON), oldest first: the wire format takes
-    /// them verbatim, so a send neither decodes nor re-encodes them.
-    pub encoded: Vec<Vec<u8>>,
+    /// Its records' stored JSON back to back, oldest first: the wire format takes them
+    /// verbatim, so a send neither decodes nor re-encodes them.
+    body: Vec<u8>,
+    /// Where each record ends in `body`.
+    ends: Vec<usize>,
 }
 
 impl OutboundBatch {
     /// How many records the batch holds.
     pub fn len(&self) -> usize {
-        self.encoded.len()
+        self.ends.len()
     }
 
     /// Whether the batch holds no record.
     pub fn is_empty(&self) -> bool {
-        self.encoded.is_empty()
+        self.ends.is_empty()
+    }
+
+    /// Bytes of its records' JSON together.
+    pub fn json_bytes(&self) -> usize {
+        self.body.len()
+    }
+
+    /// Each record as stored (its JSON), oldest first.
+    pub fn encoded(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        (0..self.ends.len()).map(|i| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            &self.body[start..self.ends[i]]
+        })
     }
 
     /// Its records, decoded (for formats that rebuild each record, and for tests).
@@ -157,7 +186,7 @@ impl OutboundBatch {
     /// # Errors
     /// A stored record does not decode.
     pub fn records(&self) -> Result<Vec<Record>, SpoolError> {
-        self.encoded.iter().map(|r| decode_record(r)).collect()
+        self.encoded().map(decode_record).collect()
     }
 }
 
@@ -197,7 +226,9 @@ impl Spool {
         })?;
         let txn = db.begin_write().map_err(redb::Error::from)?;
         {
-            txn.open_table(RECORDS).map_err(redb::Error::from)?;
+            txn.open_table(segment::SEGMENTS)
+                .map_err(redb::Error::from)?;
+            txn.open_table(segment::INFO).map_err(redb::Error::from)?;
             txn.open_table(PENDING).map_err(redb::Error::from)?;
             txn.open_table(BATCHES).map_err(redb::Error::from)?;
             txn.open_table(SENT).map_err(redb::Error::from)?;
@@ -209,11 +240,12 @@ impl Spool {
                 .map_err(redb::Error::from)?
                 .is_some();
             drop(meta);
+            txn.open_table(COUNTERS).map_err(redb::Error::from)?;
+            txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
+            migrate_records(&txn)?;
             if !counted {
                 retention::recount_bytes(&txn)?;
             }
-            txn.open_table(COUNTERS).map_err(redb::Error::from)?;
-            txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
         }
         txn.commit().map_err(redb::Error::from)?;
         Ok(Spool {
@@ -248,19 +280,29 @@ impl Spool {
     ) -> Result<(), SpoolError> {
         let txn = self.db.begin_write()?;
         {
-            let mut table = txn.open_table(RECORDS).map_err(redb::Error::from)?;
-            let mut pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
-            let mut bytes = 0;
+            // Runs of one purpose and category, at most SEGMENT_RECORDS each.
+            let mut runs: Vec<segment::Builder> = Vec::new();
             for r in records {
-                let json = serde_json::to_vec(r).expect("a record always serializes");
-                let key = r.id.as_u128();
-                bytes += json.len() as i64;
-                table
-                    .insert(key, json.as_slice())
-                    .map_err(redb::Error::from)?;
-                pending.insert(key, ()).map_err(redb::Error::from)?;
+                match runs.last_mut() {
+                    Some(b) if b.takes(r.purpose, r.category) && b.count() < SEGMENT_RECORDS => {
+                        b.push_record(r);
+                    }
+                    _ => {
+                        let mut b = segment::Builder::new(r.purpose, r.category);
+                        b.push_record(r);
+                        runs.push(b);
+                    }
+                }
             }
-            retention::add_bytes(&txn, bytes)?;
+            for run in runs {
+                let first = run.first();
+                let (value, info) = run.finish();
+                segment::put(&txn, first, &value, &info)?;
+                txn.open_table(PENDING)
+                    .map_err(redb::Error::from)?
+                    .insert(first, ())
+                    .map_err(redb::Error::from)?;
+            }
             let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
             add_counts(&mut counters, counts)?;
             let mut positions = txn.open_table(CHECKPOINTS).map_err(redb::Error::from)?;
@@ -316,14 +358,51 @@ impl Spool {
     /// [`SpoolError`] on store failure.
     pub fn unsent(&self) -> Result<u64, SpoolError> {
         let txn = self.db.begin_read()?;
+        let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
         let pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
         let batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
-        let mut n = pending.len().map_err(redb::Error::from)?;
+        let mut n = 0;
+        for entry in pending.iter().map_err(redb::Error::from)? {
+            n += segment::info(&info, entry.map_err(redb::Error::from)?.0.value())?.count;
+        }
         for entry in batches.iter().map_err(redb::Error::from)? {
-            n += decode_ids(entry.map_err(redb::Error::from)?.1.value())?.len() as u64;
+            let segs = decode_ids(entry.map_err(redb::Error::from)?.1.value())?;
+            n += segment::count(&info, &segs)?;
         }
         Ok(n)
     }
+}
+
+/// Moves a spool written before segments (one `records` entry per record) into one-record
+/// segments keyed by the record id, which the state tables already name: nothing else changes.
+fn migrate_records(txn: &redb::WriteTransaction) -> Result<(), SpoolError> {
+    let legacy = txn
+        .list_tables()
+        .map_err(redb::Error::from)?
+        .any(|t| t.name() == LEGACY_RECORDS.name());
+    if !legacy {
+        return Ok(());
+    }
+    let old: Vec<(u128, Vec<u8>)> = {
+        let table = txn.open_table(LEGACY_RECORDS).map_err(redb::Error::from)?;
+        let mut out = Vec::new();
+        for e in table.iter().map_err(redb::Error::from)? {
+            let (k, v) = e.map_err(redb::Error::from)?;
+            out.push((k.value(), v.value().to_vec()));
+        }
+        out
+    };
+    retention::add_bytes(txn, -(old.iter().map(|(_, v)| v.len() as i64).sum::<i64>()))?;
+    for (id, json) in old {
+        let r = decode_record(&json)?;
+        let mut b = segment::Builder::new(r.purpose, r.category);
+        b.push(id, &json);
+        let (value, info) = b.finish();
+        segment::put(txn, id, &value, &info)?;
+    }
+    txn.delete_table(LEGACY_RECORDS)
+        .map_err(redb::Error::from)?;
+    Ok(())
 }
 
 fn add_counts(

@@ -5,8 +5,8 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    BATCHES, Delivery, PENDING, RECORDS, SENT, Spool, SpoolError, Stored, decode_ids,
-    decode_record, delivery,
+    BATCHES, Delivery, PENDING, SENT, Spool, SpoolError, Stored, decode_ids, decode_record,
+    delivery, segment,
 };
 use crate::record::{Category, Purpose, RecordId};
 
@@ -104,69 +104,86 @@ impl Spool {
     /// [`SpoolError`] on store failure or an undecodable entry.
     pub fn list_matching(&self, limit: usize, filter: &Filter) -> Result<Vec<Stored>, SpoolError> {
         let txn = self.db.begin_read()?;
-        let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
+        let segments = txn
+            .open_table(segment::SEGMENTS)
+            .map_err(redb::Error::from)?;
+        let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
         let sent = txn.open_table(SENT).map_err(redb::Error::from)?;
         let pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
         let mut in_batch = std::collections::HashMap::new();
         let batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
         for entry in batches.iter().map_err(redb::Error::from)? {
             let (k, v) = entry.map_err(redb::Error::from)?;
-            for id in decode_ids(v.value())? {
-                in_batch.insert(id, uuid::Uuid::from_u128(k.value()));
+            for key in decode_ids(v.value())? {
+                in_batch.insert(key, uuid::Uuid::from_u128(k.value()));
             }
         }
         let mut dead = std::collections::HashMap::new();
-        for (batch, ids) in delivery::dead_ids(&txn)? {
-            for id in ids {
-                dead.insert(id, uuid::Uuid::from_u128(batch));
+        for (batch, keys) in delivery::dead_ids(&txn)? {
+            for key in keys {
+                dead.insert(key, uuid::Uuid::from_u128(batch));
             }
         }
         let mut out = Vec::new();
-        for entry in records.iter().map_err(redb::Error::from)?.rev() {
-            if out.len() >= limit {
-                break;
-            }
+        'segments: for entry in segments.iter().map_err(redb::Error::from)?.rev() {
             let (k, v) = entry.map_err(redb::Error::from)?;
-            let id = k.value();
-            // Keys are time-ordered and read newest first: nothing older can match.
+            let key = k.value();
+            // Keys are time-ordered and read newest first: once a segment's newest record is
+            // too old, nothing older can match.
+            let last = segment::info(&info, key)?.last;
             if filter
                 .since_ms
-                .is_some_and(|since| ((id >> 80) as u64) < since)
-                || filter.id.is_some_and(|want| id < want.as_u128())
+                .is_some_and(|since| ((last >> 80) as u64) < since)
+                || filter.id.is_some_and(|want| last < want.as_u128())
             {
                 break;
             }
-            if filter
-                .grep
-                .as_ref()
-                .is_some_and(|g| memchr::memmem::find(v.value(), g.as_bytes()).is_none())
-            {
-                continue;
-            }
-            let delivery = if let Some(s) = sent.get(id).map_err(redb::Error::from)? {
+            let delivery = if let Some(s) = sent.get(key).map_err(redb::Error::from)? {
                 let (at_ms, batch) = s.value();
                 Delivery::Sent {
                     batch: uuid::Uuid::from_u128(batch),
                     at_ms,
                 }
-            } else if let Some(batch) = in_batch.get(&id) {
+            } else if let Some(batch) = in_batch.get(&key) {
                 Delivery::InFlight { batch: *batch }
-            } else if pending.get(id).map_err(redb::Error::from)?.is_some() {
+            } else if pending.get(key).map_err(redb::Error::from)?.is_some() {
                 Delivery::Pending
-            } else if let Some(batch) = dead.get(&id) {
+            } else if let Some(batch) = dead.get(&key) {
                 Delivery::Dead { batch: *batch }
             } else {
                 return Err(SpoolError::Decode(format!(
-                    "record {} has no delivery state",
-                    RecordId::from_u128(id)
+                    "segment {} has no delivery state",
+                    RecordId::from_u128(key)
                 )));
             };
-            let stored = Stored {
-                record: decode_record(v.value())?,
-                delivery,
-            };
-            if filter.matches(&stored) {
-                out.push(stored);
+            let view = segment::View::parse(v.value())?;
+            for i in (0..view.len()).rev() {
+                if out.len() >= limit {
+                    break 'segments;
+                }
+                let id = view.id(i);
+                if filter
+                    .since_ms
+                    .is_some_and(|since| ((id >> 80) as u64) < since)
+                    || filter.id.is_some_and(|want| id < want.as_u128())
+                {
+                    break 'segments;
+                }
+                let json = view.json(i);
+                if filter
+                    .grep
+                    .as_ref()
+                    .is_some_and(|g| memchr::memmem::find(json, g.as_bytes()).is_none())
+                {
+                    continue;
+                }
+                let stored = Stored {
+                    record: decode_record(json)?,
+                    delivery,
+                };
+                if filter.matches(&stored) {
+                    out.push(stored);
+                }
             }
         }
         Ok(out)

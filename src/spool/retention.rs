@@ -1,5 +1,5 @@
 //! Bounds on what the spool keeps: a byte cap over all records (the sent-history goes first,
-//! then the oldest unsent records), an age limit on unsent records, and an age limit on the
+//! then the oldest unsent records; a segment is cut where the cap falls), an age limit on unsent records, and an age limit on the
 //! sent-history; the ages can differ per purpose. Every dropped record is counted by reason and
 //! category, never silently lost.
 
@@ -7,9 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::{
-    COUNTERS, META, PENDING, RECORDS, SENT, Spool, SpoolError, add_counts, decode_record, millis,
-};
+use super::segment::{self, INFO};
+use super::{COUNTERS, META, PENDING, SENT, Spool, SpoolError, add_counts, millis};
 use crate::record::Purpose;
 
 /// The META key holding the bytes of every stored record.
@@ -69,70 +68,85 @@ impl Spool {
         let txn = self.db.begin_write()?;
         let mut done = Enforced::default();
         let mut counts: Vec<(String, u64)> = Vec::new();
-        // Unsent records past their purpose's age, oldest first; in-flight batches are left
-        // to finish.
         let cutoff = |ages: &[Duration; 2], p: Purpose| {
             now_ms.saturating_sub(ages[purpose_index(p)].as_millis() as u64)
         };
-        let youngest_cutoff = limits
-            .pending_max_age
-            .iter()
-            .map(|a| now_ms.saturating_sub(a.as_millis() as u64))
-            .max()
-            .unwrap_or(0);
-        for id in ids_before(&txn, Table::Pending, youngest_cutoff)? {
-            let Some((purpose, category, _)) = describe(&txn, id)? else {
+        let youngest = |ages: &[Duration; 2]| {
+            ages.iter()
+                .map(|a| now_ms.saturating_sub(a.as_millis() as u64))
+                .max()
+                .unwrap_or(0)
+        };
+        // Unsent records past their purpose's age, oldest first; in-flight batches are left
+        // to finish. A segment's key is its oldest record's time.
+        for key in keys_before(&txn, Table::Pending, youngest(&limits.pending_max_age))? {
+            let info = info_of(&txn, key)?;
+            let limit = cutoff(&limits.pending_max_age, info.purpose);
+            if id_ms(key) >= limit {
                 continue;
-            };
-            if id_ms(id) < cutoff(&limits.pending_max_age, purpose) {
-                remove(&txn, id, Table::Pending)?;
-                done.expired += 1;
-                counts.push((format!("dropped.expired.{category}"), 1));
             }
+            let old = if id_ms(info.last) < limit {
+                info.count as usize
+            } else {
+                let value = segment::load(&txn, key)?;
+                let view = segment::View::parse(&value)?;
+                (0..view.len())
+                    .position(|i| id_ms(view.id(i)) >= limit)
+                    .unwrap_or(view.len())
+            };
+            drop_front(&txn, key, old, Table::Pending)?;
+            done.expired += old as u64;
+            counts.push((format!("dropped.expired.{}", info.category), old as u64));
         }
         // The sent-history past its purpose's age. A record is sent after it is made, so only
-        // records made before the youngest cutoff can qualify.
-        let youngest_cutoff = limits
-            .history
-            .iter()
-            .map(|a| now_ms.saturating_sub(a.as_millis() as u64))
-            .max()
-            .unwrap_or(0);
-        for id in ids_before(&txn, Table::Sent, youngest_cutoff)? {
+        // segments begun before the youngest cutoff can qualify; a segment is sent as a whole.
+        for key in keys_before(&txn, Table::Sent, youngest(&limits.history))? {
             let sent_ms = {
                 let sent = txn.open_table(SENT).map_err(redb::Error::from)?;
-                sent.get(id)
+                sent.get(key)
                     .map_err(redb::Error::from)?
                     .map(|v| v.value().0)
             };
-            let (Some(at), Some((purpose, _, _))) = (sent_ms, describe(&txn, id)?) else {
-                continue;
-            };
-            if at < cutoff(&limits.history, purpose) {
-                remove(&txn, id, Table::Sent)?;
-                done.history += 1;
+            let info = info_of(&txn, key)?;
+            if sent_ms.is_some_and(|at| at < cutoff(&limits.history, info.purpose)) {
+                drop_front(&txn, key, info.count as usize, Table::Sent)?;
+                done.history += info.count;
             }
         }
         // The byte cap: history first (already delivered), then the oldest unsent records,
-        // taken in chunks of oldest ids (one scan per chunk, not per record removed).
+        // taken in chunks of oldest segments (one scan per chunk, not per segment removed).
         for table in [Table::Sent, Table::Pending] {
             'chunks: while bytes(&txn)? > limits.max_bytes {
-                let oldest = ids_before(&txn, table, u64::MAX)?;
+                let oldest = keys_before(&txn, table, u64::MAX)?;
                 if oldest.is_empty() {
                     break;
                 }
-                for id in oldest {
-                    if bytes(&txn)? <= limits.max_bytes {
+                for key in oldest {
+                    let over = bytes(&txn)?.saturating_sub(limits.max_bytes);
+                    if over == 0 {
                         break 'chunks;
                     }
-                    let category = describe(&txn, id)?.map(|(_, c, _)| c);
-                    remove(&txn, id, table)?;
-                    match (table, category) {
-                        (Table::Pending, Some(c)) => {
-                            done.over_size += 1;
-                            counts.push((format!("dropped.over_size.{c}"), 1));
+                    let info = info_of(&txn, key)?;
+                    let n = if info.bytes <= over {
+                        info.count as usize
+                    } else {
+                        let value = segment::load(&txn, key)?;
+                        let view = segment::View::parse(&value)?;
+                        let mut freed = 0;
+                        (0..view.len())
+                            .position(|i| {
+                                freed += view.json(i).len() as u64;
+                                freed >= over
+                            })
+                            .map_or(view.len(), |i| i + 1)
+                    };
+                    drop_front(&txn, key, n, table)?;
+                    match table {
+                        Table::Pending => {
+                            done.over_size += n as u64;
+                            counts.push((format!("dropped.over_size.{}", info.category), n as u64));
                         }
-                        _ => done.history += 1,
+                        Table::Sent => done.history += n as u64,
                     }
                 }
             }
@@ -154,9 +168,9 @@ enum Table {
     Sent,
 }
 
-/// Ids in `table` made before `before_ms`, oldest first (at most 10,000 per call, to bound
-/// one transaction; the next run takes the rest).
-fn ids_before(
+/// Segments in `table` begun before `before_ms`, oldest first (at most 10,000 per call, to
+/// bound one transaction; the next run takes the rest).
+fn keys_before(
     txn: &WriteTransaction,
     table: Table,
     before_ms: u64,
@@ -191,46 +205,31 @@ fn ids_before(
     Ok(out)
 }
 
-/// A stored record's purpose, category and size.
-fn describe(
-    txn: &WriteTransaction,
-    id: u128,
-) -> Result<Option<(Purpose, &'static str, u64)>, SpoolError> {
-    let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
-    let Some(v) = records.get(id).map_err(redb::Error::from)? else {
-        return Ok(None);
-    };
-    let r = decode_record(v.value())?;
-    Ok(Some((
-        r.purpose,
-        r.category.as_str(),
-        v.value().len() as u64,
-    )))
+fn info_of(txn: &WriteTransaction, key: u128) -> Result<segment::Info, SpoolError> {
+    segment::info(&txn.open_table(INFO).map_err(redb::Error::from)?, key)
 }
 
-/// Removes a record from `table` and from the store, keeping the byte count.
-pub(super) fn remove_record(txn: &WriteTransaction, id: u128) -> Result<(), SpoolError> {
-    let mut records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
-    let freed = records
-        .remove(id)
-        .map_err(redb::Error::from)?
-        .map_or(0, |v| v.value().len() as u64);
-    drop(records);
-    add_bytes(txn, -(freed as i64))
-}
-
-fn remove(txn: &WriteTransaction, id: u128, table: Table) -> Result<(), SpoolError> {
+/// Removes the first `n` records of segment `key` (in `table`) from the spool; the rest, if
+/// any, stays in `table` under its own key.
+fn drop_front(txn: &WriteTransaction, key: u128, n: usize, table: Table) -> Result<(), SpoolError> {
+    if n == 0 {
+        return Ok(());
+    }
+    if (n as u64) < info_of(txn, key)?.count {
+        segment::split(txn, key, n)?;
+    }
     match table {
         Table::Pending => {
             let mut t = txn.open_table(PENDING).map_err(redb::Error::from)?;
-            t.remove(id).map_err(redb::Error::from)?;
+            t.remove(key).map_err(redb::Error::from)?;
         }
         Table::Sent => {
             let mut t = txn.open_table(SENT).map_err(redb::Error::from)?;
-            t.remove(id).map_err(redb::Error::from)?;
+            t.remove(key).map_err(redb::Error::from)?;
         }
     }
-    remove_record(txn, id)
+    segment::remove(txn, key)?;
+    Ok(())
 }
 
 fn bytes(txn: &WriteTransaction) -> Result<u64, SpoolError> {
@@ -255,12 +254,12 @@ pub(super) fn add_bytes(txn: &WriteTransaction, delta: i64) -> Result<(), SpoolE
 
 /// Counts the bytes of every record; for spools written before the count existed.
 pub(super) fn recount_bytes(txn: &WriteTransaction) -> Result<(), SpoolError> {
-    let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
+    let info = txn.open_table(INFO).map_err(redb::Error::from)?;
     let mut total = 0u64;
-    for e in records.iter().map_err(redb::Error::from)? {
-        total += e.map_err(redb::Error::from)?.1.value().len() as u64;
+    for e in info.iter().map_err(redb::Error::from)? {
+        total += e.map_err(redb::Error::from)?.1.value().1;
     }
-    drop(records);
+    drop(info);
     let mut meta = txn.open_table(META).map_err(redb::Error::from)?;
     meta.insert(RECORD_BYTES, total)
         .map_err(redb::Error::from)?;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
-use super::{BATCHES, CONTROL, DEAD, PENDING, RECORDS, SENT, Spool, SpoolError, decode_ids};
+use super::{BATCHES, CONTROL, DEAD, PENDING, SENT, Spool, SpoolError, decode_ids, segment};
 
 /// Record counts by state, bytes, and unsent records by purpose.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,43 +42,43 @@ impl Spool {
     /// [`SpoolError`] on store failure or an undecodable entry.
     pub fn stats(&self) -> Result<SpoolStats, SpoolError> {
         let txn = self.db.begin_read()?;
-        let records = txn.open_table(RECORDS).map_err(redb::Error::from)?;
+        let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
         let pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
         let batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
         let dead = txn.open_table(DEAD).map_err(redb::Error::from)?;
         let sent = txn.open_table(SENT).map_err(redb::Error::from)?;
         let control = txn.open_table(CONTROL).map_err(redb::Error::from)?;
         let mut stats = SpoolStats {
-            pending: pending.len().map_err(redb::Error::from)?,
-            sent: sent.len().map_err(redb::Error::from)?,
             controls_queued: control.len().map_err(redb::Error::from)?,
             bytes: self.record_bytes()?,
             ..SpoolStats::default()
         };
-        let mut unsent: Vec<u128> = Vec::new();
+        let by_purpose = &mut stats.unsent_by_purpose;
+        let mut unsent = |key: u128| -> Result<u64, SpoolError> {
+            let i = segment::info(&info, key)?;
+            let p = by_purpose.entry(i.purpose.as_str().to_owned()).or_default();
+            p.records += i.count;
+            p.bytes += i.bytes;
+            Ok(i.count)
+        };
+        let (mut in_pending, mut in_flight, mut in_dead) = (0, 0, 0);
         for e in pending.iter().map_err(redb::Error::from)? {
-            unsent.push(e.map_err(redb::Error::from)?.0.value());
+            in_pending += unsent(e.map_err(redb::Error::from)?.0.value())?;
         }
         for e in batches.iter().map_err(redb::Error::from)? {
-            let ids = decode_ids(e.map_err(redb::Error::from)?.1.value())?;
-            stats.in_flight += ids.len() as u64;
-            unsent.extend(ids);
+            for key in decode_ids(e.map_err(redb::Error::from)?.1.value())? {
+                in_flight += unsent(key)?;
+            }
         }
         for e in dead.iter().map_err(redb::Error::from)? {
-            let ids = super::delivery::dead_entry_ids(e.map_err(redb::Error::from)?.1.value())?;
-            stats.dead += ids.len() as u64;
-            unsent.extend(ids);
-        }
-        for id in unsent {
-            if let Some(v) = records.get(id).map_err(redb::Error::from)? {
-                let r = super::decode_record(v.value())?;
-                let p = stats
-                    .unsent_by_purpose
-                    .entry(r.purpose.as_str().to_owned())
-                    .or_default();
-                p.records += 1;
-                p.bytes += v.value().len() as u64;
+            let keys = super::delivery::dead_entry_ids(e.map_err(redb::Error::from)?.1.value())?;
+            for key in keys {
+                in_dead += unsent(key)?;
             }
+        }
+        (stats.pending, stats.in_flight, stats.dead) = (in_pending, in_flight, in_dead);
+        for e in sent.iter().map_err(redb::Error::from)? {
+            stats.sent += segment::info(&info, e.map_err(redb::Error::from)?.0.value())?.count;
         }
         Ok(stats)
     }

@@ -369,3 +369,103 @@ fn forget_reaches_records_in_every_state_and_queues_its_request_with_them() {
     assert!(spool.queued_controls().unwrap().is_empty());
     assert_eq!(counter(&spool, "deleted_at_collector"), 4);
 }
+
+#[test]
+fn a_spool_of_one_entry_per_record_moves_into_segments_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs: Vec<Record> = (0..4).map(record).collect();
+    let key = |i: usize| recs[i].id.as_u128();
+    let batch = uuid::Uuid::now_v7();
+    {
+        // The layout before segments: `records` per record, states keyed by record id.
+        let db = redb::Database::create(dir.path().join(FILE_NAME)).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut records = txn.open_table(LEGACY_RECORDS).unwrap();
+            for r in &recs {
+                let json = serde_json::to_vec(r).unwrap();
+                records.insert(r.id.as_u128(), json.as_slice()).unwrap();
+            }
+            let mut pending = txn.open_table(PENDING).unwrap();
+            pending.insert(key(2), ()).unwrap();
+            pending.insert(key(3), ()).unwrap();
+            let mut batches = txn.open_table(BATCHES).unwrap();
+            batches
+                .insert(batch.as_u128(), encode_ids(&[key(1)]).as_slice())
+                .unwrap();
+            let mut sent = txn.open_table(SENT).unwrap();
+            sent.insert(key(0), (5, 6)).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let spool = Spool::open(dir.path()).unwrap();
+    let listed = spool.list(10).unwrap();
+    let states: Vec<(Record, Delivery)> =
+        listed.into_iter().map(|s| (s.record, s.delivery)).collect();
+    assert_eq!(
+        states,
+        vec![
+            (recs[3].clone(), Delivery::Pending),
+            (recs[2].clone(), Delivery::Pending),
+            (recs[1].clone(), Delivery::InFlight { batch }),
+            (
+                recs[0].clone(),
+                Delivery::Sent {
+                    batch: uuid::Uuid::from_u128(6),
+                    at_ms: 5
+                }
+            ),
+        ]
+    );
+    let json_bytes: usize = recs
+        .iter()
+        .map(|r| serde_json::to_vec(r).unwrap().len())
+        .sum();
+    assert_eq!(spool.record_bytes().unwrap(), json_bytes as u64);
+    let b = spool.next_batch(10).unwrap().unwrap();
+    assert_eq!((b.id, b.records().unwrap()), (batch, vec![recs[1].clone()]));
+    spool.ack(batch, SystemTime::now()).unwrap();
+    let rest = spool.next_batch(10).unwrap().unwrap();
+    assert_eq!(rest.records().unwrap(), recs[2..].to_vec());
+    drop(spool);
+    use redb::ReadableDatabase;
+    let txn_tables: Vec<String> = redb::Database::open(dir.path().join(FILE_NAME))
+        .unwrap()
+        .begin_read()
+        .unwrap()
+        .list_tables()
+        .unwrap()
+        .map(|t| redb::TableHandle::name(&t).to_owned())
+        .collect();
+    assert!(
+        !txn_tables.contains(&"records".to_owned()),
+        "{txn_tables:?}"
+    );
+}
+
+#[test]
+fn a_batch_cuts_a_segment_and_the_rest_waits_under_its_own_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    let mut recs: Vec<Record> = (0..6).map(record).collect();
+    recs[3].purpose = Purpose::Usage;
+    recs[3].category = Category::FeatureUsage;
+    spool.append(&recs, &[]).unwrap();
+    let sizes: Vec<usize> = std::iter::from_fn(|| {
+        let b = spool.next_batch(2).unwrap()?;
+        spool.ack(b.id, SystemTime::now()).ok()?;
+        Some(b.len())
+    })
+    .take(10)
+    .collect();
+    assert_eq!(sizes, vec![2, 2, 2]);
+    let sent: Vec<Record> = spool
+        .list(10)
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(|s| s.record)
+        .collect();
+    assert_eq!(sent, recs, "every record once, in order");
+    assert_eq!(spool.stats().unwrap().sent, 6);
+}
