@@ -174,6 +174,46 @@ fn a_refused_batch_is_kept_as_a_dead_letter_and_sent_again_on_request() {
 }
 
 #[test]
+fn batches_in_flight_together_each_end_acknowledged_or_kept_never_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Every third batch to arrive is refused, whichever of the two in flight it is.
+    let collector = Scripted::start(|n, batch| match n % 3 {
+        1 => (400, vec![], "{\"error\":\"no\"}".into()),
+        _ => ok(batch),
+    });
+    let (policy, _) = log_policy(tmp.path(), collector.endpoint(), 21);
+    let text_of = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(
+        &policy,
+        text_of.replace("batch_max_records = 500", "batch_max_records = 2"),
+    )
+    .unwrap();
+
+    let out = run_once(&policy);
+    assert!(out.status.success(), "{}", text(&out));
+    let seen = collector.seen();
+    let refused: usize = seen
+        .iter()
+        .filter(|s| s.status == 400)
+        .map(|s| s.records.len())
+        .sum();
+    let (ids, twice) = collector.accepted();
+    assert_eq!(twice, 0, "{seen:?}");
+    assert_eq!(ids.len() + refused, 21, "{seen:?}");
+    assert!(refused > 0 && seen.iter().all(|s| s.records.len() <= 2));
+    let records = records_json(&policy);
+    let dead = records
+        .iter()
+        .filter(|r| r["delivery"]["state"] == "dead")
+        .count();
+    let sent = records
+        .iter()
+        .filter(|r| r["delivery"]["state"] == "sent")
+        .count();
+    assert_eq!((sent, dead), (ids.len(), refused), "{records:?}");
+}
+
+#[test]
 fn a_collector_slower_than_the_timeout_gets_the_same_batch_again() {
     let tmp = tempfile::tempdir().unwrap();
     let collector = Scripted::start(|n, batch| {

@@ -98,7 +98,8 @@ impl ShipError {
 /// How soon sending is tried again after the spool (not the collector) failed.
 const SPOOL_RETRY: Duration = Duration::from_secs(2);
 
-/// Sends batches to one collector.
+/// Sends batches to one collector. Cheap to clone (the HTTP client is shared).
+#[derive(Clone)]
 pub struct Shipper {
     client: reqwest::Client,
     endpoint: url::Url,
@@ -291,10 +292,16 @@ impl std::fmt::Display for Drained {
     }
 }
 
+/// Batches on their way at once: while the collector stores one, the next is read, encoded
+/// and sent.
+const WINDOW: usize = 2;
+
 /// Sends every waiting batch, retrying each retryable failure up to `attempts` times (waiting
 /// what `Retry-After` asks, else `backoff`); stops at the first batch that still fails.
 /// A 413 splits the batch in two; any other refusal (4xx) moves it to the dead-letter set and
-/// the drain goes on. Nothing is lost: a failing batch stays in the spool with its id.
+/// the drain goes on. Nothing is lost: a failing batch stays in the spool with its id. Up to
+/// [`WINDOW`] batches are in flight; the collector deduplicates by batch id, so their order
+/// does not matter.
 ///
 /// # Errors
 /// The failure that stopped the drain, with what was sent before it.
@@ -309,70 +316,106 @@ pub async fn drain(
     if let Err(e) = send_controls(spool, shipper).await {
         return Err((done, e));
     }
+    // Dropping the set (an error, or the drain cancelled) aborts the sends still in flight;
+    // their batches stay in the spool with their ids.
+    let mut flying: tokio::task::JoinSet<(uuid::Uuid, Result<Sent, ShipError>)> =
+        tokio::task::JoinSet::new();
+    let mut sending: Vec<uuid::Uuid> = Vec::new();
+    let mut empty = false;
     loop {
-        let max = shipper.max_records();
-        let s = Arc::clone(spool);
-        let batch = match on_blocking_pool(move || s.next_batch(max)).await {
-            Ok(Some(b)) => b,
-            Ok(None) => return Ok(done),
-            Err(e) => return Err((done, e.into())),
+        while !empty && flying.len() < WINDOW {
+            let (s, max, except) = (Arc::clone(spool), shipper.max_records(), sending.clone());
+            match on_blocking_pool(move || s.next_batch_except(max, &except)).await {
+                Ok(Some(batch)) => {
+                    sending.push(batch.id);
+                    let job = Delivery {
+                        spool: Arc::clone(spool),
+                        shipper: shipper.clone(),
+                        policy: policy.clone(),
+                        attempts,
+                        backoff: backoff.clone(),
+                    };
+                    flying.spawn(async move { (batch.id, job.deliver(batch).await) });
+                }
+                Ok(None) => empty = true,
+                Err(e) => return Err((done, e.into())),
+            }
+        }
+        let Some(joined) = flying.join_next().await else {
+            return Ok(done);
         };
+        let (id, outcome) =
+            joined.map_err(|e| (done, ShipError::Spool(SpoolError::Task(e.to_string()))))?;
+        sending.retain(|b| *b != id);
+        match outcome {
+            Ok(Sent::Acked(n)) => {
+                backoff.reset();
+                done.records += n;
+                done.batches += 1;
+            }
+            // Split halves and dead letters change what waits: look again.
+            Ok(Sent::Split | Sent::DeadLettered) => empty = false,
+            Err(e) => return Err((done, e)),
+        }
+    }
+}
+
+/// What became of one batch.
+enum Sent {
+    /// Acknowledged, with this many records.
+    Acked(usize),
+    /// Too large: replaced by two halves, still to send.
+    Split,
+    /// Refused: moved to the dead-letter set.
+    DeadLettered,
+}
+
+/// One batch's way to the collector, run as its own task.
+struct Delivery {
+    spool: Arc<Spool>,
+    shipper: Shipper,
+    policy: PolicyStamp,
+    attempts: u32,
+    backoff: Backoff,
+}
+
+impl Delivery {
+    async fn deliver(mut self, batch: OutboundBatch) -> Result<Sent, ShipError> {
         let mut tries = 0;
-        loop {
+        let e = loop {
             tries += 1;
-            let e = match shipper.send(&batch, policy).await {
+            let e = match self.shipper.send(&batch, &self.policy).await {
                 Ok(ack) => {
                     tracing::debug!(batch = %batch.id, records = batch.len(), duplicate = ack.duplicate, "batch acknowledged");
-                    let s = Arc::clone(spool);
-                    let id = batch.id;
-                    if let Err(e) = on_blocking_pool(move || s.ack(id, SystemTime::now())).await {
-                        return Err((done, e.into()));
-                    }
-                    backoff.reset();
-                    done.records += batch.len();
-                    done.batches += 1;
-                    break;
+                    let (s, id) = (Arc::clone(&self.spool), batch.id);
+                    on_blocking_pool(move || s.ack(id, SystemTime::now())).await?;
+                    return Ok(Sent::Acked(batch.len()));
                 }
                 Err(e) => e,
             };
-            if e.is_retryable() {
-                if tries >= attempts {
-                    return Err((done, e.into()));
-                }
-                let wait = e.retry_after().unwrap_or_else(|| backoff.next_delay());
-                tracing::warn!(batch = %batch.id, error = %e, retry_in = ?wait, "send failed; will retry");
-                tokio::time::sleep(wait).await;
-                continue;
+            if !e.is_retryable() || tries >= self.attempts {
+                break e;
             }
-            let SendError::Status { status, reason, .. } = &e else {
-                return Err((done, e.into()));
-            };
-            let (id, status, reason) = (batch.id, *status, reason.clone());
-            let s = Arc::clone(spool);
-            let outcome = if status == 413 {
-                on_blocking_pool(move || s.split_batch(id)).await
-            } else {
-                Ok(false)
-            };
-            match outcome {
-                Ok(true) => {
-                    tracing::warn!(batch = %id, records = batch.len(), "collector found the batch too large; sending it in halves");
-                }
-                Ok(false) => {
-                    let s = Arc::clone(spool);
-                    let r = reason.clone();
-                    if let Err(e) =
-                        on_blocking_pool(move || s.dead_letter(id, status, &r, SystemTime::now()))
-                            .await
-                    {
-                        return Err((done, e.into()));
-                    }
-                    tracing::error!(batch = %id, records = batch.len(), status, reason = %reason, "collector refused the batch; kept as a dead letter (see `noticed dead-letters`)");
-                }
-                Err(e) => return Err((done, e.into())),
-            }
-            break;
+            let wait = e.retry_after().unwrap_or_else(|| self.backoff.next_delay());
+            tracing::warn!(batch = %batch.id, error = %e, retry_in = ?wait, "send failed; will retry");
+            tokio::time::sleep(wait).await;
+        };
+        let SendError::Status { status, reason, .. } = &e else {
+            return Err(e.into());
+        };
+        if e.is_retryable() {
+            return Err(e.into());
         }
+        let (id, status, reason) = (batch.id, *status, reason.clone());
+        let s = Arc::clone(&self.spool);
+        if status == 413 && on_blocking_pool(move || s.split_batch(id)).await? {
+            tracing::warn!(batch = %id, records = batch.len(), "collector found the batch too large; sending it in halves");
+            return Ok(Sent::Split);
+        }
+        let (s, r) = (Arc::clone(&self.spool), reason.clone());
+        on_blocking_pool(move || s.dead_letter(id, status, &r, SystemTime::now())).await?;
+        tracing::error!(batch = %id, records = batch.len(), status, reason = %reason, "collector refused the batch; kept as a dead letter (see `noticed dead-letters`)");
+        Ok(Sent::DeadLettered)
     }
 }
 

@@ -44,13 +44,31 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure.
     pub fn next_batch(&self, max: usize) -> Result<Option<OutboundBatch>, SpoolError> {
+        self.next_batch_except(max, &[])
+    }
+
+    /// Like [`Spool::next_batch`], passing over the unacknowledged batches in `sending` (sent
+    /// meanwhile by the caller), so that several batches can be on their way at once.
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure.
+    pub fn next_batch_except(
+        &self,
+        max: usize,
+        sending: &[uuid::Uuid],
+    ) -> Result<Option<OutboundBatch>, SpoolError> {
         let txn = self.db.begin_write()?;
         let oldest = {
             let batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
-            match batches.first().map_err(redb::Error::from)? {
-                Some((k, v)) => Some((k.value(), decode_ids(v.value())?)),
-                None => None,
+            let mut found = None;
+            for e in batches.iter().map_err(redb::Error::from)? {
+                let (k, v) = e.map_err(redb::Error::from)?;
+                if !sending.iter().any(|b| b.as_u128() == k.value()) {
+                    found = Some((k.value(), decode_ids(v.value())?));
+                    break;
+                }
             }
+            found
         };
         let (batch_id, segs) = match oldest {
             Some(found) => found,

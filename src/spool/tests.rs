@@ -469,3 +469,32 @@ fn a_batch_cuts_a_segment_and_the_rest_waits_under_its_own_key() {
     assert_eq!(sent, recs, "every record once, in order");
     assert_eq!(spool.stats().unwrap().sent, 6);
 }
+
+#[test]
+fn a_batch_being_sent_is_passed_over_for_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    let recs: Vec<Record> = (0..4).map(record).collect();
+    spool.append(&recs[..2], &[]).unwrap();
+    spool.append(&recs[2..], &[]).unwrap();
+    let first = spool.next_batch(2).unwrap().unwrap();
+    let second = spool.next_batch_except(2, &[first.id]).unwrap().unwrap();
+    assert_ne!(first.id, second.id);
+    assert_eq!(second.records().unwrap(), recs[2..].to_vec());
+    assert!(
+        spool
+            .next_batch_except(2, &[first.id, second.id])
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        spool.next_batch(2).unwrap().unwrap().id,
+        first.id,
+        "the oldest unacknowledged first"
+    );
+    spool.ack(second.id, SystemTime::now()).unwrap();
+    assert_eq!(
+        spool.next_batch_except(2, &[]).unwrap().unwrap().id,
+        first.id
+    );
+}
