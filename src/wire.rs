@@ -46,25 +46,27 @@ pub struct BatchHeaderV1<'a> {
 
 /// A [`BatchV1`]'s JSON from its header and its records' JSON, copied verbatim (they come
 /// from the spool, which stores what `serde_json` wrote): a send copies bytes instead of
-/// decoding and re-encoding thousands of records.
-/// `bytes` is how many bytes the records take together, to size the buffer once.
-pub fn batch_json<'r>(
+/// decoding and re-encoding thousands of records. Written to `out` (the shipper's gzip
+/// stream), so the uncompressed batch is never held whole.
+///
+/// # Errors
+/// Writing to `out` failed.
+pub fn write_batch_json<'r>(
     header: &BatchHeaderV1<'_>,
-    records: impl ExactSizeIterator<Item = &'r [u8]>,
-    bytes: usize,
-) -> Vec<u8> {
-    let mut json = serde_json::to_vec(header).expect("a batch header always serializes");
-    json.pop();
-    json.reserve(bytes + records.len() + 16);
-    json.extend_from_slice(b",\"records\":[");
+    records: impl Iterator<Item = &'r [u8]>,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let mut head = serde_json::to_vec(header).expect("a batch header always serializes");
+    head.pop();
+    head.extend_from_slice(b",\"records\":[");
+    out.write_all(&head)?;
     for (i, r) in records.enumerate() {
         if i > 0 {
-            json.push(b',');
+            out.write_all(b",")?;
         }
-        json.extend_from_slice(r);
+        out.write_all(r)?;
     }
-    json.extend_from_slice(b"]}");
-    json
+    out.write_all(b"]}")
 }
 
 /// Who sent a batch.
@@ -182,12 +184,10 @@ mod tests {
                 policy: policy.clone(),
                 records: records.clone(),
             };
+            let mut written = Vec::new();
+            write_batch_json(&header, encoded.iter().map(Vec::as_slice), &mut written).unwrap();
             assert_eq!(
-                batch_json(
-                    &header,
-                    encoded.iter().map(Vec::as_slice),
-                    encoded.iter().map(Vec::len).sum()
-                ),
+                written,
                 serde_json::to_vec(&whole).unwrap(),
                 "the same bytes as the whole batch serialized"
             );

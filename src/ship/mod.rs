@@ -17,7 +17,7 @@ use crate::policy::{CollectorSection, WireFormat};
 use crate::record::{PolicyStamp, rfc3339};
 use crate::spool::QueuedControl;
 use crate::spool::{OutboundBatch, Spool, SpoolError, on_blocking_pool};
-use crate::wire::{AckV1, AgentInfo, BatchHeaderV1, ControlAckV1, batch_json};
+use crate::wire::{AckV1, AgentInfo, BatchHeaderV1, ControlAckV1, write_batch_json};
 
 /// Why a send did not get a 2xx.
 #[derive(Debug, thiserror::Error)]
@@ -183,18 +183,15 @@ impl Shipper {
             .endpoint
             .join(crate::wire::CONTROL_PATH.trim_start_matches("/v1/"))
             .map_err(|e| SendError::Client(format!("control URL: {e}")))?;
-        let text = self.post(url, control.payload.clone()).await?;
+        let text = self.post(url, gzip(&control.payload)).await?;
         Ok(serde_json::from_str(&text).unwrap_or(ControlAckV1 {
             id: control.id,
             deleted: 0,
         }))
     }
 
-    /// POSTs a JSON body gzip-compressed; the response text for a 2xx.
-    async fn post(&self, url: url::Url, json: Vec<u8>) -> Result<String, SendError> {
-        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
-        enc.write_all(&json).expect("writing to memory cannot fail");
-        let gz = enc.finish().expect("writing to memory cannot fail");
+    /// POSTs a gzip-compressed JSON body; the response text for a 2xx.
+    async fn post(&self, url: url::Url, gz: Vec<u8>) -> Result<String, SendError> {
         let response = self
             .client
             .post(url)
@@ -236,8 +233,14 @@ impl Shipper {
         batch: &OutboundBatch,
         policy: &PolicyStamp,
     ) -> Result<AckV1, SendError> {
-        let json = match self.format {
-            WireFormat::Noticed => batch_json(
+        // Gzip level 1 shrinks record JSON about tenfold; compressing as it is written keeps
+        // only the compressed body in memory.
+        let mut gz = GzEncoder::new(
+            Vec::with_capacity(batch.json_bytes() / 8),
+            Compression::fast(),
+        );
+        match self.format {
+            WireFormat::Noticed => write_batch_json(
                 &BatchHeaderV1 {
                     batch_id: batch.id,
                     agent: AgentInfo {
@@ -248,25 +251,35 @@ impl Shipper {
                     policy,
                 },
                 batch.encoded(),
-                batch.json_bytes(),
+                &mut gz,
             ),
             WireFormat::Otlp => {
                 let records = batch
                     .records()
                     .map_err(|e| SendError::Transport(format!("reading the batch: {e}")))?;
-                serde_json::to_vec(&otlp::export_request(
-                    batch.id, &records, &self.host, policy,
-                ))
-                .expect("an OTLP request always serializes")
+                serde_json::to_writer(
+                    &mut gz,
+                    &otlp::export_request(batch.id, &records, &self.host, policy),
+                )
+                .map_err(std::io::Error::from)
             }
-        };
-        let text = self.post(self.endpoint.clone(), json).await?;
+        }
+        .expect("writing to memory cannot fail");
+        let body = gz.finish().expect("writing to memory cannot fail");
+        let text = self.post(self.endpoint.clone(), body).await?;
         Ok(serde_json::from_str(&text).unwrap_or(AckV1 {
             batch_id: batch.id,
             stored: batch.len(),
             duplicate: false,
         }))
     }
+}
+
+/// `json` gzip-compressed.
+fn gzip(json: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+    enc.write_all(json).expect("writing to memory cannot fail");
+    enc.finish().expect("writing to memory cannot fail")
 }
 
 /// What one drain achieved.

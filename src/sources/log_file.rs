@@ -24,7 +24,7 @@ use crate::spool::Spool;
 /// Most bytes read from one file in one round: what bounds the memory a burst takes (the lines
 /// of a round become drafts, then records, before they are stored). A file with more to read
 /// marks the round, and the next one runs at once.
-const READ_BUDGET: usize = 1 << 20;
+const READ_BUDGET: usize = 256 << 10;
 
 /// One followed file.
 struct Followed {

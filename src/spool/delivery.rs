@@ -86,11 +86,20 @@ impl Spool {
             }
         };
         let batch = {
+            let (mut bytes, mut records) = (0, 0);
+            {
+                let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
+                for key in &segs {
+                    let i = segment::info(&info, *key)?;
+                    bytes += i.bytes as usize;
+                    records += i.count as usize;
+                }
+            }
             let table = txn
                 .open_table(segment::SEGMENTS)
                 .map_err(redb::Error::from)?;
-            let mut body = Vec::new();
-            let mut ends = Vec::new();
+            let mut body = Vec::with_capacity(bytes);
+            let mut ends = Vec::with_capacity(records);
             for key in &segs {
                 let Some(v) = table.get(key).map_err(redb::Error::from)? else {
                     continue;
