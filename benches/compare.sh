@@ -81,63 +81,22 @@ if wanted noticed-scrub; then
     record noticed-scrub "$LINES" "$(elapsed "$t0")" "$WORK/noticed-scrub.time" "$out"
 fi
 
-# Waits until the collector's record files hold $1 records, or the agent exits.
-wait_for_records() {
-    local want=$1 dir=$2 pid=$3 have=0
-    while [ "$have" -lt "$want" ]; do
-        kill -0 "$pid" 2> /dev/null || { echo "the agent exited early" >&2; return 1; }
-        have=$( (cat "$dir"/*/*.jsonl 2> /dev/null || true) | wc -l)
-        sleep 0.05
-    done
-}
-
 if wanted noticed-e2e; then
     echo "== noticed end to end (log_file -> collector)" >&2
     e2e=$WORK/e2e
-    rm -rf "$e2e" && mkdir -p "$e2e/logs" "$e2e/collector"
-    ln -s "$INPUT" "$e2e/logs/input.log"
-    "$NOTICED" collector --listen 127.0.0.1:0 --data-dir "$e2e/collector" > "$e2e/collector.out" 2>&1 &
-    collector=$!
-    while ! grep -q "listening on" "$e2e/collector.out"; do sleep 0.05; done
-    addr=$(sed -n 's/.*listening on \([^ ]*\) .*/\1/p' "$e2e/collector.out")
-    cat > "$e2e/policy.toml" <<EOF
-[notice]
-title = "compare"
-version = "1"
-contact = "bench@example.com"
-[agent]
-data_dir = "$e2e/state"
-[collector]
-endpoint = "http://$addr/v1/batches"
-batch_max_records = 5000
-flush_interval = "1s"
-[[source]]
-type = "log_file"
-paths = ["$e2e/logs/*.log"]
-start_at = "beginning"
-[category.service-logs]
-purpose = "service-operational"
-allow = ["file"]
-scrub = ["message"]
-EOF
-    t0=$(now)
-    /usr/bin/time -v -o "$e2e/agent.time" "$NOTICED" run --policy "$e2e/policy.toml" > "$e2e/agent.out" 2>&1 &
-    timer=$!
-    sleep 0.2
-    agent=$(pgrep -P "$timer" | head -1)
-    wait_for_records "$LINES" "$e2e/collector" "$agent"
-    wall=$(elapsed "$t0")
-    kill -TERM "$agent"
-    wait "$timer" || true
-    kill -TERM "$collector"
-    wait "$collector" || true
+    mkdir -p "$WORK/e2e-logs"
+    ln -sf "$INPUT" "$WORK/e2e-logs/input.log"
+    IFS=$'\t' read -r _ wall cpu rss collector_cpu < <(bash "$BENCHES/e2e.sh" "$NOTICED" "$WORK/e2e-logs" "$LINES" "$e2e")
+    echo "   collector CPU: $collector_cpu s" >&2
     python3 -c '
 import json, sys
 for path in sys.argv[1:]:
     for line in open(path):
         print(json.loads(line)["fields"].get("message", ""))
-' "$e2e"/collector/*/*.jsonl > "$e2e/messages.out"
-    record noticed-e2e "$LINES" "$wall" "$e2e/agent.time" "$e2e/messages.out"
+' "$e2e"/collector/*/*.jsonl > "$WORK/e2e-messages.out"
+    rate=$(python3 -c "print(round($LINES / $wall))")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' noticed-e2e "$LINES" "$rate" "$wall" "$cpu" "$rss" \
+        "$(python3 "$BENCHES/leaks.py" "$WORK/e2e-messages.out")" >> "$RESULTS"
 fi
 
 if [ "$PEERS" = 1 ]; then

@@ -21,9 +21,9 @@ use crate::policy::{LogFileSpec, StartAt};
 use crate::record::Draft;
 use crate::spool::Spool;
 
-/// Most bytes read from one file in one round: what bounds the memory a burst takes (the lines
-/// of a round become drafts, then records, before they are stored). A file with more to read
-/// marks the round, and the next one runs at once.
+/// Most bytes read in one round, from all files together: what bounds the memory a burst takes
+/// (the lines of a round become drafts, then records, before they are stored), however many
+/// files are followed. A round that leaves something unread says so, and the next runs at once.
 const READ_BUDGET: usize = 256 << 10;
 
 /// One followed file.
@@ -49,6 +49,9 @@ pub struct LogFile {
     spool: Arc<Spool>,
     files: HashMap<PathBuf, Followed>,
     first_round: bool,
+    /// Rounds so far: each starts reading at the next file, so a busy file cannot starve the
+    /// others of the shared budget.
+    rounds: usize,
 }
 
 impl LogFile {
@@ -59,6 +62,7 @@ impl LogFile {
             spool,
             files: HashMap::new(),
             first_round: true,
+            rounds: 0,
         }
     }
 
@@ -118,7 +122,10 @@ impl Source for LogFile {
     fn round(&mut self) -> Result<Round, String> {
         let mut round = Round::default();
         let paths = self.matching_paths();
-        for path in &paths {
+        let mut budget = READ_BUDGET;
+        let start = self.rounds % paths.len().max(1);
+        self.rounds = self.rounds.wrapping_add(1);
+        for path in paths[start..].iter().chain(&paths[..start]) {
             let Ok(meta) = std::fs::metadata(path) else {
                 continue;
             };
@@ -126,8 +133,10 @@ impl Source for LogFile {
                 None => true,
                 Some(f) if (f.dev, f.ino) != (meta.dev(), meta.ino()) => {
                     // Rotated by rename: finish the old file through the handle we hold.
+                    // Its last lines are read whole: the handle is dropped after this round.
                     let mut old = self.files.remove(path).expect("just looked up");
-                    read_lines(&mut old, path, &self.spec, &mut round);
+                    let mut whole = usize::MAX;
+                    read_lines(&mut old, path, &self.spec, &mut round, &mut whole);
                     true
                 }
                 Some(f) if meta.len() < f.read_at => {
@@ -155,7 +164,7 @@ impl Source for LogFile {
                 }
             }
             let f = self.files.get_mut(path).expect("followed");
-            read_lines(f, path, &self.spec, &mut round);
+            read_lines(f, path, &self.spec, &mut round, &mut budget);
         }
         // Files gone from the globs (deleted, or rotated to a name they no longer match) are
         // finished above when their name was reused; otherwise they are dropped here.
@@ -165,16 +174,23 @@ impl Source for LogFile {
     }
 }
 
-/// Reads what is new in `f` and turns complete lines into drafts, advancing its checkpoint.
-fn read_lines(f: &mut Followed, path: &Path, spec: &LogFileSpec, round: &mut Round) {
+/// Reads what is new in `f`, up to `budget` bytes (taken from it), and turns complete lines
+/// into drafts, advancing its checkpoint.
+fn read_lines(
+    f: &mut Followed,
+    path: &Path,
+    spec: &LogFileSpec,
+    round: &mut Round,
+    budget: &mut usize,
+) {
     let mut buf = vec![0u8; 64 * 1024];
-    let mut budget = READ_BUDGET;
     loop {
-        if budget == 0 {
+        if *budget == 0 {
             round.more = true;
             break;
         }
-        let n = match f.file.read(&mut buf) {
+        let want = buf.len().min(*budget);
+        let n = match f.file.read(&mut buf[..want]) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) => {
@@ -183,7 +199,7 @@ fn read_lines(f: &mut Followed, path: &Path, spec: &LogFileSpec, round: &mut Rou
                 break;
             }
         };
-        budget = budget.saturating_sub(n);
+        *budget = budget.saturating_sub(n);
         let mut chunk = &buf[..n];
         while let Some(nl) = memchr::memchr(b'\n', chunk) {
             let piece = &chunk[..nl];
@@ -386,5 +402,39 @@ mod tests {
         );
         assert_eq!(r.drafts[0].fields["truncated"], serde_json::json!(true));
         assert!(r.counts.contains(&("log_file.truncated_lines", 1)));
+    }
+
+    #[test]
+    fn files_share_one_read_budget_and_take_turns() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let spool = Arc::new(Spool::open(state.path()).unwrap());
+        // Each file holds two rounds' worth of 100-byte lines.
+        let lines = 2 * READ_BUDGET / 100;
+        let text = format!("{}\n", "x".repeat(99)).repeat(lines);
+        for name in ["a.log", "b.log", "c.log"] {
+            append(&dir.path().join(name), text.as_bytes());
+        }
+        let mut source = LogFile::new(spec(dir.path(), StartAt::Beginning, 1024), spool);
+        let mut files = std::collections::BTreeSet::new();
+        let mut total = 0;
+        for n in 0.. {
+            let r = source.round().unwrap();
+            // The budget, plus at most the line each file carried over from the round before.
+            assert!(
+                r.drafts.len() * 100 <= READ_BUDGET + 3 * 100,
+                "round {n} read {} lines",
+                r.drafts.len()
+            );
+            if n < 3 {
+                files.extend(r.drafts.iter().map(|d| d.fields["file"].to_string()));
+            }
+            total += r.drafts.len();
+            if !r.more {
+                break;
+            }
+        }
+        assert_eq!(files.len(), 3, "each file read within three rounds");
+        assert_eq!(total, 3 * lines, "every line once");
     }
 }
