@@ -115,14 +115,21 @@ impl Spool {
         }
         // The byte cap: history first (already delivered), then the oldest unsent records,
         // taken in chunks of oldest segments (one scan per chunk, not per segment removed).
+        // Over the cap, the history goes down to 7/8 of it, so that a burst does not pay for a
+        // trim after every round; unsent records go only as far as the cap requires.
+        let over_cap = bytes(&txn)? > limits.max_bytes;
         for table in [Table::Sent, Table::Pending] {
-            'chunks: while bytes(&txn)? > limits.max_bytes {
+            let goal = match table {
+                Table::Sent if over_cap => limits.max_bytes - limits.max_bytes / 8,
+                _ => limits.max_bytes,
+            };
+            'chunks: while bytes(&txn)? > goal {
                 let oldest = keys_before(&txn, table, u64::MAX)?;
                 if oldest.is_empty() {
                     break;
                 }
                 for key in oldest {
-                    let over = bytes(&txn)?.saturating_sub(limits.max_bytes);
+                    let over = bytes(&txn)?.saturating_sub(goal);
                     if over == 0 {
                         break 'chunks;
                     }

@@ -498,3 +498,23 @@ fn a_batch_being_sent_is_passed_over_for_the_next_one() {
         first.id
     );
 }
+
+#[test]
+fn over_the_cap_the_history_goes_down_to_seven_eighths_so_a_burst_trims_rarely() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    let recs: Vec<Record> = (0..16).map(|n| record(n + 100)).collect();
+    spool.append(&recs, &[]).unwrap();
+    let b = spool.next_batch(16).unwrap().unwrap();
+    spool.ack(b.id, SystemTime::now()).unwrap();
+    let each = spool.record_bytes().unwrap() / 16;
+    // One byte over: the cap alone would take one record of history; 7/8 of it takes two.
+    let cap = limits(each * 16 - 1, [24, 24], [24, 24]);
+    let done = spool.enforce(&cap, SystemTime::now()).unwrap();
+    assert_eq!((done.history, done.over_size), (2, 0));
+    assert_eq!(spool.record_bytes().unwrap(), each * 14);
+    assert_eq!(
+        spool.enforce(&cap, SystemTime::now()).unwrap(),
+        Enforced::default()
+    );
+}
