@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Notify, mpsc};
@@ -20,7 +20,7 @@ use crate::policy::{Policy, PseudonymKey, SourceSpec};
 use crate::record::Record;
 use crate::ship::{Backoff, ShipError, Shipper, drain};
 use crate::sources::{self, Round, Source};
-use crate::spool::{Limits, Spool, on_blocking_pool};
+use crate::spool::{BATCH_MAX_BYTES, Limits, Spool, on_blocking_pool};
 
 /// Rounds waiting between sources and the admit task; a full queue slows sources down. With a
 /// log file's round capped at 4 MiB, this bounds the raw lines in memory to a few tens of MiB.
@@ -107,6 +107,7 @@ impl Generation {
         tracker.close();
         let backlog = Arc::new(Backlog {
             stored: AtomicUsize::new(0),
+            bytes: AtomicU64::new(0),
             full_batch: shipper.as_ref().map_or(usize::MAX, Shipper::max_records),
             wake: Notify::new(),
         });
@@ -168,18 +169,27 @@ impl Generation {
     }
 }
 
-/// Records stored since the shipper last ran; a full batch wakes it before its flush interval.
+/// Records and bytes stored since the shipper last ran; a full batch (by records or by
+/// [`BATCH_MAX_BYTES`]) wakes it before its flush interval.
 struct Backlog {
     stored: AtomicUsize,
+    bytes: AtomicU64,
     full_batch: usize,
     wake: Notify,
 }
 
 impl Backlog {
-    fn stored(&self, n: usize) {
-        if self.stored.fetch_add(n, Ordering::Relaxed) + n >= self.full_batch {
+    fn stored(&self, n: usize, bytes: u64) {
+        let records = self.stored.fetch_add(n, Ordering::Relaxed) + n;
+        let bytes = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if records >= self.full_batch || bytes >= BATCH_MAX_BYTES {
             self.wake.notify_one();
         }
+    }
+
+    fn shipping(&self) {
+        self.stored.store(0, Ordering::Relaxed);
+        self.bytes.store(0, Ordering::Relaxed);
     }
 }
 
@@ -301,8 +311,8 @@ async fn store_task(
     limits: Limits,
 ) {
     while let Some((round, kept)) = rx.recv().await {
-        if store_round(&spool, &round, &rx).await {
-            backlog.stored(usize::try_from(kept).unwrap_or(usize::MAX));
+        if let Some(bytes) = store_round(&spool, &round, &rx).await {
+            backlog.stored(usize::try_from(kept).unwrap_or(usize::MAX), bytes);
             let s = Arc::clone(&spool);
             if on_blocking_pool(move || s.record_bytes())
                 .await
@@ -321,24 +331,24 @@ type Admitted = (Vec<Record>, Vec<(String, u64)>, Vec<(String, String)>);
 /// the spool cannot write (a full disk): meanwhile the queues fill and sources wait, so
 /// nothing is read that cannot be kept. Gives up only when the agent is stopping (the sources
 /// and the policy step have stopped); the round's checkpoints were not stored then, so log files are read again
-/// from there at the next start. Returns whether it was stored.
+/// from there at the next start. Returns the bytes stored, `None` if it was not.
 async fn store_round(
     spool: &Arc<Spool>,
     round: &Arc<Admitted>,
     rx: &mpsc::Receiver<(Arc<Admitted>, u64)>,
-) -> bool {
+) -> Option<u64> {
     let mut wait = Duration::from_millis(250);
     loop {
         let (s, r) = (Arc::clone(spool), Arc::clone(round));
         match on_blocking_pool(move || s.append_with_checkpoints(&r.0, &as_str(&r.1), &r.2)).await {
-            Ok(()) => {
+            Ok(bytes) => {
                 tracing::debug!(stored = round.0.len(), "round stored");
-                return true;
+                return Some(bytes);
             }
             Err(e) if rx.is_closed() => {
                 spool.recover(&e);
                 tracing::error!(error = %e, records = round.0.len(), "cannot store the last round while stopping; sources resume from their stored checkpoints");
-                return false;
+                return None;
             }
             Err(e) => {
                 spool.recover(&e);
@@ -405,7 +415,7 @@ async fn ship_task(
             () = backlog.wake.notified() => {}
             () = tokio::time::sleep(flush) => {}
         }
-        backlog.stored.store(0, Ordering::Relaxed);
+        backlog.shipping();
         let attempt = drain(&spool, &shipper, &policy.stamp, 1, &mut backoff);
         let outcome = tokio::select! {
             () = shutdown.cancelled() => return,

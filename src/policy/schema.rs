@@ -185,7 +185,7 @@ pub struct CollectorSection {
     /// unencrypted, so this must be said explicitly.
     #[serde(default)]
     pub allow_insecure: bool,
-    /// Most records in one batch.
+    /// Most records in one batch (which also stops at 4 MiB of record JSON).
     #[serde(default = "default_batch_max_records")]
     pub batch_max_records: NonZeroUsize,
     /// How often pending records are sent.

@@ -342,8 +342,14 @@ pub(super) fn dead_ids(txn: &redb::ReadTransaction) -> Result<Vec<(u128, Vec<u12
     Ok(out)
 }
 
-/// Takes the oldest pending segments while they fit in `max` records (cutting the oldest one
-/// only when it alone holds more), so a batch costs no rewrite; returns them, oldest first.
+/// Most bytes of record JSON a new batch takes (whole segments while they fit; the first one
+/// always): with long lines, `batch_max_records` alone would let one batch hold hundreds of
+/// megabytes, in the agent's memory and in the collector's.
+pub const BATCH_MAX_BYTES: u64 = 4 << 20;
+
+/// Takes the oldest pending segments while they fit in `max` records and [`BATCH_MAX_BYTES`]
+/// (cutting the oldest one only when it alone holds more than `max` records), so a batch costs
+/// no rewrite; returns them, oldest first.
 fn take_pending(txn: &redb::WriteTransaction, max: u64) -> Result<Vec<u128>, SpoolError> {
     let max = max.max(1);
     let mut segs = Vec::new();
@@ -351,10 +357,15 @@ fn take_pending(txn: &redb::WriteTransaction, max: u64) -> Result<Vec<u128>, Spo
     {
         let pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
         let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
-        let mut n = 0;
+        let (mut n, mut bytes) = (0, 0);
         for entry in pending.iter().map_err(redb::Error::from)? {
             let key = entry.map_err(redb::Error::from)?.0.value();
-            let count = segment::info(&info, key)?.count;
+            let i = segment::info(&info, key)?;
+            let count = i.count;
+            if n > 0 && bytes + i.bytes > BATCH_MAX_BYTES {
+                break;
+            }
+            bytes += i.bytes;
             if n + count > max {
                 if n == 0 {
                     segs.push(key);

@@ -53,7 +53,7 @@ mod segment;
 mod stats;
 
 pub use control::QueuedControl;
-pub use delivery::DeadBatch;
+pub use delivery::{BATCH_MAX_BYTES, DeadBatch};
 pub use query::{Filter, State};
 pub use retention::{Enforced, Limits};
 pub use stats::{PurposeStats, SpoolStats};
@@ -263,12 +263,13 @@ impl Spool {
     ///
     /// # Errors
     /// [`SpoolError::Store`] when the write or commit fails; then nothing was stored.
-    pub fn append(&self, records: &[Record], counts: &[(&str, u64)]) -> Result<(), SpoolError> {
+    pub fn append(&self, records: &[Record], counts: &[(&str, u64)]) -> Result<u64, SpoolError> {
         self.append_with_checkpoints(records, counts, &[])
     }
 
     /// Like [`Spool::append`], and sets source checkpoints in the same transaction: a position
-    /// becomes durable exactly when the records read before it do.
+    /// becomes durable exactly when the records read before it do. Returns the bytes of record
+    /// JSON stored (what batches are bounded by).
     ///
     /// # Errors
     /// [`SpoolError::Store`] when the write or commit fails; then nothing was stored.
@@ -277,8 +278,9 @@ impl Spool {
         records: &[Record],
         counts: &[(&str, u64)],
         checkpoints: &[(String, String)],
-    ) -> Result<(), SpoolError> {
+    ) -> Result<u64, SpoolError> {
         let txn = self.db.begin_write()?;
+        let mut stored = 0;
         {
             // Runs of one purpose and category, at most SEGMENT_RECORDS each.
             let mut runs: Vec<segment::Builder> = Vec::new();
@@ -297,6 +299,7 @@ impl Spool {
             for run in runs {
                 let first = run.first();
                 let (value, info) = run.finish();
+                stored += info.bytes;
                 segment::put(&txn, first, &value, &info)?;
                 txn.open_table(PENDING)
                     .map_err(redb::Error::from)?
@@ -313,7 +316,7 @@ impl Spool {
             }
         }
         txn.commit().map_err(redb::Error::from)?;
-        Ok(())
+        Ok(stored)
     }
 
     /// A source checkpoint (a log offset, a journal cursor), if one was stored.

@@ -518,3 +518,26 @@ fn over_the_cap_the_history_goes_down_to_seven_eighths_so_a_burst_trims_rarely()
         Enforced::default()
     );
 }
+
+#[test]
+fn a_batch_of_long_records_stops_at_its_byte_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    let long = |n: u64, bytes: u64| with_message(n, &"x".repeat(bytes as usize));
+    for n in 0..3 {
+        spool
+            .append(&[long(n, BATCH_MAX_BYTES * 3 / 8)], &[])
+            .unwrap();
+    }
+    spool.append(&[long(3, BATCH_MAX_BYTES * 2)], &[]).unwrap();
+    let mut sizes = Vec::new();
+    while let Some(b) = spool.next_batch(100).unwrap() {
+        sizes.push(b.len());
+        spool.ack(b.id, SystemTime::now()).unwrap();
+    }
+    assert_eq!(
+        sizes,
+        vec![2, 1, 1],
+        "two fit, the third waits; one over the bound goes alone"
+    );
+}
