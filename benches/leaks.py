@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Counts the personal data left in a scrubber's output: IPv4 and IPv6 addresses, e-mail
-addresses, MAC addresses, card numbers (13-19 digits standing alone, starting like a card
-network's, Luhn-valid) and 32-hex bearer tokens.
+"""Counts the personal data left in a scrubber's output: IPv4 (other than the zeroed 0.0.0.0
+that mmanon and syslog-ng write) and IPv6 addresses, e-mail addresses, MAC addresses, card
+numbers (13-19 digits standing alone, starting like a card network's, Luhn-valid) and 32-hex
+bearer tokens.
 
 Usage: leaks.py FILE  ->  one line such as `ipv4=0 ipv6=0 email=0 mac=0 card=0 token=0`."""
 import re
@@ -33,6 +34,8 @@ def main():
         for line in f:
             for name, pattern in PATTERNS.items():
                 found = pattern.findall(line)
+                if name == "ipv4":
+                    found = [m for m in found if m != "0.0.0.0"]
                 if name == "ipv6":
                     found = [m for m in found if not re.fullmatch(r"[\d:]+", m) and not PATTERNS["mac"].fullmatch(m)]
                 if name == "card":
