@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod agent;
+pub mod allocator;
 pub mod cli;
 pub mod collector;
 pub mod logging;

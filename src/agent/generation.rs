@@ -312,6 +312,9 @@ async fn store_task(
 ) {
     while let Some((round, kept)) = rx.recv().await {
         if let Some(bytes) = store_round(&spool, &round, &rx).await {
+            // The round's records are freed now; their pages go back to the system.
+            drop(round);
+            tokio::task::spawn_blocking(crate::allocator::give_back);
             backlog.stored(usize::try_from(kept).unwrap_or(usize::MAX), bytes);
             let s = Arc::clone(&spool);
             if on_blocking_pool(move || s.record_bytes())

@@ -281,7 +281,7 @@ pub fn main() -> ExitCode {
     );
     crate::logging::init(if daemon_like { "info" } else { "warn" });
     if daemon_like {
-        bound_allocator_memory();
+        crate::allocator::bound_for_daemon();
     }
     let result = match cli.command {
         Command::Policy {
@@ -414,20 +414,6 @@ fn load_or_exit(
             Ok(Err(ExitCode::from(EXIT_CONFIG)))
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Keeps a long-running process's resident memory near its live heap. glibc's defaults let
-/// every busy thread grow its own arena (8 per core) and raise the mmap threshold after each
-/// large free, so the megabyte buffers of rounds and batches come from arenas and stay there
-/// after they are freed: the agent peaked at 160-175 MB with a 37 MB live heap. Two arenas
-/// and buffers over 1 MiB always mapped (unmapped when freed): 67-72 MB, at the same speed.
-fn bound_allocator_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; called before the runtime's threads start.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
