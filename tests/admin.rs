@@ -46,8 +46,16 @@ fn status_records_show_and_explain_answer_from_the_running_daemon() {
         || (collector.records().len() == 3).then_some(()),
     );
 
-    let status: Value =
-        serde_json::from_slice(&run(&["status", "--json", "--policy", ps]).stdout).unwrap();
+    // The collector stores a batch before it answers; the agent counts it sent on the answer.
+    let status: Value = wait_for(
+        "the agent to record the acknowledgement",
+        Duration::from_secs(10),
+        || {
+            let out = run(&["status", "--json", "--policy", ps]);
+            let status: Value = serde_json::from_slice(&out.stdout).ok()?;
+            (status["spool"]["sent"] == 3).then_some(status)
+        },
+    );
     assert_eq!(status["result"], "status");
     assert_eq!(status["daemon"]["policy"]["version"], "2019-07-01");
     assert_eq!(status["daemon"]["policy"]["usage_consent"], false);
