@@ -263,7 +263,7 @@ async fn admit_task(
     backlog: Arc<Backlog>,
 ) {
     let limits = super::setup::limits(&policy.file.retention);
-    let (to_store, stored) = mpsc::channel::<(Arc<Admitted>, u64)>(1);
+    let (to_store, stored) = mpsc::channel::<Arc<Admitted>>(1);
     let admitting = async move {
         while let Some(mut round) = rx.recv().await {
             while round.drafts.len() < ADMIT_DRAFTS
@@ -283,15 +283,15 @@ async fn admit_task(
                 let (records, tally) = admit(&p, &k, drafts);
                 let mut counters = tally.counters();
                 counters.extend(counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
-                (records, counters, tally.kept)
+                (records, counters)
             })
             .await;
-            let Ok((records, counters, kept)) = admitted else {
+            let Ok((records, counters)) = admitted else {
                 tracing::error!("the policy step failed; the round was not stored");
                 continue;
             };
             if to_store
-                .send((Arc::new((records, counters, checkpoints)), kept))
+                .send(Arc::new((records, counters, checkpoints)))
                 .await
                 .is_err()
             {
@@ -305,17 +305,17 @@ async fn admit_task(
 /// Stores admitted rounds in order, wakes the shipper, and enforces the byte cap when a round
 /// takes the spool over it. Ends when the policy step has ended and its queue is empty.
 async fn store_task(
-    mut rx: mpsc::Receiver<(Arc<Admitted>, u64)>,
+    mut rx: mpsc::Receiver<Arc<Admitted>>,
     spool: Arc<Spool>,
     backlog: Arc<Backlog>,
     limits: Limits,
 ) {
-    while let Some((round, kept)) = rx.recv().await {
+    while let Some(round) = rx.recv().await {
         if let Some(bytes) = store_round(&spool, &round, &rx).await {
+            backlog.stored(round.0.len(), bytes);
             // The round's records are freed now; their pages go back to the system.
             drop(round);
             tokio::task::spawn_blocking(crate::allocator::give_back);
-            backlog.stored(usize::try_from(kept).unwrap_or(usize::MAX), bytes);
             let s = Arc::clone(&spool);
             if on_blocking_pool(move || s.record_bytes())
                 .await
@@ -338,7 +338,7 @@ type Admitted = (Vec<Record>, Vec<(String, u64)>, Vec<(String, String)>);
 async fn store_round(
     spool: &Arc<Spool>,
     round: &Arc<Admitted>,
-    rx: &mpsc::Receiver<(Arc<Admitted>, u64)>,
+    rx: &mpsc::Receiver<Arc<Admitted>>,
 ) -> Option<u64> {
     let mut wait = Duration::from_millis(250);
     loop {

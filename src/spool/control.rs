@@ -8,7 +8,7 @@ use redb::{ReadableTable, WriteTransaction};
 use super::segment::{self, INFO, SEGMENTS};
 use super::{
     BATCHES, CONTROL, COUNTERS, DEAD, META, PENDING, SENT, Spool, SpoolError, add_counts,
-    decode_ids, encode_ids,
+    decode_ids,
 };
 use crate::record::Purpose;
 
@@ -208,29 +208,14 @@ fn remove_everywhere(txn: &WriteTransaction, ids: &[u128]) -> Result<(), SpoolEr
             sent.remove(id).map_err(redb::Error::from)?;
         }
     }
-    for (table, dead) in [(BATCHES, false), (DEAD, true)] {
-        let mut t = txn.open_table(table).map_err(redb::Error::from)?;
-        let mut changed = Vec::new();
-        for e in t.iter().map_err(redb::Error::from)? {
-            let (k, v) = e.map_err(redb::Error::from)?;
-            let held = ids_of(dead, v.value())?;
-            if held.iter().any(|id| gone.contains(id)) {
-                changed.push((k.value(), v.value().to_vec(), held));
-            }
-        }
-        for (key, old, held) in changed {
-            let kept: Vec<u128> = held.into_iter().filter(|id| !gone.contains(id)).collect();
-            if kept.is_empty() {
-                t.remove(key).map_err(redb::Error::from)?;
-            } else if dead {
-                let value = super::delivery::dead_entry_with_ids(&old, kept)?;
-                t.insert(key, value.as_slice()).map_err(redb::Error::from)?;
-            } else {
-                t.insert(key, encode_ids(&kept).as_slice())
-                    .map_err(redb::Error::from)?;
-            }
-        }
-    }
+    super::delivery::edit_segment_lists(txn, |held| {
+        held.iter().any(|id| gone.contains(id)).then(|| {
+            held.iter()
+                .copied()
+                .filter(|id| !gone.contains(id))
+                .collect()
+        })
+    })?;
     for id in ids {
         segment::remove(txn, *id)?;
     }

@@ -179,9 +179,8 @@ impl Spool {
         }
         // Cut at half the records, splitting the segment the cut falls in.
         let (mut first, mut second) = (Vec::new(), Vec::new());
-        let mut before = 0;
+        let (cut, mut before) = (total / 2, 0);
         for (key, n) in segs.iter().zip(&counts) {
-            let cut = total / 2;
             if before >= cut {
                 second.push(*key);
             } else if before + n <= cut {
@@ -329,6 +328,42 @@ pub(super) fn dead_entry_with_ids(bytes: &[u8], ids: Vec<u128>) -> Result<Vec<u8
 
 fn decode_dead(bytes: &[u8]) -> Result<DeadEntry, SpoolError> {
     serde_json::from_slice(bytes).map_err(|e| SpoolError::Decode(format!("dead letter: {e}")))
+}
+
+/// Rewrites the segment list of each batch and dead batch for which `edit` returns a new one;
+/// an entry left without segments is removed. What a split or a purge does to batches.
+pub(super) fn edit_segment_lists(
+    txn: &redb::WriteTransaction,
+    mut edit: impl FnMut(&[u128]) -> Option<Vec<u128>>,
+) -> Result<(), SpoolError> {
+    for (table, dead) in [(BATCHES, false), (DEAD, true)] {
+        let mut t = txn.open_table(table).map_err(redb::Error::from)?;
+        let mut changed = Vec::new();
+        for e in t.iter().map_err(redb::Error::from)? {
+            let (k, v) = e.map_err(redb::Error::from)?;
+            let held = if dead {
+                dead_entry_ids(v.value())?
+            } else {
+                decode_ids(v.value())?
+            };
+            if let Some(new) = edit(&held) {
+                changed.push((k.value(), v.value().to_vec(), new));
+            }
+        }
+        for (key, old, new) in changed {
+            if new.is_empty() {
+                t.remove(key).map_err(redb::Error::from)?;
+            } else {
+                let value = if dead {
+                    dead_entry_with_ids(&old, new)?
+                } else {
+                    encode_ids(&new)
+                };
+                t.insert(key, value.as_slice()).map_err(redb::Error::from)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The segments in each dead batch, for listing records with their state.

@@ -11,7 +11,7 @@
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use super::retention::add_bytes;
-use super::{BATCHES, DEAD, PENDING, SENT, SpoolError, decode_ids, encode_ids};
+use super::{PENDING, SENT, SpoolError};
 use crate::record::{Category, Purpose, Record};
 
 /// Segment key → the segment's value.
@@ -313,44 +313,12 @@ pub(super) fn split(txn: &WriteTransaction, key: u128, at: usize) -> Result<u128
             sent.insert(new_key, v).map_err(redb::Error::from)?;
         }
     }
-    let follow = |ids: Vec<u128>| -> Option<Vec<u128>> {
-        let at = ids.iter().position(|k| *k == key)?;
-        let mut ids = ids;
+    super::delivery::edit_segment_lists(txn, |held| {
+        let at = held.iter().position(|k| *k == key)?;
+        let mut ids = held.to_vec();
         ids.insert(at + 1, new_key);
         Some(ids)
-    };
-    {
-        let mut batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
-        let mut changed = Vec::new();
-        for e in batches.iter().map_err(redb::Error::from)? {
-            let (k, v) = e.map_err(redb::Error::from)?;
-            if let Some(ids) = follow(decode_ids(v.value())?) {
-                changed.push((k.value(), ids));
-            }
-        }
-        for (k, ids) in changed {
-            batches
-                .insert(k, encode_ids(&ids).as_slice())
-                .map_err(redb::Error::from)?;
-        }
-    }
-    {
-        let mut dead = txn.open_table(DEAD).map_err(redb::Error::from)?;
-        let mut changed = Vec::new();
-        for e in dead.iter().map_err(redb::Error::from)? {
-            let (k, v) = e.map_err(redb::Error::from)?;
-            if let Some(ids) = follow(super::delivery::dead_entry_ids(v.value())?) {
-                changed.push((
-                    k.value(),
-                    super::delivery::dead_entry_with_ids(v.value(), ids)?,
-                ));
-            }
-        }
-        for (k, value) in changed {
-            dead.insert(k, value.as_slice())
-                .map_err(redb::Error::from)?;
-        }
-    }
+    })?;
     Ok(new_key)
 }
 
