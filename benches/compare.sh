@@ -8,7 +8,7 @@
 # scrub -> spool -> gzip batches -> reference collector on loopback). With --peers it also
 # installs (apt, pip) and runs rsyslog imfile -> mmanon, syslog-ng with its scrubbing rewrite,
 # and the Python scrubbers Presidio and scrubadub (on the first 20,000 lines: they manage
-# about a thousand lines a second). Method and figures: docs/PERFORMANCE.md.
+# about a thousand lines a second), and Fluent Bit (tail -> file) when a build of it is present. Method and figures: docs/PERFORMANCE.md.
 set -euo pipefail
 
 LINES=1000000

@@ -70,6 +70,36 @@ EOF
         -c "$WORK/sng/ctl"
 fi
 
+# Fluent Bit is not packaged in Debian (it builds from source with cmake in ~10 minutes, see
+# shared/peers/README.md); it runs here when a build is on PATH or in FLUENT_BIT. Tail -> file,
+# no scrubbing (it has none without Lua): a ceiling for reading and writing lines.
+FLUENT_BIT=${FLUENT_BIT:-$(command -v fluent-bit || command -v /opt/fluent-bit/bin/fluent-bit || true)}
+if wanted fluent-bit && [ -n "$FLUENT_BIT" ]; then
+    echo "== Fluent Bit tail -> file (no scrubbing)" >&2
+    rm -rf "$WORK/flb" && mkdir -p "$WORK/flb"
+    cat > "$WORK/flb/tail.conf" <<EOF
+[SERVICE]
+    Flush        1
+    Log_Level    warn
+    HTTP_Server  Off
+[INPUT]
+    Name              tail
+    Path              $INPUT
+    Read_from_Head    true
+    Tag               gen
+[OUTPUT]
+    Name      file
+    Match     *
+    Path      $WORK/flb
+    File      out.log
+    Format    template
+    Template  {log}
+EOF
+    run_daemon fluent-bit-tail "$WORK/flb/out.log" "$FLUENT_BIT" -c "$WORK/flb/tail.conf"
+elif wanted fluent-bit; then
+    echo "== Fluent Bit: no build found (set FLUENT_BIT=/path/to/fluent-bit); skipped" >&2
+fi
+
 # The Python scrubbers run on the first 20,000 lines: at ~1,000 lines/s the full file would
 # take hours. Their scripts (benches/peers/) read IN and write the scrubbed lines to OUT.
 PY_LINES=$((LINES < 20000 ? LINES : 20000))
