@@ -44,10 +44,21 @@ pub struct BatchHeaderV1<'a> {
     pub policy: &'a PolicyStamp,
 }
 
+/// A [`BatchV1`]'s JSON up to its first record: `{...header...,"records":[`. The records'
+/// JSON, joined by commas, and [`BATCH_JSON_TAIL`] complete it.
+pub fn batch_json_head(header: &BatchHeaderV1<'_>) -> Vec<u8> {
+    let mut head = serde_json::to_vec(header).expect("a batch header always serializes");
+    head.pop();
+    head.extend_from_slice(b",\"records\":[");
+    head
+}
+
+/// What closes a [`BatchV1`]'s JSON after its last record.
+pub const BATCH_JSON_TAIL: &[u8] = b"]}";
+
 /// A [`BatchV1`]'s JSON from its header and its records' JSON, copied verbatim (they come
 /// from the spool, which stores what `serde_json` wrote): a send copies bytes instead of
-/// decoding and re-encoding thousands of records. Written to `out` (the shipper's gzip
-/// stream), so the uncompressed batch is never held whole.
+/// decoding and re-encoding thousands of records.
 ///
 /// # Errors
 /// Writing to `out` failed.
@@ -56,17 +67,14 @@ pub fn write_batch_json<'r>(
     records: impl Iterator<Item = &'r [u8]>,
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
-    let mut head = serde_json::to_vec(header).expect("a batch header always serializes");
-    head.pop();
-    head.extend_from_slice(b",\"records\":[");
-    out.write_all(&head)?;
+    out.write_all(&batch_json_head(header))?;
     for (i, r) in records.enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
         out.write_all(r)?;
     }
-    out.write_all(b"]}")
+    out.write_all(BATCH_JSON_TAIL)
 }
 
 /// Who sent a batch.

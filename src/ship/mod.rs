@@ -17,7 +17,9 @@ use crate::policy::{CollectorSection, WireFormat};
 use crate::record::{PolicyStamp, rfc3339};
 use crate::spool::QueuedControl;
 use crate::spool::{OutboundBatch, Spool, SpoolError, on_blocking_pool};
-use crate::wire::{AckV1, AgentInfo, BatchHeaderV1, ControlAckV1, write_batch_json};
+use crate::wire::{
+    AckV1, AgentInfo, BATCH_JSON_TAIL, BatchHeaderV1, ControlAckV1, batch_json_head,
+};
 
 /// Why a send did not get a 2xx.
 #[derive(Debug, thiserror::Error)]
@@ -233,43 +235,47 @@ impl Shipper {
         batch: &OutboundBatch,
         policy: &PolicyStamp,
     ) -> Result<AckV1, SendError> {
-        // Gzip level 1 shrinks record JSON about tenfold; compressing as it is written keeps
-        // only the compressed body in memory. The encoder takes 64 KiB at a time: fed a record
-        // and a comma per call, flate2 zeroed its 32 KiB output buffer twice per record.
-        let mut encoder = GzEncoder::new(
-            Vec::with_capacity(batch.json_bytes() / 8),
-            Compression::fast(),
-        );
-        let mut gz = std::io::BufWriter::with_capacity(64 << 10, &mut encoder);
-        match self.format {
-            WireFormat::Noticed => write_batch_json(
-                &BatchHeaderV1 {
-                    batch_id: batch.id,
-                    agent: AgentInfo {
-                        version: env!("CARGO_PKG_VERSION").to_owned(),
-                    },
-                    host: &self.host,
-                    sent_at: rfc3339(SystemTime::now()),
-                    policy,
-                },
-                batch.encoded(),
-                &mut gz,
-            ),
+        let header = BatchHeaderV1 {
+            batch_id: batch.id,
+            agent: AgentInfo {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            },
+            host: &self.host,
+            sent_at: rfc3339(SystemTime::now()),
+            policy,
+        };
+        let body = match self.format {
+            // The spool keeps each segment as one gzip member of its records joined by commas,
+            // and gzip allows members back to back: the body is the header's member, the
+            // segments' members with a comma's member between them, and the tail's member.
+            WireFormat::Noticed => {
+                let (comma, tail) = separators();
+                let mut body = gzip(&batch_json_head(&header));
+                for (i, member) in batch.gzip_members().enumerate() {
+                    if i > 0 {
+                        body.extend_from_slice(comma);
+                    }
+                    body.extend_from_slice(member);
+                }
+                body.extend_from_slice(tail);
+                body
+            }
             WireFormat::Otlp => {
                 let records = batch
                     .records()
                     .map_err(|e| SendError::Transport(format!("reading the batch: {e}")))?;
+                let mut gz = GzEncoder::new(
+                    Vec::with_capacity(batch.json_bytes() / 8),
+                    Compression::fast(),
+                );
                 serde_json::to_writer(
                     &mut gz,
-                    &otlp::export_request(batch.id, &records, &self.host, policy),
+                    &otlp::export_request(batch.id, &records, &self.host, header.policy),
                 )
-                .map_err(std::io::Error::from)
+                .expect("writing to memory cannot fail");
+                gz.finish().expect("writing to memory cannot fail")
             }
-        }
-        .and_then(|()| gz.flush())
-        .expect("writing to memory cannot fail");
-        drop(gz);
-        let body = encoder.finish().expect("writing to memory cannot fail");
+        };
         let text = self.post(self.endpoint.clone(), body).await?;
         Ok(serde_json::from_str(&text).unwrap_or(AckV1 {
             batch_id: batch.id,
@@ -277,6 +283,13 @@ impl Shipper {
             duplicate: false,
         }))
     }
+}
+
+/// The gzip members of `,` and of [`BATCH_JSON_TAIL`], made once.
+fn separators() -> (&'static [u8], &'static [u8]) {
+    static MEMBERS: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+    let (comma, tail) = MEMBERS.get_or_init(|| (gzip(b","), gzip(BATCH_JSON_TAIL)));
+    (comma, tail)
 }
 
 /// `json` gzip-compressed.

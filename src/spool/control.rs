@@ -37,9 +37,6 @@ impl Spool {
             let mut hits = Vec::new();
             for e in segments.iter().map_err(redb::Error::from)? {
                 let (k, v) = e.map_err(redb::Error::from)?;
-                if finder.find(v.value()).is_none() {
-                    continue;
-                }
                 let view = segment::View::parse(v.value())?;
                 let keep: Vec<usize> = (0..view.len())
                     .filter(|i| finder.find(view.json(*i)).is_none())

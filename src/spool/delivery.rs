@@ -86,35 +86,26 @@ impl Spool {
             }
         };
         let batch = {
-            let (mut bytes, mut records) = (0, 0);
-            {
-                let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
-                for key in &segs {
-                    let i = segment::info(&info, *key)?;
-                    bytes += i.bytes as usize;
-                    records += i.count as usize;
-                }
-            }
+            let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
             let table = txn
                 .open_table(segment::SEGMENTS)
                 .map_err(redb::Error::from)?;
-            let mut body = Vec::with_capacity(bytes);
-            let mut ends = Vec::with_capacity(records);
+            let mut batch = OutboundBatch {
+                id: uuid::Uuid::from_u128(batch_id),
+                segments: Vec::with_capacity(segs.len()),
+                records: 0,
+                json_bytes: 0,
+            };
             for key in &segs {
                 let Some(v) = table.get(key).map_err(redb::Error::from)? else {
                     continue;
                 };
-                let view = segment::View::parse(v.value())?;
-                for i in 0..view.len() {
-                    body.extend_from_slice(view.json(i));
-                    ends.push(body.len());
-                }
+                let i = segment::info(&info, *key)?;
+                batch.segments.push(segment::compressed(v.value(), &i)?);
+                batch.records += i.count as usize;
+                batch.json_bytes += i.bytes as usize;
             }
-            OutboundBatch {
-                id: uuid::Uuid::from_u128(batch_id),
-                body,
-                ends,
-            }
+            batch
         };
         txn.commit().map_err(redb::Error::from)?;
         Ok(Some(batch))

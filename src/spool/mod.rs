@@ -6,7 +6,8 @@
 //! deletes, is maintained and has a stable crash-safe format (ARCHITECTURE.md has the figures).
 //!
 //! Records are stored in segments (`segment.rs`): runs of consecutive records of one purpose and
-//! category in one value, each record as JSON exactly as it will be sent. Delivery state is kept
+//! category in one value, their JSON (exactly as it will be sent) joined by commas and kept as one
+//! gzip member, which a batch sends as it is; the byte cap counts the JSON. Delivery state is kept
 //! per segment; a segment is split where a batch, a byte cap or an age limit cuts through it.
 //!
 //! Tables (keys are UUIDv7 as `u128`, so key order is time order; a segment's key is the id of
@@ -150,35 +151,34 @@ pub struct Stored {
 pub struct OutboundBatch {
     /// Stable id, the collector's dedup key.
     pub id: uuid::Uuid,
-    /// Its records' stored JSON back to back, oldest first: the wire format takes them
-    /// verbatim, so a send neither decodes nor re-encodes them.
-    body: Vec<u8>,
-    /// Where each record ends in `body`.
-    ends: Vec<usize>,
+    /// Its segments as stored (compressed), oldest first: the wire format takes their gzip
+    /// members verbatim, so a send neither decodes nor recompresses its records.
+    segments: Vec<Vec<u8>>,
+    records: usize,
+    json_bytes: usize,
 }
 
 impl OutboundBatch {
     /// How many records the batch holds.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.records
     }
 
     /// Whether the batch holds no record.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.records == 0
     }
 
     /// Bytes of its records' JSON together.
     pub fn json_bytes(&self) -> usize {
-        self.body.len()
+        self.json_bytes
     }
 
-    /// Each record as stored (its JSON), oldest first.
-    pub fn encoded(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
-        (0..self.ends.len()).map(|i| {
-            let start = if i == 0 { 0 } else { self.ends[i - 1] };
-            &self.body[start..self.ends[i]]
-        })
+    /// One gzip member per segment, oldest first, each its records' JSON joined by commas.
+    pub fn gzip_members(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        self.segments
+            .iter()
+            .map(|v| segment::member(v).expect("a batch holds compressed segments"))
     }
 
     /// Its records, decoded (for formats that rebuild each record, and for tests).
@@ -186,7 +186,14 @@ impl OutboundBatch {
     /// # Errors
     /// A stored record does not decode.
     pub fn records(&self) -> Result<Vec<Record>, SpoolError> {
-        self.encoded().map(decode_record).collect()
+        let mut out = Vec::with_capacity(self.records);
+        for value in &self.segments {
+            let view = segment::View::parse(value)?;
+            for i in 0..view.len() {
+                out.push(decode_record(view.json(i))?);
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -112,7 +112,7 @@ impl Scripted {
 
 async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> (StatusCode, HeaderMap, String) {
     let mut json = Vec::new();
-    flate2::read::GzDecoder::new(&body[..])
+    flate2::read::MultiGzDecoder::new(&body[..])
         .read_to_end(&mut json)
         .expect("the agent sends gzip");
     let batch: BatchV1 = serde_json::from_slice(&json).expect("the agent sends a BatchV1");
@@ -136,7 +136,7 @@ async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> (StatusCode, 
 
 async fn otlp(State(shared): State<Arc<Shared>>, body: Bytes) -> (StatusCode, String) {
     let mut json = Vec::new();
-    flate2::read::GzDecoder::new(&body[..])
+    flate2::read::MultiGzDecoder::new(&body[..])
         .read_to_end(&mut json)
         .expect("the agent sends gzip");
     shared.otlp.lock().unwrap().push(json);
