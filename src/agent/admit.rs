@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use crate::policy::{Policy, PseudonymKey, Refusal, Verdict, evaluate};
-use crate::record::{Action, Draft, Record};
+use crate::record::{Action, Draft};
+use crate::spool::Sealed;
 
 /// What the policy did to a set of drafts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -67,11 +68,12 @@ impl Tally {
     }
 }
 
-/// Applies the policy to each draft; returns the records to store and what was done.
-pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Vec<Record>, Tally) {
+/// Applies the policy to each draft; returns the records to store, serialized as they are
+/// made (so each is freed at once, on the thread that made it), and what was done.
+pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Sealed, Tally) {
     let mut tally = Tally::default();
     let mut name = String::new();
-    let mut records = Vec::with_capacity(drafts.len());
+    let mut records = Sealed::default();
     for draft in drafts {
         tally.collected += 1;
         match evaluate(policy, key, draft) {
@@ -95,7 +97,7 @@ pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Vec<Re
                 write!(name, "stored.{}.{}.{}", r.source, r.category, r.purpose)
                     .expect("writing to a String cannot fail");
                 bump(&mut tally.per_stream, &name);
-                records.push(r);
+                records.push(&r);
             }
             Verdict::Refuse(Refusal::CategoryNotCollected) => tally.refused_category += 1,
             Verdict::Refuse(Refusal::NoUsageConsent) => tally.refused_consent += 1,

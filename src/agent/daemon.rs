@@ -253,7 +253,9 @@ impl Daemon {
             .chain(tally.counters())
             .collect::<Vec<_>>();
         let spool = Arc::clone(&self.spool);
-        if let Err(e) = on_blocking_pool(move || spool.append(&records, &as_str(&counters))).await {
+        if let Err(e) =
+            on_blocking_pool(move || spool.append_sealed(&records, &as_str(&counters), &[])).await
+        {
             tracing::error!(error = %e, "cannot record the policy change");
         }
         summary

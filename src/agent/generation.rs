@@ -17,10 +17,9 @@ use tracing::Instrument;
 use super::health::Health;
 use super::{admit, as_str};
 use crate::policy::{Policy, PseudonymKey, SourceSpec};
-use crate::record::Record;
 use crate::ship::{Backoff, ShipError, Shipper, drain};
 use crate::sources::{self, Round, Source};
-use crate::spool::{BATCH_MAX_BYTES, Limits, Spool, on_blocking_pool};
+use crate::spool::{BATCH_MAX_BYTES, Limits, Sealed, Spool, on_blocking_pool};
 
 /// Rounds waiting between sources and the admit task; a full queue slows sources down. With a
 /// log file's round capped at 4 MiB, this bounds the raw lines in memory to a few tens of MiB.
@@ -328,7 +327,7 @@ async fn store_task(
 }
 
 /// A round after the policy: its records, counters and source checkpoints, stored together.
-type Admitted = (Vec<Record>, Vec<(String, u64)>, Vec<(String, String)>);
+type Admitted = (Sealed, Vec<(String, u64)>, Vec<(String, String)>);
 
 /// Stores one admitted round with its counters and checkpoints, retrying with back-off while
 /// the spool cannot write (a full disk): meanwhile the queues fill and sources wait, so
@@ -343,7 +342,7 @@ async fn store_round(
     let mut wait = Duration::from_millis(250);
     loop {
         let (s, r) = (Arc::clone(spool), Arc::clone(round));
-        match on_blocking_pool(move || s.append_with_checkpoints(&r.0, &as_str(&r.1), &r.2)).await {
+        match on_blocking_pool(move || s.append_sealed(&r.0, &as_str(&r.1), &r.2)).await {
             Ok(bytes) => {
                 tracing::debug!(stored = round.0.len(), "round stored");
                 return Some(bytes);

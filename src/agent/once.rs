@@ -65,7 +65,7 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
     let spool = Arc::clone(&agent.spool);
     let limits = super::setup::limits(&policy.file.retention);
     on_blocking_pool(move || {
-        spool.append_with_checkpoints(&records, &as_str(&counters), &checkpoints)?;
+        spool.append_sealed(&records, &as_str(&counters), &checkpoints)?;
         spool.enforce(&limits, std::time::SystemTime::now())
     })
     .await?;

@@ -197,6 +197,42 @@ impl OutboundBatch {
     }
 }
 
+/// Records serialized into segments, in order, ready for [`Spool::append_sealed`]: the
+/// policy step fills it record by record, so a round's records are freed as they are made.
+#[derive(Default)]
+pub struct Sealed {
+    runs: Vec<segment::Builder>,
+    records: usize,
+}
+
+impl Sealed {
+    /// Appends a record: to the last segment while it has room and the same purpose and
+    /// category, else to a new one.
+    pub fn push(&mut self, r: &Record) {
+        match self.runs.last_mut() {
+            Some(b) if b.takes(r.purpose, r.category) && b.count() < SEGMENT_RECORDS => {
+                b.push_record(r);
+            }
+            _ => {
+                let mut b = segment::Builder::new(r.purpose, r.category);
+                b.push_record(r);
+                self.runs.push(b);
+            }
+        }
+        self.records += 1;
+    }
+
+    /// How many records it holds.
+    pub fn len(&self) -> usize {
+        self.records
+    }
+
+    /// Whether it holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+}
+
 /// The spool. Cheap to share behind an `Arc`; every method is a blocking call.
 pub struct Spool {
     db: reopen::Reopening,
@@ -286,31 +322,39 @@ impl Spool {
         counts: &[(&str, u64)],
         checkpoints: &[(String, String)],
     ) -> Result<u64, SpoolError> {
+        let mut sealed = Sealed::default();
+        for r in records {
+            sealed.push(r);
+        }
+        self.append_sealed(&sealed, counts, checkpoints)
+    }
+
+    /// Like [`Spool::append_with_checkpoints`] for records already serialized by the caller
+    /// (the policy step), so that the store step only compresses and writes.
+    ///
+    /// # Errors
+    /// [`SpoolError::Store`] when the write or commit fails; then nothing was stored.
+    pub fn append_sealed(
+        &self,
+        sealed: &Sealed,
+        counts: &[(&str, u64)],
+        checkpoints: &[(String, String)],
+    ) -> Result<u64, SpoolError> {
+        // Compressed before the transaction begins, so the write lock is held only to write.
+        let segments: Vec<_> = sealed
+            .runs
+            .iter()
+            .map(|run| (run.first(), run.finish()))
+            .collect();
         let txn = self.db.begin_write()?;
         let mut stored = 0;
         {
-            // Runs of one purpose and category, at most SEGMENT_RECORDS each.
-            let mut runs: Vec<segment::Builder> = Vec::new();
-            for r in records {
-                match runs.last_mut() {
-                    Some(b) if b.takes(r.purpose, r.category) && b.count() < SEGMENT_RECORDS => {
-                        b.push_record(r);
-                    }
-                    _ => {
-                        let mut b = segment::Builder::new(r.purpose, r.category);
-                        b.push_record(r);
-                        runs.push(b);
-                    }
-                }
-            }
-            for run in runs {
-                let first = run.first();
-                let (value, info) = run.finish();
+            for (first, (value, info)) in &segments {
                 stored += info.bytes;
-                segment::put(&txn, first, &value, &info)?;
+                segment::put(&txn, *first, value, info)?;
                 txn.open_table(PENDING)
                     .map_err(redb::Error::from)?
-                    .insert(first, ())
+                    .insert(*first, ())
                     .map_err(redb::Error::from)?;
             }
             let mut counters = txn.open_table(COUNTERS).map_err(redb::Error::from)?;
