@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::policy::{Policy, PseudonymKey, Refusal, Verdict, evaluate};
+use crate::policy::{Evaluator, Policy, PseudonymKey, Refusal, Verdict};
 use crate::record::{Action, Draft};
 use crate::spool::Sealed;
 
@@ -74,9 +74,10 @@ pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Sealed
     let mut tally = Tally::default();
     let mut name = String::new();
     let mut records = Sealed::default();
+    let mut evaluator = Evaluator::new(policy, key);
     for draft in drafts {
         tally.collected += 1;
-        match evaluate(policy, key, draft) {
+        match evaluator.evaluate(draft) {
             Verdict::Keep(r) => {
                 for p in &r.provenance {
                     match p.action {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::schema::CategoryRules;
 use super::{Policy, PseudonymKey};
 use crate::record::{Action, Category, Draft, Provenance, Purpose, Record, RecordId, rfc3339};
-use crate::scrub::{Label, ScrubAction};
+use crate::scrub::{Label, Scratch, ScrubAction};
 
 /// The text that replaces a masked value.
 pub const MASK: &str = "[masked]";
@@ -47,6 +47,39 @@ impl Refusal {
 
 /// Applies `policy` to `draft`. Pure and total: it cannot fail or panic on any input.
 pub fn evaluate(policy: &Policy, key: &PseudonymKey, draft: Draft) -> Verdict {
+    Evaluator::new(policy, key).evaluate(draft)
+}
+
+/// Applies one policy to drafts one after another, keeping the scrubber's buffers and digest
+/// cache between them (raw values stay in this process's memory, as in [`Scratch`]).
+pub struct Evaluator<'a> {
+    policy: &'a Policy,
+    key: &'a PseudonymKey,
+    scratch: Scratch,
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator of `policy` pseudonymising under `key`.
+    pub fn new(policy: &'a Policy, key: &'a PseudonymKey) -> Self {
+        Evaluator {
+            policy,
+            key,
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// Applies the policy to `draft`, as [`evaluate`] does.
+    pub fn evaluate(&mut self, draft: Draft) -> Verdict {
+        evaluate_with(self.policy, self.key, draft, &mut self.scratch)
+    }
+}
+
+fn evaluate_with(
+    policy: &Policy,
+    key: &PseudonymKey,
+    draft: Draft,
+    scratch: &mut Scratch,
+) -> Verdict {
     let Some(rules) = policy.category(draft.category) else {
         return Verdict::Refuse(Refusal::CategoryNotCollected);
     };
@@ -70,6 +103,7 @@ pub fn evaluate(policy: &Policy, key: &PseudonymKey, draft: Draft) -> Verdict {
         category: draft.category,
         key,
         policy,
+        scratch,
         provenance: BTreeSet::new(),
     };
     let mut path = String::with_capacity(64);
@@ -105,6 +139,7 @@ struct Walker<'a> {
     category: Category,
     key: &'a PseudonymKey,
     policy: &'a Policy,
+    scratch: &'a mut Scratch,
     provenance: BTreeSet<Provenance>,
 }
 
@@ -187,7 +222,7 @@ impl Walker<'_> {
     /// Free text through the scrubber; each hit is noted with its detector and span.
     fn scrubbed(&mut self, field: &str, text: String) -> String {
         let scrubber = self.policy.scrubber();
-        let Some((out, hits)) = scrubber.scrub_text(self.key, &text) else {
+        let Some((out, hits)) = scrubber.scrub_text_with(self.key, &text, self.scratch) else {
             return text;
         };
         for h in hits {
@@ -470,5 +505,36 @@ mod tests {
             !text.contains("alice") && !text.contains("192.0.2.9"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_evaluator_kept_across_drafts_decides_as_evaluate_does_alone() {
+        let p = policy(
+            "[category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
+        );
+        let lines = [
+            "login alice@example.com from 192.0.2.9",
+            "login alice@example.com from 192.0.2.10",
+            "nothing here",
+            "card 4111 1111 1111 1111 for alice@example.com",
+        ];
+        let k = key();
+        let mut evaluator = Evaluator::new(&p, &k);
+        for line in lines {
+            let d = draft(
+                Category::ServiceLogs,
+                json!({"message": line, "file": "/var/log/x.log"}),
+            );
+            let (Verdict::Keep(kept), Verdict::Keep(alone)) =
+                (evaluator.evaluate(d.clone()), evaluate(&p, &k, d))
+            else {
+                panic!("both keep the line")
+            };
+            assert_eq!(
+                (kept.fields, kept.provenance),
+                (alone.fields, alone.provenance),
+                "{line}"
+            );
+        }
     }
 }

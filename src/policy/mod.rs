@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 use sha2::{Digest, Sha256};
 
 pub use diff::{Change, diff};
-pub use eval::{Refusal, Verdict, evaluate};
+pub use eval::{Evaluator, Refusal, Verdict, evaluate};
 pub use glob::PathGlob;
 pub use pseudonym::{KEY_LEN, PseudonymKey};
 pub use retention::{PurposeRetention, RetentionSection};

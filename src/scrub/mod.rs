@@ -333,8 +333,19 @@ impl Scrubber {
     /// Scrubs a text that may hold several lines; `None` when nothing was found. Hits are
     /// offsets in `text`.
     pub fn scrub_text(&self, key: &PseudonymKey, text: &str) -> Option<(String, Vec<Hit>)> {
+        self.scrub_text_with(key, text, &mut Scratch::default())
+    }
+
+    /// Like [`Scrubber::scrub_text`], with buffers and digest cache kept by the caller across
+    /// texts (the policy step scrubs thousands of record fields a round; names and addresses
+    /// recur across them, and a fresh cache would compute every HMAC again).
+    pub fn scrub_text_with(
+        &self,
+        key: &PseudonymKey,
+        text: &str,
+        scratch: &mut Scratch,
+    ) -> Option<(String, Vec<Hit>)> {
         let mut state = LineState::default();
-        let mut scratch = Scratch::default();
         let mut out: Vec<u8> = Vec::new();
         let mut hits = Vec::new();
         let mut changed = false;
@@ -344,7 +355,7 @@ impl Scrubber {
                 Some(b) => (b, &b"\n"[..]),
                 None => (line, &b""[..]),
             };
-            if self.scrub_line(key, body, &mut state, &mut scratch, &mut out) {
+            if self.scrub_line(key, body, &mut state, scratch, &mut out) {
                 changed = true;
                 hits.extend(scratch.hits().iter().map(|h| Hit {
                     start: h.start + offset,
