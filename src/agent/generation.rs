@@ -25,6 +25,9 @@ use crate::spool::{BATCH_MAX_BYTES, Limits, Sealed, Spool, on_blocking_pool};
 /// log file's round capped at 4 MiB, this bounds the raw lines in memory to a few tens of MiB.
 const QUEUE_ROUNDS: usize = 2;
 
+/// How long after a stored round the allocator's free pages go back to the system.
+const TRIM_AFTER: Duration = Duration::from_secs(1);
+
 /// Most drafts the admit task stores in one transaction (queued rounds are merged up to it).
 const ADMIT_DRAFTS: usize = 5_000;
 
@@ -309,12 +312,25 @@ async fn store_task(
     backlog: Arc<Backlog>,
     limits: Limits,
 ) {
+    // Freed pages go back to the system a moment after rounds are stored, once per
+    // TRIM_AFTER however many rounds a burst stores: trimming after every round cost more in
+    // page faults when the next round took the pages again than it saved.
+    let trim = Arc::new(Notify::new());
+    let trimmer = tokio::spawn({
+        let trim = Arc::clone(&trim);
+        async move {
+            loop {
+                trim.notified().await;
+                tokio::time::sleep(TRIM_AFTER).await;
+                let _ = tokio::task::spawn_blocking(crate::allocator::give_back).await;
+            }
+        }
+    });
     while let Some(round) = rx.recv().await {
         if let Some(bytes) = store_round(&spool, &round, &rx).await {
             backlog.stored(round.0.len(), bytes);
-            // The round's records are freed now; their pages go back to the system.
             drop(round);
-            tokio::task::spawn_blocking(crate::allocator::give_back);
+            trim.notify_one();
             let s = Arc::clone(&spool);
             if on_blocking_pool(move || s.record_bytes())
                 .await
@@ -324,6 +340,7 @@ async fn store_task(
             }
         }
     }
+    trimmer.abort();
 }
 
 /// A round after the policy: its records, counters and source checkpoints, stored together.

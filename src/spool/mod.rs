@@ -75,7 +75,7 @@ const CHECKPOINTS: TableDefinition<&str, &str> = TableDefinition::new("checkpoin
 const SEGMENT_RECORDS: u32 = 1_000;
 
 /// Bytes of spool pages redb may cache in memory.
-const SPOOL_CACHE_BYTES: usize = 8 << 20;
+const SPOOL_CACHE_BYTES: usize = 2 << 20;
 
 /// The file name of the spool inside the data directory.
 pub const FILE_NAME: &str = "spool.redb";
