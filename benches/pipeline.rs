@@ -1,13 +1,14 @@
-//! Benchmarks of the hot path between a source and the wire: policy evaluation of one draft,
-//! and spool append + batch + ack. Figures and method: docs/PERFORMANCE.md.
+//! Benchmarks of the hot path between a source and the wire: policy evaluation of one draft
+//! and of a round of log lines into segments, a record's JSON, and spool append + batch + ack.
+//! Figures and method: docs/PERFORMANCE.md.
 
 use std::hint::black_box;
 use std::time::SystemTime;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use noticed::policy::{KEY_LEN, Policy, PseudonymKey, Verdict, evaluate};
+use noticed::policy::{Evaluator, KEY_LEN, Policy, PseudonymKey, Verdict, evaluate};
 use noticed::record::{Category, Draft, Record};
-use noticed::spool::Spool;
+use noticed::spool::{Sealed, Spool};
 use serde_json::json;
 
 const POLICY: &str = r#"
@@ -23,7 +24,34 @@ drop = ["disk.mounts.mount"]
 purpose = "service-operational"
 allow = ["os.*", "kernel.*", "hardware.*"]
 pseudonymize = ["host.name"]
+[category.service-logs]
+purpose = "service-operational"
+allow = ["file"]
+scrub = ["message"]
 "#;
+
+/// Log lines shaped like benches/gen_logs.py's: PII on most, names and addresses recurring.
+fn log_drafts(n: usize) -> Vec<Draft> {
+    let users = [
+        "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
+    ];
+    (0..n)
+        .map(|i| {
+            let u = users[i % users.len()];
+            let message = match i % 4 {
+                0 => format!("Jan  1 00:00:{:02} app[{i}]: level=info msg=\"payment accepted\" user={u} email={u}.{u}{}@example.com card=6011111111111117 amount=759.69 token=Bearer 0822e8f36c031199972a846916419f82", i % 60, i % 50),
+                1 => format!("Jan  1 00:00:{:02} host01 sshd[{i}]: Failed password for invalid user {u} from 192.0.2.{} port 14055 ssh2", i % 60, i % 250),
+                2 => format!("Jan  1 00:00:{:02} host01 dhclient[{i}]: DHCPACK of 10.1.2.{} from 10.1.2.151 (xid=0x47378190) hwaddr 03:51:d8:ae:8e:{:02x}", i % 60, i % 250, i % 256),
+                _ => format!("Jan  1 00:00:{:02} host01 systemd[1]: Started Session {i} of user root.", i % 60),
+            };
+            let fields = json!({"message": message, "file": "/var/log/app/input.log"});
+            let serde_json::Value::Object(map) = fields else {
+                unreachable!()
+            };
+            Draft::new(Category::ServiceLogs, "log_file", map)
+        })
+        .collect()
+}
 
 /// A host_metrics-shaped draft: 2 cores, 4 mounts, 3 interfaces, some fields not allowed.
 fn metrics_draft() -> Draft {
@@ -75,6 +103,54 @@ fn policy_evaluate(c: &mut Criterion) {
             |d| black_box(evaluate(&policy, &key, d)),
             BatchSize::SmallInput,
         )
+    });
+    g.throughput(Throughput::Elements(1000));
+    g.bench_function("admit_1000_log_lines_into_segments", |b| {
+        b.iter_batched(
+            || log_drafts(1000),
+            |drafts| {
+                let mut evaluator = Evaluator::new(&policy, &key);
+                let mut sealed = Sealed::default();
+                for d in drafts {
+                    if let Verdict::Keep(r) = evaluator.evaluate(d) {
+                        sealed.push(&r);
+                    }
+                }
+                black_box(sealed)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+
+    let mut evaluator = Evaluator::new(&policy, &key);
+    let logs: Vec<Record> = log_drafts(1000)
+        .into_iter()
+        .filter_map(|d| match evaluator.evaluate(d) {
+            Verdict::Keep(r) => Some(r),
+            Verdict::Refuse(_) => None,
+        })
+        .collect();
+    let mut g = c.benchmark_group("record_json");
+    g.throughput(Throughput::Elements(logs.len() as u64));
+    let mut out = Vec::with_capacity(1 << 20);
+    g.bench_function("serde_json_1000_log_records", |b| {
+        b.iter(|| {
+            out.clear();
+            for r in &logs {
+                serde_json::to_writer(&mut out, r).unwrap();
+            }
+            black_box(out.len())
+        })
+    });
+    g.bench_function("write_json_1000_log_records", |b| {
+        b.iter(|| {
+            out.clear();
+            for r in &logs {
+                r.write_json(&mut out);
+            }
+            black_box(out.len())
+        })
     });
     g.finish();
 }

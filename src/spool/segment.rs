@@ -107,7 +107,7 @@ impl Builder {
     /// Appends a record, serialized straight into the segment.
     pub(super) fn push_record(&mut self, r: &Record) {
         self.separate();
-        serde_json::to_writer(&mut self.text, r).expect("a record always serializes");
+        r.write_json(&mut self.text);
         self.end_entry(r.id.as_u128());
     }
 

@@ -4,6 +4,8 @@
 //! a [`Record`], which is the sole type the spool and the shipper accept. That split is what keeps
 //! raw values off the disk and the wire.
 
+mod json;
+
 use std::fmt;
 use std::str::FromStr;
 use std::time::SystemTime;
