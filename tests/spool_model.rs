@@ -53,7 +53,7 @@ fn record(usage: bool) -> Record {
         body: None,
         policy: PolicyStamp {
             version: "v".into(),
-            sha256: "0".repeat(64),
+            sha256: "0".repeat(64).into(),
         },
         provenance: vec![],
     }

@@ -158,8 +158,8 @@ fn notify_systemd(state: &str) {
 fn policy_health(origin: &str, policy: &Policy) -> PolicyHealth {
     PolicyHealth {
         origin: origin.to_owned(),
-        version: policy.stamp.version.clone(),
-        sha256: policy.stamp.sha256.clone(),
+        version: policy.stamp.version.to_string(),
+        sha256: policy.stamp.sha256.to_string(),
         usage_consent: policy.file.consent.usage,
         since: crate::record::rfc3339(std::time::SystemTime::now()),
     }

@@ -72,8 +72,8 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
 
     let mut summary = OnceSummary {
         origin: agent.loaded.origin.clone(),
-        version: policy.stamp.version.clone(),
-        sha256: policy.stamp.sha256.clone(),
+        version: policy.stamp.version.to_string(),
+        sha256: policy.stamp.sha256.to_string(),
         sources: policy
             .file
             .sources

@@ -313,7 +313,7 @@ async fn host_config(p: &crate::policy::Policy, key: &PseudonymKey) -> Value {
             services: true,
             files: Vec::new(),
         });
-    let version = p.stamp.version.clone();
+    let version = p.stamp.version.to_string();
     let round = tokio::task::spawn_blocking(move || HostConfig::new(spec, version).round()).await;
     let drafts = match round {
         Ok(Ok(r)) => r.drafts,

@@ -31,7 +31,7 @@ pub struct Step {
 pub fn steps(record: &Record) -> Vec<Step> {
     let mut out = Vec::new();
     let touched: std::collections::HashSet<&str> =
-        record.provenance.iter().map(|p| p.field.as_str()).collect();
+        record.provenance.iter().map(|p| &*p.field).collect();
     let mut leaves = Vec::new();
     for (k, v) in &record.fields {
         collect_leaves(k, v, &mut leaves);
@@ -54,7 +54,7 @@ pub fn steps(record: &Record) -> Vec<Step> {
             (Action::Masked, false) => "masked",
         };
         let spans = grouped
-            .entry((p.field.clone(), outcome.into(), p.rule.clone()))
+            .entry((p.field.to_string(), outcome.into(), p.rule.to_string()))
             .or_default();
         spans.extend(p.span);
     }

@@ -117,7 +117,7 @@ mod tests {
             body: None,
             policy: PolicyStamp {
                 version: "1".into(),
-                sha256: "0".repeat(64),
+                sha256: "0".repeat(64).into(),
             },
             provenance: vec![],
         }

@@ -2,23 +2,20 @@
 //! remove each field, fail-closed, and note what was done without the values.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use super::schema::CategoryRules;
 use super::{Policy, PseudonymKey};
 use crate::record::{Action, Category, Draft, Provenance, Purpose, Record, RecordId, rfc3339};
-use crate::scrub::{Label, Scratch, ScrubAction};
+use crate::scrub::{Detector, Label, Scratch, ScrubAction};
 
 /// The text that replaces a masked value.
 pub const MASK: &str = "[masked]";
 
 /// The policy's answer for one draft.
 #[derive(Clone, Debug, PartialEq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "Keep is the common case; boxing it would allocate once more per record"
-)]
 pub enum Verdict {
     /// The draft becomes this record (possibly with every field removed).
     Keep(Record),
@@ -56,6 +53,8 @@ pub struct Evaluator<'a> {
     policy: &'a Policy,
     key: &'a PseudonymKey,
     scratch: Scratch,
+    /// `scrub.<detector>` for each detector, shared by every hit's provenance.
+    scrub_rules: [Arc<str>; Detector::ALL.len()],
 }
 
 impl<'a> Evaluator<'a> {
@@ -65,21 +64,18 @@ impl<'a> Evaluator<'a> {
             policy,
             key,
             scratch: Scratch::default(),
+            scrub_rules: Detector::ALL.map(|d| Arc::from(format!("scrub.{d}"))),
         }
     }
 
     /// Applies the policy to `draft`, as [`evaluate`] does.
     pub fn evaluate(&mut self, draft: Draft) -> Verdict {
-        evaluate_with(self.policy, self.key, draft, &mut self.scratch)
+        evaluate_with(self, draft)
     }
 }
 
-fn evaluate_with(
-    policy: &Policy,
-    key: &PseudonymKey,
-    draft: Draft,
-    scratch: &mut Scratch,
-) -> Verdict {
+fn evaluate_with(evaluator: &mut Evaluator<'_>, draft: Draft) -> Verdict {
+    let (policy, key) = (evaluator.policy, evaluator.key);
     let Some(rules) = policy.category(draft.category) else {
         return Verdict::Refuse(Refusal::CategoryNotCollected);
     };
@@ -103,7 +99,8 @@ fn evaluate_with(
         category: draft.category,
         key,
         policy,
-        scratch,
+        scratch: &mut evaluator.scratch,
+        scrub_rules: &evaluator.scrub_rules,
         provenance: BTreeSet::new(),
     };
     let mut path = String::with_capacity(64);
@@ -140,6 +137,7 @@ struct Walker<'a> {
     key: &'a PseudonymKey,
     policy: &'a Policy,
     scratch: &'a mut Scratch,
+    scrub_rules: &'a [Arc<str>; Detector::ALL.len()],
     provenance: BTreeSet<Provenance>,
 }
 
@@ -225,6 +223,7 @@ impl Walker<'_> {
         let Some((out, hits)) = scrubber.scrub_text_with(self.key, &text, self.scratch) else {
             return text;
         };
+        let field: Arc<str> = field.into();
         for h in hits {
             let action = if h.label == Label::Secret || scrubber.action() == ScrubAction::Mask {
                 Action::Masked
@@ -232,8 +231,8 @@ impl Walker<'_> {
                 Action::Pseudonymized
             };
             self.provenance.insert(Provenance {
-                field: field.to_owned(),
-                rule: format!("scrub.{}", h.detector),
+                field: Arc::clone(&field),
+                rule: Arc::clone(&self.scrub_rules[h.detector.index()]),
                 action,
                 span: Some((h.start, h.end)),
             });
@@ -247,8 +246,8 @@ impl Walker<'_> {
 
     fn note(&mut self, field: &str, rule: String, action: Action) {
         self.provenance.insert(Provenance {
-            field: field.to_owned(),
-            rule,
+            field: field.into(),
+            rule: rule.into(),
             action,
             span: None,
         });
@@ -305,10 +304,10 @@ mod tests {
             Value::Object(r.fields),
             json!({"memory": {"used_bytes": 5, "total_bytes": 9}})
         );
-        let removed: Vec<&str> = r.provenance.iter().map(|p| p.field.as_str()).collect();
+        let removed: Vec<&str> = r.provenance.iter().map(|p| &*p.field).collect();
         assert_eq!(removed, ["cpu.brand", "cpu.usage"]);
         assert!(r.provenance.iter().all(|p| p.action == Action::Removed
-            && p.rule == "category.performance.allow (no pattern matches)"));
+            && &*p.rule == "category.performance.allow (no pattern matches)"));
         assert_eq!(r.purpose, Purpose::ServiceOperational);
         assert_eq!(r.policy, p.stamp);
     }
@@ -394,7 +393,7 @@ mod tests {
         assert_eq!(
             r.provenance
                 .iter()
-                .filter(|p| p.field == "disk.mounts.mount")
+                .filter(|p| &*p.field == "disk.mounts.mount")
                 .count(),
             1,
             "deduplicated"
@@ -414,7 +413,7 @@ mod tests {
             ),
         );
         assert_eq!(Value::Object(r.fields), json!({"a": {"keep": 1}}));
-        assert!(r.provenance.iter().any(|p| p.field == "empty"));
+        assert!(r.provenance.iter().any(|p| &*p.field == "empty"));
     }
 
     #[test]
@@ -468,7 +467,7 @@ mod tests {
         d.body = Some("login by alice@example.com".into());
         let r = keep(&p, d.clone());
         assert_eq!(r.body, None);
-        assert_eq!(r.provenance[0].field, "body");
+        assert_eq!(&*r.provenance[0].field, "body");
         assert_eq!(r.provenance[0].action, Action::Removed);
 
         let p = policy(
@@ -490,7 +489,7 @@ mod tests {
             .provenance
             .iter()
             .filter(|p| p.span.is_some())
-            .map(|p| (p.field.as_str(), p.rule.as_str(), p.span.unwrap()))
+            .map(|p| (&*p.field, &*p.rule, p.span.unwrap()))
             .collect();
         assert_eq!(
             scrub_notes,

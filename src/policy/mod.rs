@@ -68,8 +68,8 @@ impl Policy {
         })?;
         let canonical = serde_json::to_vec(&file).expect("a policy always serializes");
         let stamp = PolicyStamp {
-            version: file.notice.version.clone(),
-            sha256: hex::encode(Sha256::digest(&canonical)),
+            version: file.notice.version.as_str().into(),
+            sha256: hex::encode(Sha256::digest(&canonical)).into(),
         };
         Ok(Policy {
             file,

@@ -33,7 +33,7 @@ mask = []
 #[test]
 fn the_issue_example_parses() {
     let p = Policy::parse(EXAMPLE, "example.toml").unwrap();
-    assert_eq!(p.stamp.version, "2019-07-01");
+    assert_eq!(&*p.stamp.version, "2019-07-01");
     assert_eq!(p.stamp.sha256.len(), 64);
     let c = p.file.collector.as_ref().unwrap();
     assert_eq!(c.batch_max_records.get(), 500);

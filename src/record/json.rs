@@ -158,8 +158,8 @@ mod tests {
             proptest::option::of((any::<usize>(), any::<usize>())),
         )
             .prop_map(|(field, rule, a, span)| Provenance {
-                field,
-                rule,
+                field: field.into(),
+                rule: rule.into(),
                 action: [Action::Removed, Action::Pseudonymized, Action::Masked][usize::from(a)],
                 span,
             })
@@ -188,7 +188,10 @@ mod tests {
                 event,
                 fields: fields.into_iter().collect(),
                 body,
-                policy: PolicyStamp { version, sha256 },
+                policy: PolicyStamp {
+                    version: version.into(),
+                    sha256: sha256.into(),
+                },
                 provenance,
             }
         }

@@ -8,6 +8,7 @@ mod json;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -162,12 +163,13 @@ impl Draft {
 }
 
 /// The policy that shaped a record: its notice version and the sha256 of its canonical form.
+/// Shared (`Arc`), as every record of a policy carries the same stamp.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyStamp {
     /// `notice.version` of the policy in force.
-    pub version: String,
+    pub version: Arc<str>,
     /// Hex sha256 of the policy's canonical form (comments and layout do not change it).
-    pub sha256: String,
+    pub sha256: Arc<str>,
 }
 
 /// What the policy did to a field or to the body.
@@ -193,12 +195,14 @@ impl fmt::Display for Action {
 }
 
 /// One value-free line of a record's provenance: which field, which rule, what was done.
+/// Names are shared (`Arc`): a field scrubbed at several places, or a rule deciding many
+/// records, is one allocation.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Provenance {
     /// Dotted path of the field (array elements share their array's path), or `body`.
-    pub field: String,
+    pub field: Arc<str>,
     /// The rule that decided, e.g. `category.performance.drop["cpu.brand"]`.
-    pub rule: String,
+    pub rule: Arc<str>,
     /// What was done.
     pub action: Action,
     /// For scrubbed free text: the byte range replaced, in the original text.

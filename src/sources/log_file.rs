@@ -184,6 +184,7 @@ fn read_lines(
     budget: &mut usize,
 ) {
     let mut buf = vec![0u8; 64 * 1024];
+    let file = path.display().to_string();
     loop {
         if *budget == 0 {
             round.more = true;
@@ -211,10 +212,12 @@ fn read_lines(
                         .len()
                         .min(spec.max_line_bytes.saturating_sub(f.partial.len()))],
                 );
-                emit(round, &f.partial, path, spec, true);
+                emit(round, &f.partial, &file, spec, true);
+            } else if f.partial.is_empty() {
+                emit(round, piece, &file, spec, false);
             } else {
                 f.partial.extend_from_slice(piece);
-                emit(round, &f.partial, path, spec, false);
+                emit(round, &f.partial, &file, spec, false);
             }
             f.partial.clear();
             f.read_at += nl as u64 + 1;
@@ -226,7 +229,7 @@ fn read_lines(
             let room = spec.max_line_bytes.saturating_sub(f.partial.len());
             if chunk.len() > room {
                 f.partial.extend_from_slice(&chunk[..room]);
-                emit(round, &f.partial, path, spec, true);
+                emit(round, &f.partial, &file, spec, true);
                 f.partial.clear();
                 f.skipping = true;
             } else {
@@ -242,14 +245,14 @@ fn read_lines(
     }
 }
 
-fn emit(round: &mut Round, line: &[u8], path: &Path, spec: &LogFileSpec, truncated: bool) {
+fn emit(round: &mut Round, line: &[u8], file: &str, spec: &LogFileSpec, truncated: bool) {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut fields = Map::new();
     fields.insert(
         "message".into(),
         Value::String(String::from_utf8_lossy(line).into_owned()),
     );
-    fields.insert("file".into(), Value::String(path.display().to_string()));
+    fields.insert("file".into(), Value::String(file.to_owned()));
     if truncated {
         fields.insert("truncated".into(), Value::Bool(true));
         round.counts.push(("log_file.truncated_lines", 1));

@@ -17,7 +17,7 @@ fn record(n: u64) -> Record {
         body: None,
         policy: PolicyStamp {
             version: "v".into(),
-            sha256: "0".repeat(64),
+            sha256: "0".repeat(64).into(),
         },
         provenance: vec![],
     }
