@@ -198,26 +198,42 @@ impl OutboundBatch {
 }
 
 /// Records serialized into segments, in order, ready for [`Spool::append_sealed`]: the
-/// policy step fills it record by record, so a round's records are freed as they are made.
+/// policy step fills it record by record, so a round's records are freed as they are made,
+/// and each segment is compressed as soon as it is full, so a round waiting to be stored
+/// holds its records' compressed form (a tenth of their JSON) and one open segment.
 #[derive(Default)]
 pub struct Sealed {
-    runs: Vec<segment::Builder>,
+    /// Full segments: key, value, summary.
+    done: Vec<(u128, Vec<u8>, segment::Info)>,
+    /// The segment being filled; its buffers are reused for the next.
+    open: Option<segment::Builder>,
     records: usize,
 }
 
 impl Sealed {
-    /// Appends a record: to the last segment while it has room and the same purpose and
+    /// Appends a record: to the open segment while it has room and the same purpose and
     /// category, else to a new one.
     pub fn push(&mut self, r: &Record) {
-        match self.runs.last_mut() {
-            Some(b) if b.takes(r.purpose, r.category) && b.count() < SEGMENT_RECORDS => {
-                b.push_record(r);
+        let open = match &mut self.open {
+            Some(b) if b.takes(r.purpose, r.category) => b,
+            Some(b) if b.count() == 0 => {
+                b.reset(r.purpose, r.category);
+                b
             }
-            _ => {
-                let mut b = segment::Builder::new(r.purpose, r.category);
-                b.push_record(r);
-                self.runs.push(b);
+            Some(b) => {
+                self.done.push((b.first(), b.finish_value(), b.info()));
+                b.reset(r.purpose, r.category);
+                b
             }
+            None => self
+                .open
+                .insert(segment::Builder::new(r.purpose, r.category)),
+        };
+        open.push_record(r);
+        if open.count() >= SEGMENT_RECORDS {
+            self.done
+                .push((open.first(), open.finish_value(), open.info()));
+            open.reset(r.purpose, r.category);
         }
         self.records += 1;
     }
@@ -340,16 +356,18 @@ impl Spool {
         counts: &[(&str, u64)],
         checkpoints: &[(String, String)],
     ) -> Result<u64, SpoolError> {
-        // Compressed before the transaction begins, so the write lock is held only to write.
-        let segments: Vec<_> = sealed
-            .runs
-            .iter()
-            .map(|run| (run.first(), run.finish()))
-            .collect();
+        // The open segment is compressed before the transaction begins, so the write lock
+        // is held only to write.
+        let last = sealed
+            .open
+            .as_ref()
+            .filter(|b| b.count() > 0)
+            .map(|b| (b.first(), b.finish_value(), b.info()));
+        let segments = sealed.done.iter().chain(&last);
         let txn = self.db.begin_write()?;
         let mut stored = 0;
         {
-            for (first, (value, info)) in &segments {
+            for (first, value, info) in segments {
                 stored += info.bytes;
                 segment::put(&txn, *first, value, info)?;
                 txn.open_table(PENDING)

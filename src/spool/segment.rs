@@ -149,24 +149,42 @@ impl Builder {
             .map_or(0, |b| u128::from_le_bytes(b.try_into().expect("16 bytes")))
     }
 
-    /// The value to store (the records compressed: gzip level 1 shrinks record JSON about
-    /// tenfold at several hundred MB/s) and its summary.
+    /// Empties it for a new run of `purpose` and `category`, keeping its buffers.
+    pub(super) fn reset(&mut self, purpose: Purpose, category: Category) {
+        self.purpose = purpose;
+        self.category = category;
+        self.index.clear();
+        self.text.clear();
+        self.count = 0;
+        self.last = 0;
+    }
+
+    /// The value to store and its summary.
     pub(super) fn finish(&self) -> (Vec<u8>, Info) {
+        (self.finish_value(), self.info())
+    }
+
+    /// The value to store: the records compressed (gzip level 1 shrinks record JSON about
+    /// tenfold at several hundred MB/s).
+    pub(super) fn finish_value(&self) -> Vec<u8> {
         let mut value = Vec::with_capacity(4 + self.index.len() + self.text.len() / 6 + 64);
         value.extend_from_slice(&(self.count | COMPRESSED).to_le_bytes());
         value.extend_from_slice(&self.index);
         let mut gz = flate2::write::GzEncoder::new(value, flate2::Compression::fast());
         gz.write_all(&self.text)
             .expect("writing to memory cannot fail");
-        let value = gz.finish().expect("writing to memory cannot fail");
-        let info = Info {
+        gz.finish().expect("writing to memory cannot fail")
+    }
+
+    /// Its summary.
+    pub(super) fn info(&self) -> Info {
+        Info {
             count: u64::from(self.count),
             bytes: self.json_bytes(),
             purpose: self.purpose,
             category: self.category,
             last: self.last,
-        };
-        (value, info)
+        }
     }
 }
 

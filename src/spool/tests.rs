@@ -541,3 +541,33 @@ fn a_batch_of_long_records_stops_at_its_byte_bound() {
         "two fit, the third waits; one over the bound goes alone"
     );
 }
+
+#[test]
+fn sealed_rounds_cut_segments_when_full_or_when_the_purpose_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    let mut recs: Vec<Record> = (0..2_501).map(record).collect();
+    recs[1_000].purpose = Purpose::Usage;
+    let mut sealed = Sealed::default();
+    for r in &recs {
+        sealed.push(r);
+    }
+    assert_eq!(sealed.len(), 2_501);
+    let bytes = spool.append_sealed(&sealed, &[], &[]).unwrap();
+    let json: usize = recs
+        .iter()
+        .map(|r| serde_json::to_vec(r).unwrap().len())
+        .sum();
+    assert_eq!(
+        (bytes, spool.record_bytes().unwrap()),
+        (json as u64, json as u64)
+    );
+
+    let batch = spool.next_batch(10_000).unwrap().unwrap();
+    assert_eq!(batch.records().unwrap(), recs, "all, in order");
+    assert_eq!(
+        batch.gzip_members().len(),
+        4,
+        "1,000 | the usage record | 1,000 | 500"
+    );
+}
