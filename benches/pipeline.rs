@@ -3,12 +3,17 @@
 //! Figures and method: docs/PERFORMANCE.md.
 
 use std::hint::black_box;
+use std::io::Write;
 use std::time::SystemTime;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use noticed::collector::read_batch;
 use noticed::policy::{Evaluator, KEY_LEN, Policy, PseudonymKey, Verdict, evaluate};
 use noticed::record::{Category, Draft, Record};
 use noticed::spool::{Sealed, Spool};
+use noticed::wire::{AgentInfo, BatchHeaderV1, write_batch_json};
 use serde_json::json;
 
 const POLICY: &str = r#"
@@ -151,6 +156,37 @@ fn policy_evaluate(c: &mut Criterion) {
             }
             black_box(out.len())
         })
+    });
+    g.finish();
+
+    // The reference collector's accept path on a 5,000-record batch of log lines.
+    let header = BatchHeaderV1 {
+        batch_id: uuid::Uuid::now_v7(),
+        agent: AgentInfo {
+            version: "bench".into(),
+        },
+        host: "h:00",
+        sent_at: "2026-11-30T00:00:00.000Z".into(),
+        policy: &policy.stamp,
+    };
+    let mut json = Vec::new();
+    let encoded: Vec<Vec<u8>> = (0..5)
+        .flat_map(|_| &logs)
+        .map(|r| {
+            let mut out = Vec::new();
+            r.write_json(&mut out);
+            out
+        })
+        .collect();
+    write_batch_json(&header, encoded.iter().map(Vec::as_slice), &mut json).unwrap();
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    gz.write_all(&json).unwrap();
+    let body = gz.finish().unwrap();
+    let mut g = c.benchmark_group("collector");
+    g.throughput(Throughput::Elements(encoded.len() as u64));
+    g.sample_size(20);
+    g.bench_function("read_batch_5000_log_records", |b| {
+        b.iter(|| black_box(read_batch(true, &body, 64 << 20).unwrap().records))
     });
     g.finish();
 }

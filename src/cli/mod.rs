@@ -280,8 +280,10 @@ pub fn main() -> ExitCode {
         Command::Run { once: false, .. } | Command::Collector { .. }
     );
     crate::logging::init(if daemon_like { "info" } else { "warn" });
-    if daemon_like {
-        crate::allocator::bound_for_daemon();
+    match cli.command {
+        Command::Run { once: false, .. } => crate::allocator::bound_for_daemon(),
+        Command::Collector { .. } => crate::allocator::keep_for_collector(),
+        _ => {}
     }
     let result = match cli.command {
         Command::Policy {

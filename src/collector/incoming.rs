@@ -53,8 +53,33 @@ struct RecordShape<'a> {
     fields: &'a RawValue,
     #[serde(default)]
     body: Option<Cow<'a, str>>,
-    policy: PolicyStamp,
-    provenance: Vec<crate::record::Provenance>,
+    #[serde(borrow)]
+    policy: StampShape<'a>,
+    #[serde(borrow)]
+    provenance: Vec<ProvenanceShape<'a>>,
+}
+
+/// [`PolicyStamp`] checked in place (its text borrowed, not copied).
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct StampShape<'a> {
+    #[serde(borrow)]
+    version: Cow<'a, str>,
+    #[serde(borrow)]
+    sha256: Cow<'a, str>,
+}
+
+/// [`crate::record::Provenance`] checked in place.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct ProvenanceShape<'a> {
+    #[serde(borrow)]
+    field: Cow<'a, str>,
+    #[serde(borrow)]
+    rule: Cow<'a, str>,
+    action: crate::record::Action,
+    #[serde(default)]
+    span: Option<(usize, usize)>,
 }
 
 /// Checks a decompressed batch body and sorts its records into lines per file.
