@@ -144,20 +144,26 @@ struct Walker<'a> {
 impl Walker<'_> {
     /// Walks an object whose own path is `path` (empty at the root); `path` is one buffer,
     /// extended and truncated in place, so walking allocates no path strings.
-    fn map(&mut self, path: &mut String, map: Map<String, Value>) -> Map<String, Value> {
-        let mut out = Map::new();
+    /// The map is edited in place (values replaced, removed entries taken out), so a draft's
+    /// map becomes its record's without building a second one.
+    fn map(&mut self, path: &mut String, mut map: Map<String, Value>) -> Map<String, Value> {
         let base = path.len();
-        for (name, value) in map {
+        map.retain(|name, value| {
             if base > 0 {
                 path.push('.');
             }
-            path.push_str(&name);
-            if let Some(kept) = self.value(path, value) {
-                out.insert(name, kept);
-            }
+            path.push_str(name);
+            let kept = self.value(path, std::mem::take(value));
             path.truncate(base);
-        }
-        out
+            match kept {
+                Some(v) => {
+                    *value = v;
+                    true
+                }
+                None => false,
+            }
+        });
+        map
     }
 
     /// Objects and arrays are walked (array elements share the array's path); other values,
