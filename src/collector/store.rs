@@ -13,6 +13,11 @@ use crate::wire::ControlV1;
 /// The dedup index's file name in the data directory.
 pub const INDEX_FILE: &str = "batches.idx";
 
+/// While a batch is being appended: its id and where each file it appends to ended before,
+/// so that an append cut by a crash is undone at the next start (a batch is stored whole or
+/// not at all, and its resend then stores it once).
+const APPENDING_FILE: &str = "appending";
+
 /// What storing a batch did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreOutcome {
@@ -50,6 +55,7 @@ impl BatchStore {
                 }
             }
         }
+        undo_cut_append(dir, &ids)?;
         let index = OpenOptions::new()
             .create(true)
             .append(true)
@@ -70,17 +76,29 @@ impl BatchStore {
         if seen.ids.contains(&batch.batch_id) {
             return Ok(StoreOutcome::Duplicate);
         }
-        for ((purpose, day), lines) in &batch.lines {
+        let mut files = Vec::with_capacity(batch.lines.len());
+        let mut journal = format!("{}\n", batch.batch_id);
+        for (purpose, day) in batch.lines.keys() {
             let dir = self.dir.join(purpose.as_str());
             std::fs::create_dir_all(&dir)?;
             let path = dir.join(format!("{day}.jsonl"));
-            let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
+            let f = OpenOptions::new().create(true).append(true).open(&path)?;
+            let len = f.metadata()?.len();
+            journal.push_str(&format!("{len}\t{purpose}/{day}.jsonl\n"));
+            files.push(f);
+        }
+        let journal_path = self.dir.join(APPENDING_FILE);
+        let mut j = File::create(&journal_path)?;
+        j.write_all(journal.as_bytes())?;
+        j.sync_data()?;
+        for (mut f, lines) in files.into_iter().zip(batch.lines.values()) {
             f.write_all(lines)?;
             f.sync_data()?;
         }
         writeln!(seen.index, "{}", batch.batch_id)?;
         seen.index.sync_data()?;
         seen.ids.insert(batch.batch_id);
+        std::fs::remove_file(&journal_path)?;
         Ok(StoreOutcome::Stored(batch.records))
     }
 
@@ -146,5 +164,129 @@ impl BatchStore {
     }
 }
 
+/// Undoes an append a crash cut short: when the journal names a batch the index does not hold,
+/// each file it appended to is truncated back to where it ended before (a torn last line and
+/// the batch's first records go; the sender resends the whole batch). A journal whose batch is
+/// in the index is from a completed append and is simply removed.
+fn undo_cut_append(dir: &Path, stored: &HashSet<uuid::Uuid>) -> std::io::Result<()> {
+    let path = dir.join(APPENDING_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut lines = text.lines();
+    let done = lines
+        .next()
+        .and_then(|id| id.parse::<uuid::Uuid>().ok())
+        .is_some_and(|id| stored.contains(&id));
+    if !done {
+        for line in lines {
+            // The journal is synced before any append, so a line cut short means no append began.
+            let Some((len, name)) = line.split_once('\t') else {
+                continue;
+            };
+            let (Ok(len), Some((purpose, file))) = (len.parse::<u64>(), name.split_once('/'))
+            else {
+                continue;
+            };
+            let target = dir.join(purpose).join(file);
+            if let Ok(f) = OpenOptions::new().write(true).open(&target)
+                && f.metadata()?.len() > len
+            {
+                f.set_len(len)?;
+                f.sync_data()?;
+                tracing::warn!(file = %name, "undid a batch append cut short by a crash; the sender resends it");
+            }
+        }
+    }
+    std::fs::remove_file(&path)
+}
+
 /// Where the collector records the control messages it handled.
 pub const CONTROL_LOG: &str = "control.log";
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::record::Purpose;
+
+    fn batch(text: &str) -> Incoming {
+        Incoming {
+            batch_id: uuid::Uuid::now_v7(),
+            records: text.lines().count(),
+            lines: BTreeMap::from([(
+                (Purpose::ServiceOperational, "2026-11-30".to_owned()),
+                text.as_bytes().to_vec(),
+            )]),
+        }
+    }
+
+    fn file(dir: &Path) -> PathBuf {
+        dir.join("service-operational/2026-11-30.jsonl")
+    }
+
+    #[test]
+    fn an_append_cut_by_a_crash_is_undone_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = batch("{\"a\":1}\n");
+        BatchStore::open(dir.path()).unwrap().store(&first).unwrap();
+        // A crash while appending the next batch: its journal is written, half its lines are.
+        let cut = batch("{\"b\":1}\n{\"b\":2}\n");
+        std::fs::write(
+            dir.path().join(APPENDING_FILE),
+            format!(
+                "{}\n8\tservice-operational/2026-11-30.jsonl\n",
+                cut.batch_id
+            ),
+        )
+        .unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(file(dir.path()))
+            .unwrap();
+        f.write_all(b"{\"b\":1}\n{\"b\"").unwrap();
+        drop(f);
+
+        let store = BatchStore::open(dir.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(file(dir.path())).unwrap(),
+            "{\"a\":1}\n"
+        );
+        assert!(!dir.path().join(APPENDING_FILE).exists());
+        assert_eq!(
+            store.store(&cut).unwrap(),
+            StoreOutcome::Stored(2),
+            "the resend"
+        );
+        assert_eq!(store.store(&first).unwrap(), StoreOutcome::Duplicate);
+        assert_eq!(
+            std::fs::read_to_string(file(dir.path())).unwrap(),
+            "{\"a\":1}\n{\"b\":1}\n{\"b\":2}\n",
+            "each record once, no torn line"
+        );
+    }
+
+    #[test]
+    fn a_journal_left_after_a_completed_append_truncates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let done = batch("{\"a\":1}\n");
+        BatchStore::open(dir.path()).unwrap().store(&done).unwrap();
+        std::fs::write(
+            dir.path().join(APPENDING_FILE),
+            format!(
+                "{}\n0\tservice-operational/2026-11-30.jsonl\n",
+                done.batch_id
+            ),
+        )
+        .unwrap();
+        BatchStore::open(dir.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(file(dir.path())).unwrap(),
+            "{\"a\":1}\n"
+        );
+        assert!(!dir.path().join(APPENDING_FILE).exists());
+    }
+}
