@@ -6,12 +6,13 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-LINES=${1:-50000}
+LINES=${1:-200000}
 PORT=4397
 SIZE_MB=128
-BALLAST_MB=120
-# The delivered history is trimmed at this size, so the spool fits the disk once the ballast
-# is gone; the ballast alone leaves too little room for the burst.
+BALLAST_MB=125
+# The delivered history is trimmed at this size (of record JSON; the spool stores it compressed,
+# about a tenth), so the spool fits the disk once the ballast is gone; the ballast leaves 3 MB,
+# too little room for the burst.
 export SPOOL_MAX_BYTES=40000000
 [ "$(id -u)" = 0 ] || { echo "full_disk.sh mounts a tmpfs: run it as root" >&2; exit 2; }
 build
