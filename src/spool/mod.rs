@@ -214,26 +214,16 @@ impl Sealed {
     /// Appends a record: to the open segment while it has room and the same purpose and
     /// category, else to a new one.
     pub fn push(&mut self, r: &Record) {
-        let open = match &mut self.open {
-            Some(b) if b.takes(r.purpose, r.category) => b,
-            Some(b) if b.count() == 0 => {
-                b.reset(r.purpose, r.category);
-                b
-            }
-            Some(b) => {
-                self.done.push((b.first(), b.finish_value(), b.info()));
-                b.reset(r.purpose, r.category);
-                b
-            }
-            None => self
-                .open
-                .insert(segment::Builder::new(r.purpose, r.category)),
-        };
+        let (purpose, category) = (r.purpose, r.category);
+        let open = self
+            .open
+            .get_or_insert_with(|| segment::Builder::new(purpose, category));
+        if !open.takes(purpose, category) {
+            close(open, &mut self.done, purpose, category);
+        }
         open.push_record(r);
         if open.count() >= SEGMENT_RECORDS {
-            self.done
-                .push((open.first(), open.finish_value(), open.info()));
-            open.reset(r.purpose, r.category);
+            close(open, &mut self.done, purpose, category);
         }
         self.records += 1;
     }
@@ -247,6 +237,20 @@ impl Sealed {
     pub fn is_empty(&self) -> bool {
         self.records == 0
     }
+}
+
+/// Moves `open`'s records, compressed, to `done` (if it has any) and empties it for a run of
+/// `purpose` and `category`, keeping its buffers.
+fn close(
+    open: &mut segment::Builder,
+    done: &mut Vec<(u128, Vec<u8>, segment::Info)>,
+    purpose: crate::record::Purpose,
+    category: crate::record::Category,
+) {
+    if open.count() > 0 {
+        done.push((open.first(), open.finish_value(), open.info()));
+    }
+    open.reset(purpose, category);
 }
 
 /// The spool. Cheap to share behind an `Arc`; every method is a blocking call.
