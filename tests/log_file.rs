@@ -101,3 +101,47 @@ fn lines_arrive_once_each_through_rotation_and_restart_and_scrubbed() {
         );
     }
 }
+
+#[test]
+fn a_burst_is_stored_in_the_order_it_was_read() {
+    // Enough lines for several policy rounds to run side by side: their records must still
+    // take ids in the order the lines were read, or the spool's segments would interleave.
+    let tmp = tempfile::tempdir().unwrap();
+    let collector = Collector::start(&tmp.path().join("collector"));
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let total = 30_000;
+    append(&logs.join("burst.log"), &lines(0..total));
+    let body = format!(
+        "{}[[source]]\ntype = \"log_file\"\npaths = [\"{}/*.log\"]\nstart_at = \"beginning\"\n\n\
+         [category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
+        collector_section(&collector.endpoint()),
+        logs.display()
+    );
+    let data = tmp.path().join("agent");
+    let p = policy(tmp.path(), "p.toml", &data, &body);
+    let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
+    wait_for(
+        &format!("{total} lines at the collector"),
+        Duration::from_secs(120),
+        || (arrivals(&collector).len() >= total as usize).then_some(()),
+    );
+    terminate(daemon);
+
+    let mut records: Vec<(String, u64)> = collector
+        .records()
+        .into_iter()
+        .map(|r| {
+            let message = r["fields"]["message"].as_str().unwrap();
+            let n = message["line ".len()..].split(' ').next().unwrap();
+            (r["id"].as_str().unwrap().to_owned(), n.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(records.len(), total as usize, "each line once");
+    records.sort();
+    let out_of_order = records.windows(2).filter(|w| w[0].1 > w[1].1).count();
+    assert_eq!(
+        out_of_order, 0,
+        "record ids follow the order lines were read"
+    );
+}

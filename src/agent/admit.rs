@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::policy::{Evaluator, Policy, PseudonymKey, Refusal, Verdict};
-use crate::record::{Action, Draft};
+use crate::record::{Action, Draft, RecordId};
 use crate::spool::Sealed;
 
 /// What the policy did to a set of drafts.
@@ -68,16 +68,35 @@ impl Tally {
     }
 }
 
-/// Applies the policy to each draft; returns the records to store, serialized as they are
-/// made (so each is freed at once, on the thread that made it), and what was done.
-pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Sealed, Tally) {
+/// Record ids for one round, drawn in order before its policy step runs: rounds admitted side
+/// by side then still reach the spool in id order, which its segments are keyed by.
+pub struct Ids(std::vec::IntoIter<RecordId>);
+
+impl Ids {
+    /// One id for each of `drafts`, each later than every id drawn before.
+    pub fn draw(drafts: &[Draft]) -> Ids {
+        Ids(drafts
+            .iter()
+            .map(|_| RecordId::new())
+            .collect::<Vec<_>>()
+            .into_iter())
+    }
+}
+
+/// Applies the policy to each draft, the n-th kept record taking the n-th of `ids`; returns
+/// the records to store, serialized as they are made (so each is freed at once, on the
+/// thread that made it), and what was done.
+pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>, ids: Ids) -> (Sealed, Tally) {
     let mut tally = Tally::default();
     let mut name = String::new();
     let mut records = Sealed::default();
     let mut evaluator = Evaluator::new(policy, key);
+    let mut ids = ids.0;
     for draft in drafts {
         tally.collected += 1;
-        match evaluator.evaluate(draft) {
+        // One id was drawn per draft, so they never run out.
+        let id = ids.next().unwrap_or_default();
+        match evaluator.evaluate_as(draft, id) {
             Verdict::Keep(r) => {
                 for p in &r.provenance {
                     match p.action {

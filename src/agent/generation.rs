@@ -2,6 +2,7 @@
 //! admit task (policy → spool), the shipper and the retention task. A reload stops the current
 //! generation (sources first, then what they queued is stored) and starts the next.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -15,21 +16,26 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use super::health::Health;
-use super::{admit, as_str};
+use super::{Ids, admit, as_str};
 use crate::policy::{Policy, PseudonymKey, SourceSpec};
 use crate::ship::{Backoff, ShipError, Shipper, drain};
 use crate::sources::{self, Round, Source};
 use crate::spool::{BATCH_MAX_BYTES, Limits, Sealed, Spool, on_blocking_pool};
 
-/// Rounds waiting between sources and the admit task; a full queue slows sources down. With a
-/// log file's round capped at 4 MiB, this bounds the raw lines in memory to a few tens of MiB.
-const QUEUE_ROUNDS: usize = 2;
+/// Rounds waiting between sources and the admit task; a full queue slows sources down. One
+/// waiting and [`ADMIT_AT_ONCE`] in the policy step bound the drafts in memory (a draft costs
+/// about 1 KiB, most of it its field map) to a few MiB.
+const QUEUE_ROUNDS: usize = 1;
 
 /// How long after a stored round the allocator's free pages go back to the system.
 const TRIM_AFTER: Duration = Duration::from_secs(1);
 
 /// Most drafts the admit task stores in one transaction (queued rounds are merged up to it).
 const ADMIT_DRAFTS: usize = 5_000;
+
+/// Rounds in the policy step at once: two, so a burst keeps both cores of a small host busy
+/// while the round before them is stored.
+const ADMIT_AT_ONCE: usize = 2;
 
 /// The running tasks of one policy.
 pub(super) struct Generation {
@@ -254,9 +260,10 @@ async fn source_task(
 }
 
 /// Applies the policy to each round and stores the result; rounds already queued are batched
-/// into one transaction. The policy step of one round runs while the round before it is
-/// stored (two stages, a round apart). Ends when every source has stopped and the queue is
-/// empty.
+/// into one transaction. Up to [`ADMIT_AT_ONCE`] rounds go through the policy step side by
+/// side while the round before them is stored; they are stored in the order they were read
+/// (their record ids drawn in that order), so checkpoints never pass unstored lines. Ends
+/// when every source has stopped and the queue is empty.
 async fn admit_task(
     mut rx: mpsc::Receiver<Round>,
     policy: Arc<Policy>,
@@ -267,37 +274,43 @@ async fn admit_task(
     let limits = super::setup::limits(&policy.file.retention);
     let (to_store, stored) = mpsc::channel::<Arc<Admitted>>(1);
     let admitting = async move {
-        while let Some(mut round) = rx.recv().await {
-            while round.drafts.len() < ADMIT_DRAFTS
-                && let Ok(more) = rx.try_recv()
-            {
-                round.extend(more);
-            }
-            let Round {
-                drafts,
-                counts,
-                checkpoints,
-                ..
-            } = round;
-            let (p, k) = (Arc::clone(&policy), key.clone());
-            // The policy and scrubber are CPU work: they run on the blocking pool, off the runtime.
-            let admitted = tokio::task::spawn_blocking(move || {
-                let (records, tally) = admit(&p, &k, drafts);
-                let mut counters = tally.counters();
-                counters.extend(counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
-                (records, counters)
-            })
-            .await;
-            let Ok((records, counters)) = admitted else {
-                tracing::error!("the policy step failed; the round was not stored");
-                continue;
-            };
-            if to_store
-                .send(Arc::new((records, counters, checkpoints)))
-                .await
-                .is_err()
-            {
-                return;
+        let mut running: VecDeque<JoinHandle<Admitted>> = VecDeque::new();
+        let mut open = true;
+        loop {
+            tokio::select! {
+                biased;
+                done = async { running.front_mut().expect("checked non-empty").await }, if !running.is_empty() => {
+                    running.pop_front();
+                    let Ok(admitted) = done else {
+                        tracing::error!("the policy step failed; the round was not stored");
+                        continue;
+                    };
+                    if to_store.send(Arc::new(admitted)).await.is_err() {
+                        return;
+                    }
+                }
+                round = rx.recv(), if open && running.len() < ADMIT_AT_ONCE => {
+                    let Some(mut round) = round else {
+                        open = false;
+                        continue;
+                    };
+                    while round.drafts.len() < ADMIT_DRAFTS
+                        && let Ok(more) = rx.try_recv()
+                    {
+                        round.extend(more);
+                    }
+                    let Round { drafts, counts, checkpoints, .. } = round;
+                    let ids = Ids::draw(&drafts);
+                    let (p, k) = (Arc::clone(&policy), key.clone());
+                    // The policy and scrubber are CPU work: they run on the blocking pool, off the runtime.
+                    running.push_back(tokio::task::spawn_blocking(move || {
+                        let (records, tally) = admit(&p, &k, drafts, ids);
+                        let mut counters = tally.counters();
+                        counters.extend(counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
+                        (records, counters, checkpoints)
+                    }));
+                }
+                else => return,
             }
         }
     };

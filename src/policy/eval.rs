@@ -70,11 +70,17 @@ impl<'a> Evaluator<'a> {
 
     /// Applies the policy to `draft`, as [`evaluate`] does.
     pub fn evaluate(&mut self, draft: Draft) -> Verdict {
-        evaluate_with(self, draft)
+        evaluate_with(self, draft, RecordId::new())
+    }
+
+    /// As [`Evaluator::evaluate`], the record kept (if any) getting `id`: ids drawn in order
+    /// before a round is evaluated keep the spool in id order when rounds run side by side.
+    pub fn evaluate_as(&mut self, draft: Draft, id: RecordId) -> Verdict {
+        evaluate_with(self, draft, id)
     }
 }
 
-fn evaluate_with(evaluator: &mut Evaluator<'_>, draft: Draft) -> Verdict {
+fn evaluate_with(evaluator: &mut Evaluator<'_>, draft: Draft, id: RecordId) -> Verdict {
     let (policy, key) = (evaluator.policy, evaluator.key);
     let Some(rules) = policy.category(draft.category) else {
         return Verdict::Refuse(Refusal::CategoryNotCollected);
@@ -118,7 +124,7 @@ fn evaluate_with(evaluator: &mut Evaluator<'_>, draft: Draft) -> Verdict {
         }
     });
     Verdict::Keep(Record {
-        id: RecordId::new(),
+        id,
         collected_at: rfc3339(draft.collected_at),
         category: draft.category,
         purpose,
