@@ -1,9 +1,9 @@
 //! The admit step: the policy applied to a round of drafts, and the tally of what it did.
 
-use std::fmt::Write as _;
+use std::sync::Arc;
 
 use crate::policy::{Evaluator, Policy, PseudonymKey, Refusal, Verdict};
-use crate::record::{Action, Draft, RecordId};
+use crate::record::{Action, Category, Draft, Provenance, Purpose, Record, RecordId};
 use crate::spool::Sealed;
 
 /// What the policy did to a set of drafts.
@@ -88,9 +88,9 @@ impl Ids {
 /// thread that made it), and what was done.
 pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>, ids: Ids) -> (Sealed, Tally) {
     let mut tally = Tally::default();
-    let mut name = String::new();
     let mut records = Sealed::default();
     let mut evaluator = Evaluator::new(policy, key);
+    let mut counts = Counts::default();
     let mut ids = ids.0;
     for draft in drafts {
         tally.collected += 1;
@@ -104,34 +104,69 @@ pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>, ids: Ids) 
                         Action::Pseudonymized => tally.pseudonymized += 1,
                         Action::Masked => tally.masked += 1,
                     }
-                    name.clear();
-                    match (p.span, p.rule.strip_prefix("scrub.")) {
-                        (Some(_), Some(detector)) => write!(name, "scrubbed.{detector}"),
-                        _ => write!(name, "{}.{}", p.action, p.rule),
-                    }
-                    .expect("writing to a String cannot fail");
-                    bump(&mut tally.per_rule, &name);
+                    counts.rule(p);
                 }
                 tally.kept += 1;
-                name.clear();
-                write!(name, "stored.{}.{}.{}", r.source, r.category, r.purpose)
-                    .expect("writing to a String cannot fail");
-                bump(&mut tally.per_stream, &name);
+                counts.stream(&r);
                 records.push(&r);
             }
             Verdict::Refuse(Refusal::CategoryNotCollected) => tally.refused_category += 1,
             Verdict::Refuse(Refusal::NoUsageConsent) => tally.refused_consent += 1,
         }
     }
+    counts.name_into(&mut tally);
     (records, tally)
 }
 
-/// Adds one to a counter, allocating its name only the first time it is seen.
-fn bump(counters: &mut std::collections::BTreeMap<String, u64>, name: &str) {
-    match counters.get_mut(name) {
-        Some(n) => *n += 1,
-        None => {
-            counters.insert(name.to_owned(), 1);
+/// Per-rule and per-stream counts of one round, keyed as found and named once at its end:
+/// naming them per record (formatting a string and looking it up) cost more than the policy
+/// step's map edits.
+#[derive(Default)]
+struct Counts {
+    rules: Vec<(Action, bool, Arc<str>, u64)>,
+    streams: Vec<(String, Category, Purpose, u64)>,
+}
+
+impl Counts {
+    fn rule(&mut self, p: &Provenance) {
+        let scrubbed = p.span.is_some();
+        match self.rules.iter_mut().find(|(a, s, rule, _)| {
+            *a == p.action && *s == scrubbed && (Arc::ptr_eq(rule, &p.rule) || *rule == p.rule)
+        }) {
+            Some(n) => n.3 += 1,
+            None => self
+                .rules
+                .push((p.action, scrubbed, Arc::clone(&p.rule), 1)),
+        }
+    }
+
+    fn stream(&mut self, r: &Record) {
+        match self
+            .streams
+            .iter_mut()
+            .find(|(s, c, p, _)| *s == r.source && *c == r.category && *p == r.purpose)
+        {
+            Some(n) => n.3 += 1,
+            None => self
+                .streams
+                .push((r.source.clone(), r.category, r.purpose, 1)),
+        }
+    }
+
+    /// Adds the counts to `tally` under their counter names.
+    fn name_into(self, tally: &mut Tally) {
+        for (action, scrubbed, rule, n) in self.rules {
+            let name = match (scrubbed, rule.strip_prefix("scrub.")) {
+                (true, Some(detector)) => format!("scrubbed.{detector}"),
+                _ => format!("{action}.{rule}"),
+            };
+            *tally.per_rule.entry(name).or_default() += n;
+        }
+        for (source, category, purpose, n) in self.streams {
+            *tally
+                .per_stream
+                .entry(format!("stored.{source}.{category}.{purpose}"))
+                .or_default() += n;
         }
     }
 }
