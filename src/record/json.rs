@@ -98,22 +98,53 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
 }
 
 /// A JSON string: copied between quotes when no byte needs escaping (checked a block at a
-/// time, which the compiler vectorises), else escaped by `serde_json` itself.
+/// time, which the compiler vectorises), else escaped run by run as `serde_json` escapes.
 fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let plain = bytes.chunks(32).all(|block| {
         !block.iter().fold(false, |bad, &b| {
             bad | (b < 0x20) | (b == b'"') | (b == b'\\')
         })
     });
     if plain {
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
         out.extend_from_slice(bytes);
-        out.push(b'"');
     } else {
-        serde_json::to_writer(&mut *out, s).expect("a string always serializes");
+        write_escaped(out, bytes);
     }
+    out.push(b'"');
+}
+
+/// The escapes `serde_json` writes: `\"`, `\\`, the short forms of five control bytes and
+/// `\u00XX` (lowercase hex) for the rest below 0x20; everything else, UTF-8 included, as is.
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..0x20 => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run..i]);
+        out.extend_from_slice(short);
+        run = i + 1;
+    }
+    out.extend_from_slice(&bytes[run..]);
 }
 
 #[cfg(test)]
