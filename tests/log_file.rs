@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
@@ -26,22 +26,29 @@ fn lines(range: std::ops::Range<u64>) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn lines_arrive_once_each_through_rotation_and_restart_and_scrubbed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let collector = Collector::start(&tmp.path().join("collector"));
-    let logs = tmp.path().join("logs");
+/// A collector, an empty `logs` folder and a policy following `logs/*.log` from the beginning
+/// (plus `source_extra` in its source table); returns them and the agent's data folder.
+fn follow_logs(tmp: &Path, source_extra: &str) -> (Collector, PathBuf, PathBuf, PathBuf) {
+    let collector = Collector::start(&tmp.join("collector"));
+    let logs = tmp.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
-    let log = logs.join("app.log");
-    append(&log, &lines(0..20));
-    let data = tmp.path().join("agent");
+    let data = tmp.join("agent");
     let body = format!(
-        "{}[[source]]\ntype = \"log_file\"\npaths = [\"{}/*.log\"]\nstart_at = \"beginning\"\npoll_interval = \"50ms\"\n\n\
+        "{}[[source]]\ntype = \"log_file\"\npaths = [\"{}/*.log\"]\nstart_at = \"beginning\"\n{source_extra}\n\
          [category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
         collector_section(&collector.endpoint()),
         logs.display()
     );
-    let p = policy(tmp.path(), "p.toml", &data, &body);
+    let p = policy(tmp, "p.toml", &data, &body);
+    (collector, logs, p, data)
+}
+
+#[test]
+fn lines_arrive_once_each_through_rotation_and_restart_and_scrubbed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (collector, logs, p, data) = follow_logs(tmp.path(), "poll_interval = \"50ms\"\n");
+    let log = logs.join("app.log");
+    append(&log, &lines(0..20));
 
     let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
     let wait = |n: usize| {
@@ -107,19 +114,9 @@ fn a_burst_is_stored_in_the_order_it_was_read() {
     // Enough lines for several policy rounds to run side by side: their records must still
     // take ids in the order the lines were read, or the spool's segments would interleave.
     let tmp = tempfile::tempdir().unwrap();
-    let collector = Collector::start(&tmp.path().join("collector"));
-    let logs = tmp.path().join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
+    let (collector, logs, p, _) = follow_logs(tmp.path(), "");
     let total = 30_000;
     append(&logs.join("burst.log"), &lines(0..total));
-    let body = format!(
-        "{}[[source]]\ntype = \"log_file\"\npaths = [\"{}/*.log\"]\nstart_at = \"beginning\"\n\n\
-         [category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
-        collector_section(&collector.endpoint()),
-        logs.display()
-    );
-    let data = tmp.path().join("agent");
-    let p = policy(tmp.path(), "p.toml", &data, &body);
     let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
     wait_for(
         &format!("{total} lines at the collector"),
