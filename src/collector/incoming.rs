@@ -119,17 +119,16 @@ pub fn parse(body: &[u8]) -> Result<Incoming, String> {
             at.pos
         ));
     }
-    if let Some(missing) = seen.iter().position(|s| !s) {
-        return Err(format!(
-            "malformed batch: missing field `{}`",
-            BATCH_KEYS[missing]
-        ));
+    let missing = |key: &str| format!("malformed batch: missing field `{key}`");
+    if let Some(k) = seen.iter().position(|s| !s) {
+        return Err(missing(BATCH_KEYS[k]));
     }
+    let batch_id = batch_id.ok_or_else(|| missing("batch_id"))?;
     if records == 0 {
         return Err("batch has no records".into());
     }
     Ok(Incoming {
-        batch_id: batch_id.expect("seen"),
+        batch_id,
         records,
         lines: lines.into_iter().collect(),
     })
