@@ -83,10 +83,21 @@ impl Ids {
     }
 }
 
-/// Applies the policy to each draft, the n-th kept record taking the n-th of `ids`; returns
-/// the records to store, serialized as they are made (so each is freed at once, on the
-/// thread that made it), and what was done.
-pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>, ids: Ids) -> (Sealed, Tally) {
+/// Applies the policy to each draft; returns the records to store, serialized as they are
+/// made (so each is freed at once, on the thread that made it), and what was done.
+pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Sealed, Tally) {
+    let ids = Ids::draw(&drafts);
+    admit_as(policy, key, drafts, ids)
+}
+
+/// As [`admit`], the n-th kept record taking the n-th of `ids` (drawn before the round was
+/// handed to a worker, so rounds admitted side by side keep their read order).
+pub fn admit_as(
+    policy: &Policy,
+    key: &PseudonymKey,
+    drafts: Vec<Draft>,
+    ids: Ids,
+) -> (Sealed, Tally) {
     let mut tally = Tally::default();
     let mut records = Sealed::default();
     let mut evaluator = Evaluator::new(policy, key);

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::generation::Generation;
 use super::health::{Health, PolicyHealth};
 use super::setup::{self, LoadedPolicy};
-use super::{Agent, Ids, admit, as_str, rights};
+use super::{Agent, admit, as_str, rights};
 use crate::policy::{Policy, PseudonymKey};
 use crate::record::{Category, Draft};
 use crate::ship::Shipper;
@@ -247,9 +247,7 @@ impl Daemon {
         );
         let mut draft = Draft::new(Category::Configuration, "agent", fields);
         draft.event = Some("policy-change".into());
-        let drafts = vec![draft];
-        let ids = Ids::draw(&drafts);
-        let (records, tally) = admit(&next.policy, &self.key, drafts, ids);
+        let (records, tally) = admit(&next.policy, &self.key, vec![draft]);
         let counters = [("policy.reloads".to_owned(), 1)]
             .into_iter()
             .chain(tally.counters())

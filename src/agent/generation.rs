@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use super::health::Health;
-use super::{Ids, admit, as_str};
+use super::{Ids, admit_as, as_str};
 use crate::policy::{Policy, PseudonymKey, SourceSpec};
 use crate::ship::{Backoff, ShipError, Shipper, drain};
 use crate::sources::{self, Round, Source};
@@ -304,7 +304,7 @@ async fn admit_task(
                     let (p, k) = (Arc::clone(&policy), key.clone());
                     // The policy and scrubber are CPU work: they run on the blocking pool, off the runtime.
                     running.push_back(tokio::task::spawn_blocking(move || {
-                        let (records, tally) = admit(&p, &k, drafts, ids);
+                        let (records, tally) = admit_as(&p, &k, drafts, ids);
                         let mut counters = tally.counters();
                         counters.extend(counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
                         (records, counters, checkpoints)

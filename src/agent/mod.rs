@@ -11,7 +11,7 @@ mod once;
 pub mod rights;
 pub mod setup;
 
-pub use admit::{Ids, Tally, admit, as_str};
+pub use admit::{Ids, Tally, admit, admit_as, as_str};
 pub use daemon::{ReloadReceiver, ReloadReply, ReloadSender, reload_channel, run};
 pub(crate) use once::collect_round;
 pub use once::{OnceSummary, run_once};

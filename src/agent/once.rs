@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Agent, Ids, Tally, admit, as_str};
+use super::{Agent, Tally, admit, as_str};
 use crate::policy::SourceSpec;
 use crate::ship::{Backoff, Drained, drain};
 use crate::sources::{self, Round};
@@ -58,8 +58,7 @@ pub async fn run_once(agent: &Agent) -> Result<OnceSummary, SpoolError> {
     let policy = &agent.loaded.policy;
     let (round, source_errors) =
         collect_round(&policy.file.sources, &agent.spool, &policy.stamp.version).await;
-    let ids = Ids::draw(&round.drafts);
-    let (records, tally) = admit(policy, &agent.key, round.drafts, ids);
+    let (records, tally) = admit(policy, &agent.key, round.drafts);
     let mut counters = tally.counters();
     counters.extend(round.counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
     let checkpoints = round.checkpoints;

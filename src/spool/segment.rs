@@ -167,7 +167,8 @@ impl Builder {
     /// The value to store: the records compressed (gzip level 1 shrinks record JSON about
     /// twelvefold at several hundred MB/s).
     pub(super) fn finish_value(&self) -> Vec<u8> {
-        let mut value = Vec::with_capacity(4 + self.index.len() + self.text.len() / 5 + 64);
+        let room = 4 + self.index.len() + first_room(self.text.len());
+        let mut value = Vec::with_capacity(room);
         value.extend_from_slice(&(self.count | COMPRESSED).to_le_bytes());
         value.extend_from_slice(&self.index);
         gzip_into(&self.text, &mut value);
@@ -194,6 +195,11 @@ impl Builder {
 static DEFLATERS: std::sync::Mutex<Vec<libdeflater::Compressor>> =
     std::sync::Mutex::new(Vec::new());
 
+/// Room first made for the gzip member of `n` bytes of record JSON.
+fn first_room(n: usize) -> usize {
+    n / 5 + 64
+}
+
 /// Compressors kept between segments: one for each round in the policy step at once.
 const KEPT_DEFLATERS: usize = 2;
 
@@ -210,7 +216,7 @@ pub(super) fn gzip_into(text: &[u8], out: &mut Vec<u8>) {
         libdeflater::Compressor::new(libdeflater::CompressionLvl::new(1).expect("level 1 exists"))
     });
     let start = out.len();
-    out.resize(start + text.len() / 5 + 64, 0);
+    out.resize(start + first_room(text.len()), 0);
     let n = match c.gzip_compress(text, &mut out[start..]) {
         Ok(n) => n,
         Err(_) => {
