@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::policy::{Evaluator, Policy, PseudonymKey, Refusal, Verdict};
 use crate::record::{Action, Category, Draft, Provenance, Purpose, Record, RecordId};
+use crate::scrub::Scratch;
 use crate::spool::Sealed;
 
 /// What the policy did to a set of drafts.
@@ -73,10 +74,9 @@ impl Tally {
 pub struct Ids(std::vec::IntoIter<RecordId>);
 
 impl Ids {
-    /// One id for each of `drafts`, each later than every id drawn before.
-    pub fn draw(drafts: &[Draft]) -> Ids {
-        Ids(drafts
-            .iter()
+    /// `n` ids (one for each draft of a round), each later than every id drawn before.
+    pub fn draw(n: usize) -> Ids {
+        Ids((0..n)
             .map(|_| RecordId::new())
             .collect::<Vec<_>>()
             .into_iter())
@@ -85,22 +85,29 @@ impl Ids {
 
 /// Applies the policy to each draft; returns the records to store, serialized as they are
 /// made (so each is freed at once, on the thread that made it), and what was done.
-pub fn admit(policy: &Policy, key: &PseudonymKey, drafts: Vec<Draft>) -> (Sealed, Tally) {
-    let ids = Ids::draw(&drafts);
-    admit_as(policy, key, drafts, ids)
+pub fn admit<D>(policy: &Policy, key: &PseudonymKey, drafts: D) -> (Sealed, Tally)
+where
+    D: IntoIterator<Item = Draft>,
+    D::IntoIter: ExactSizeIterator,
+{
+    let drafts = drafts.into_iter();
+    let ids = Ids::draw(drafts.len());
+    admit_as(policy, key, drafts, ids, &mut Scratch::default())
 }
 
 /// As [`admit`], the n-th kept record taking the n-th of `ids` (drawn before the round was
-/// handed to a worker, so rounds admitted side by side keep their read order).
+/// handed to a worker, so rounds admitted side by side keep their read order), starting from
+/// and leaving `scratch` (buffers and digests kept under `key` from round to round).
 pub fn admit_as(
     policy: &Policy,
     key: &PseudonymKey,
-    drafts: Vec<Draft>,
+    drafts: impl IntoIterator<Item = Draft>,
     ids: Ids,
+    scratch: &mut Scratch,
 ) -> (Sealed, Tally) {
     let mut tally = Tally::default();
     let mut records = Sealed::default();
-    let mut evaluator = Evaluator::new(policy, key);
+    let mut evaluator = Evaluator::with_scratch(policy, key, std::mem::take(scratch));
     let mut counts = Counts::default();
     let mut ids = ids.0;
     for draft in drafts {
@@ -126,6 +133,7 @@ pub fn admit_as(
         }
     }
     counts.name_into(&mut tally);
+    *scratch = evaluator.into_scratch();
     (records, tally)
 }
 

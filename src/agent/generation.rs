@@ -18,13 +18,14 @@ use tracing::Instrument;
 use super::health::Health;
 use super::{Ids, admit_as, as_str};
 use crate::policy::{Policy, PseudonymKey, SourceSpec};
+use crate::scrub::Scratch;
 use crate::ship::{Backoff, ShipError, Shipper, drain};
 use crate::sources::{self, Round, Source};
 use crate::spool::{BATCH_MAX_BYTES, Limits, Sealed, Spool, on_blocking_pool};
 
 /// Rounds waiting between sources and the admit task; a full queue slows sources down. One
-/// waiting and [`ADMIT_AT_ONCE`] in the policy step bound the drafts in memory (a draft costs
-/// about 1 KiB, most of it its field map) to a few MiB.
+/// waiting and [`ADMIT_AT_ONCE`] in the policy step bound the drafts in memory to a few MiB (a
+/// whole draft costs about 1 KiB, most of it its field map; a log line waits as its text).
 const QUEUE_ROUNDS: usize = 1;
 
 /// How long after a stored round the allocator's free pages go back to the system.
@@ -273,6 +274,9 @@ async fn admit_task(
 ) {
     let limits = super::setup::limits(&policy.file.retention);
     let (to_store, stored) = mpsc::channel::<Arc<Admitted>>(1);
+    // The scrubber's buffers and digest cache, kept from round to round (one per round in the
+    // policy step): a cold digest cache at every round cost more HMACs than the round's lines.
+    let scratches = Arc::new(std::sync::Mutex::new(Vec::<Scratch>::new()));
     let admitting = async move {
         let mut running: VecDeque<JoinHandle<Admitted>> = VecDeque::new();
         let mut open = true;
@@ -300,11 +304,15 @@ async fn admit_task(
                         round.extend(more);
                     }
                     let Round { drafts, counts, checkpoints, .. } = round;
-                    let ids = Ids::draw(&drafts);
+                    let ids = Ids::draw(drafts.len());
                     let (p, k) = (Arc::clone(&policy), key.clone());
+                    let scratches = Arc::clone(&scratches);
                     // The policy and scrubber are CPU work: they run on the blocking pool, off the runtime.
                     running.push_back(tokio::task::spawn_blocking(move || {
-                        let (records, tally) = admit_as(&p, &k, drafts, ids);
+                        let pool = || scratches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        let mut scratch = pool().pop().unwrap_or_default();
+                        let (records, tally) = admit_as(&p, &k, drafts, ids, &mut scratch);
+                        pool().push(scratch);
                         let mut counters = tally.counters();
                         counters.extend(counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
                         (records, counters, checkpoints)

@@ -116,7 +116,7 @@ pub async fn test(
             }
             drop(spool);
             let _ = std::fs::remove_dir_all(&tmp);
-            round.drafts
+            round.drafts.into_vec()
         }
         _ => anyhow::bail!("give either --input SAMPLE.jsonl or --live"),
     };

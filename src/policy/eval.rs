@@ -60,12 +60,23 @@ pub struct Evaluator<'a> {
 impl<'a> Evaluator<'a> {
     /// An evaluator of `policy` pseudonymising under `key`.
     pub fn new(policy: &'a Policy, key: &'a PseudonymKey) -> Self {
+        Evaluator::with_scratch(policy, key, Scratch::default())
+    }
+
+    /// As [`Evaluator::new`], starting from the buffers and digests an earlier evaluator under
+    /// the same `key` left (see [`Evaluator::into_scratch`]), so a new round starts warm.
+    pub fn with_scratch(policy: &'a Policy, key: &'a PseudonymKey, scratch: Scratch) -> Self {
         Evaluator {
             policy,
             key,
-            scratch: Scratch::default(),
+            scratch,
             scrub_rules: Detector::ALL.map(|d| Arc::from(format!("scrub.{d}"))),
         }
+    }
+
+    /// Its buffers and digest cache, for the next evaluator under the same key.
+    pub fn into_scratch(self) -> Scratch {
+        self.scratch
     }
 
     /// Applies the policy to `draft`, as [`evaluate`] does.

@@ -374,7 +374,7 @@ mod tests {
             (env_path, &["MODE", "cache.*"]),
             (missing, &["*"]),
         ]));
-        let drafts = source.round().unwrap().drafts;
+        let drafts = source.round().unwrap().drafts.into_vec();
         let files = &drafts[0].fields["config"]["files"];
         assert_eq!(
             files[0]["values"],
@@ -401,7 +401,7 @@ mod tests {
         let path = dir.path().join("app.toml");
         std::fs::write(&path, "port = 1\n").unwrap();
         let mut source = HostConfig::new_for_test(spec_with(vec![(path.clone(), &["port"])]));
-        let first = source.round().unwrap().drafts;
+        let first = source.round().unwrap().drafts.into_vec();
         assert_eq!(first.len(), 1);
         let f = &first[0].fields;
         for key in [
@@ -443,7 +443,7 @@ mod tests {
             "nothing changed, nothing sent"
         );
         std::fs::write(&path, "port = 2\n").unwrap();
-        let changed = source.round().unwrap().drafts;
+        let changed = source.round().unwrap().drafts.into_vec();
         assert_eq!(
             changed[0].fields["config"]["files"][0]["values"]["port"],
             json!(2)

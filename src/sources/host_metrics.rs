@@ -181,8 +181,8 @@ mod tests {
     #[test]
     fn a_round_has_the_promised_fields_and_no_command_lines() {
         let mut source = HostMetrics::new(3);
-        let mut drafts = source.round().unwrap().drafts;
-        drafts.extend(source.round().unwrap().drafts);
+        let mut drafts = source.round().unwrap().drafts.into_vec();
+        drafts.extend(source.round().unwrap().drafts.into_vec());
         assert_eq!(drafts.len(), 2);
         let f = serde_json::Value::Object(drafts[1].fields.clone());
         assert_eq!(

@@ -229,9 +229,8 @@ async fn connection(
                 match parse_event(body) {
                     Ok(draft) => {
                         let round = Round {
-                            drafts: vec![draft],
                             counts: vec![("ingest.accepted", 1)],
-                            ..Round::default()
+                            ..Round::of(vec![draft])
                         };
                         if tx.send(round).await.is_err() {
                             return Ok(());
@@ -328,9 +327,8 @@ async fn http_events(State(state): State<std::sync::Arc<HttpState>>, body: Bytes
     ];
     if tx
         .send(Round {
-            drafts,
             counts,
-            ..Round::default()
+            ..Round::of(drafts)
         })
         .await
         .is_err()

@@ -294,10 +294,11 @@ mod tests {
         }
     }
 
-    fn messages(r: &Round) -> Vec<&str> {
+    fn messages(r: &Round) -> Vec<String> {
         r.drafts
-            .iter()
-            .map(|d| d.fields["message"].as_str().unwrap())
+            .clone()
+            .into_iter()
+            .map(|d| d.fields["message"].as_str().unwrap().to_owned())
             .collect()
     }
 
@@ -343,7 +344,7 @@ mod tests {
             ["entry 1"],
             "unit filter, and debug is above info"
         );
-        let d = &r.drafts[0];
+        let d = &r.drafts.clone().into_vec()[0];
         assert_eq!(d.fields["unit"], "a.service");
         assert_eq!(d.fields["priority"], 6);
         assert_eq!(

@@ -10,14 +10,15 @@ mod host_metrics;
 pub mod ingest;
 mod journald;
 mod log_file;
+mod round;
 
 pub use host_config::HostConfig;
 pub use host_metrics::HostMetrics;
 pub use journald::Journald;
 pub use log_file::LogFile;
+pub use round::{Drafts, IntoDrafts, LogLine, Round};
 
 use crate::policy::SourceSpec;
-use crate::record::Draft;
 
 /// A source of drafts, polled in rounds.
 pub trait Source: Send + 'static {
@@ -29,43 +30,6 @@ pub trait Source: Send + 'static {
     /// # Errors
     /// A message (free of collected values) when the round could not be collected at all.
     fn round(&mut self) -> Result<Round, String>;
-}
-
-/// What sources hand to the admit step; all of it is stored in one transaction.
-#[derive(Debug, Default)]
-pub struct Round {
-    /// Drafts for the policy.
-    pub drafts: Vec<Draft>,
-    /// Counter names and increments (bad lines, truncations).
-    pub counts: Vec<(&'static str, u64)>,
-    /// Source positions reached by these drafts (a log file's offset, a journal cursor).
-    pub checkpoints: Vec<(String, String)>,
-    /// The source stopped at its per-round budget with data left: the next round runs at once
-    /// (the admit queue's backpressure paces it) instead of after the poll interval.
-    pub more: bool,
-}
-
-impl Round {
-    /// A round of drafts alone.
-    pub fn of(drafts: Vec<Draft>) -> Round {
-        Round {
-            drafts,
-            ..Round::default()
-        }
-    }
-
-    /// Whether there is nothing to store.
-    pub fn is_empty(&self) -> bool {
-        self.drafts.is_empty() && self.counts.is_empty() && self.checkpoints.is_empty()
-    }
-
-    /// Appends another round to this one.
-    pub fn extend(&mut self, other: Round) {
-        self.drafts.extend(other.drafts);
-        self.counts.extend(other.counts);
-        self.checkpoints.extend(other.checkpoints);
-        self.more |= other.more;
-    }
 }
 
 /// Builds the round-based source a policy entry describes; `None` for streaming sources.
