@@ -346,7 +346,9 @@ impl Scrubber {
         scratch: &mut Scratch,
     ) -> Option<(String, Vec<Hit>)> {
         let mut state = LineState::default();
-        let mut out: Vec<u8> = Vec::new();
+        // Room for the text and a few tokens longer than what they replace, so a line is
+        // written without regrowing.
+        let mut out: Vec<u8> = Vec::with_capacity(text.len() + text.len() / 4 + 32);
         let mut hits = Vec::new();
         let mut changed = false;
         let mut offset = 0;
