@@ -1,8 +1,8 @@
 //! Evaluating a draft against the policy: admit or refuse it, then keep, pseudonymise, mask or
 //! remove each field, fail-closed, and note what was done without the values.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
@@ -55,6 +55,10 @@ pub struct Evaluator<'a> {
     scratch: Scratch,
     /// `scrub.<detector>` for each detector, shared by every hit's provenance.
     scrub_rules: [Arc<str>; Detector::ALL.len()],
+    /// The field path being walked, one buffer for every draft.
+    path: String,
+    /// The last collection time formatted: lines read together share one.
+    time: Option<(SystemTime, String)>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -71,6 +75,8 @@ impl<'a> Evaluator<'a> {
             key,
             scratch,
             scrub_rules: Detector::ALL.map(|d| Arc::from(format!("scrub.{d}"))),
+            path: String::with_capacity(64),
+            time: None,
         }
     }
 
@@ -118,10 +124,10 @@ fn evaluate_with(evaluator: &mut Evaluator<'_>, draft: Draft, id: RecordId) -> V
         policy,
         scratch: &mut evaluator.scratch,
         scrub_rules: &evaluator.scrub_rules,
-        provenance: BTreeSet::new(),
+        provenance: Vec::new(),
     };
-    let mut path = String::with_capacity(64);
-    let fields = walker.map(&mut path, draft.fields);
+    evaluator.path.clear();
+    let fields = walker.map(&mut evaluator.path, draft.fields);
     let body = draft.body.and_then(|text| {
         if rules.scrub.iter().any(|g| g.covers("body")) {
             Some(walker.scrubbed("body", text))
@@ -134,9 +140,20 @@ fn evaluate_with(evaluator: &mut Evaluator<'_>, draft: Draft, id: RecordId) -> V
             None
         }
     });
+    let mut provenance = walker.provenance;
+    provenance.sort_unstable();
+    provenance.dedup();
+    let collected_at = match &evaluator.time {
+        Some((at, text)) if *at == draft.collected_at => text.clone(),
+        _ => {
+            let text = rfc3339(draft.collected_at);
+            evaluator.time = Some((draft.collected_at, text.clone()));
+            text
+        }
+    };
     Verdict::Keep(Record {
         id,
-        collected_at: rfc3339(draft.collected_at),
+        collected_at,
         category: draft.category,
         purpose,
         source: draft.source,
@@ -144,7 +161,7 @@ fn evaluate_with(evaluator: &mut Evaluator<'_>, draft: Draft, id: RecordId) -> V
         fields,
         body,
         policy: policy.stamp.clone(),
-        provenance: walker.provenance.into_iter().collect(),
+        provenance,
     })
 }
 
@@ -155,7 +172,8 @@ struct Walker<'a> {
     policy: &'a Policy,
     scratch: &'a mut Scratch,
     scrub_rules: &'a [Arc<str>; Detector::ALL.len()],
-    provenance: BTreeSet<Provenance>,
+    /// What was done, sorted and deduplicated once the draft is walked.
+    provenance: Vec<Provenance>,
 }
 
 impl Walker<'_> {
@@ -253,7 +271,7 @@ impl Walker<'_> {
             } else {
                 Action::Pseudonymized
             };
-            self.provenance.insert(Provenance {
+            self.provenance.push(Provenance {
                 field: Arc::clone(&field),
                 rule: Arc::clone(&self.scrub_rules[h.detector.index()]),
                 action,
@@ -268,7 +286,7 @@ impl Walker<'_> {
     }
 
     fn note(&mut self, field: &str, rule: String, action: Action) {
-        self.provenance.insert(Provenance {
+        self.provenance.push(Provenance {
             field: field.into(),
             rule: rule.into(),
             action,
