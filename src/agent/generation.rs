@@ -275,7 +275,8 @@ async fn admit_task(
     let limits = super::setup::limits(&policy.file.retention);
     let (to_store, stored) = mpsc::channel::<Arc<Admitted>>(1);
     // The scrubber's buffers and digest cache, kept from round to round (one per round in the
-    // policy step): a cold digest cache at every round cost more HMACs than the round's lines.
+    // policy step) under this generation's key: a fresh cache computed again, every round, the
+    // HMACs of the names and addresses the round before had already seen.
     let scratches = Arc::new(std::sync::Mutex::new(Vec::<Scratch>::new()));
     let admitting = async move {
         let mut running: VecDeque<JoinHandle<Admitted>> = VecDeque::new();
