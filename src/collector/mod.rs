@@ -7,7 +7,7 @@
 mod incoming;
 mod store;
 
-pub use incoming::Incoming;
+pub use incoming::{Incoming, Line};
 
 pub use store::{BatchStore, StoreOutcome};
 
@@ -146,7 +146,7 @@ pub fn read_batch(gzip: bool, body: &[u8], max: u64) -> Result<Incoming, String>
     }
     let decoded =
         decode_body(&headers, &Bytes::copy_from_slice(body), max).map_err(|(_, why)| why)?;
-    incoming::parse(&decoded)
+    incoming::parse(decoded)
 }
 
 async fn accept_batch(
@@ -157,7 +157,7 @@ async fn accept_batch(
     // Decompressing and checking a batch is CPU work: off the runtime, like the writes.
     let result = tokio::task::spawn_blocking(move || {
         let decoded = decode_body(&headers, &body, shared.max_batch_bytes)?;
-        let batch = incoming::parse(&decoded).map_err(|why| {
+        let batch = incoming::parse(decoded).map_err(|why| {
             tracing::warn!("rejected an invalid batch");
             (StatusCode::BAD_REQUEST, why)
         })?;
