@@ -61,8 +61,8 @@ impl Drafts {
         self.full.push(draft);
     }
 
-    /// Adds a line of `file` read at `at`, to become the draft a `log_file` source makes:
-    /// fields `message`, `file` and, when `truncated`, `truncated: true`.
+    /// Adds a line, to become the draft a `log_file` source makes when it is taken: fields
+    /// `message`, `file` and, when the line was cut, `truncated: true`.
     pub fn push_line(&mut self, line: LogLine<'_>) {
         self.lines.push(line);
     }
