@@ -43,8 +43,10 @@ impl Incoming {
         }
     }
 
-    /// What a file gets appended: each of its records and a newline.
-    pub fn file_text(&self, lines: &[Line]) -> Vec<u8> {
+    /// What a file gets appended: each of its records and a newline (the store writes the
+    /// same pieces with `writev`; tests compare against this).
+    #[cfg(test)]
+    pub(crate) fn file_text(&self, lines: &[Line]) -> Vec<u8> {
         let mut out = Vec::new();
         for line in lines {
             out.extend_from_slice(self.text(line));
