@@ -388,3 +388,46 @@ fn the_collector_refuses_oversized_batches_and_never_logs_values() {
         );
     }
 }
+
+#[test]
+fn a_collector_out_of_disk_mid_batch_keeps_no_partial_lines_and_stores_the_resend_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Room for a few dozen of the 400 records: the append fails in the middle of the batch.
+    let collector = Collector::start_with_file_limit(&tmp.path().join("collector"), 16 * 1024);
+    let log = tmp.path().join("app.log");
+    let lines: String = (0..400)
+        .map(|n| format!("line {n} of a service log, padded to about a hundred bytes ......\n"))
+        .collect();
+    std::fs::write(&log, lines).unwrap();
+    let body = format!(
+        "{}[[source]]\ntype = \"log_file\"\npaths = [\"{}\"]\nstart_at = \"beginning\"\n\
+         [category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
+        collector_section(&collector.endpoint()),
+        log.display()
+    );
+    let p = policy(tmp.path(), "p.toml", &tmp.path().join("agent"), &body);
+
+    let out = run_once(&p);
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("cannot store the batch now"),
+        "{}",
+        text(&out)
+    );
+    let stored = std::fs::read_dir(collector.dir.join("service-operational"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect::<Vec<_>>();
+    assert!(
+        stored.iter().all(Vec::is_empty),
+        "the failed append was cut off again, not left as partial lines: {} bytes",
+        stored.iter().map(Vec::len).sum::<usize>()
+    );
+
+    collector.lift_file_limit();
+    let out = run_once(&p);
+    assert!(out.status.success(), "{}", text(&out));
+    let seen = arrivals(&collector);
+    assert_eq!(seen.len(), 400);
+    assert!(seen.values().all(|&c| c == 1), "each line stored once");
+}

@@ -36,6 +36,10 @@ pub struct BatchStore {
 struct Seen {
     ids: HashSet<uuid::Uuid>,
     index: File,
+    /// The index's length after its last whole line: a failed append of an id is cut back to it.
+    index_len: u64,
+    /// A failed append could not be undone (the disk refused that too): undo it before the next.
+    undo_pending: bool,
 }
 
 impl BatchStore {
@@ -47,12 +51,20 @@ impl BatchStore {
         std::fs::create_dir_all(dir)?;
         let index_path = dir.join(INDEX_FILE);
         let mut ids = HashSet::new();
+        let mut index_len = 0;
         if let Ok(f) = File::open(&index_path) {
-            for line in BufReader::new(f).lines() {
-                // A torn last line (crash mid-append) is not a stored batch: skip it.
-                if let Ok(id) = line?.trim().parse::<uuid::Uuid>() {
-                    ids.insert(id);
+            let mut lines = BufReader::new(f);
+            let mut line = String::new();
+            while lines.read_line(&mut line)? > 0 {
+                // A torn last line (crash mid-append) is not a stored batch: it is cut off
+                // below, so that the next id starts a line of its own.
+                if line.ends_with('\n') {
+                    index_len += line.len() as u64;
+                    if let Ok(id) = line.trim().parse::<uuid::Uuid>() {
+                        ids.insert(id);
+                    }
                 }
+                line.clear();
             }
         }
         undo_cut_append(dir, &ids)?;
@@ -60,9 +72,18 @@ impl BatchStore {
             .create(true)
             .append(true)
             .open(&index_path)?;
+        if index.metadata()?.len() > index_len {
+            index.set_len(index_len)?;
+            index.sync_data()?;
+        }
         Ok(BatchStore {
             dir: dir.to_owned(),
-            seen: Mutex::new(Seen { ids, index }),
+            seen: Mutex::new(Seen {
+                ids,
+                index,
+                index_len,
+                undo_pending: false,
+            }),
         })
     }
 
@@ -70,9 +91,13 @@ impl BatchStore {
     /// the id enters the index, so a crash in between leads to a resend, never to a loss.
     ///
     /// # Errors
-    /// Writing failed; the batch is then not marked stored and the sender will retry.
+    /// Writing failed; what was appended is cut off again (or before the next batch, if the disk
+    /// refuses that too), the batch is not marked stored, and the sender will retry.
     pub fn store(&self, batch: &Incoming) -> std::io::Result<StoreOutcome> {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.undo_pending {
+            self.undo_append(&mut seen)?;
+        }
         if seen.ids.contains(&batch.batch_id) {
             return Ok(StoreOutcome::Duplicate);
         }
@@ -91,15 +116,42 @@ impl BatchStore {
         let mut j = File::create(&journal_path)?;
         j.write_all(journal.as_bytes())?;
         j.sync_data()?;
-        for (mut f, lines) in files.into_iter().zip(batch.lines.values()) {
-            append_lines(&mut f, batch, lines)?;
-            f.sync_data()?;
+        let id_line = format!("{}\n", batch.batch_id);
+        let appended = files
+            .into_iter()
+            .zip(batch.lines.values())
+            .try_for_each(|(mut f, lines)| {
+                append_lines(&mut f, batch, lines)?;
+                f.sync_data()
+            })
+            .and_then(|()| seen.index.write_all(id_line.as_bytes()))
+            .and_then(|()| seen.index.sync_data());
+        if let Err(e) = appended {
+            // Left in place, the partial lines would stay in the files, and the resend's
+            // journal would count them as before the batch.
+            if let Err(undo) = self.undo_append(&mut seen) {
+                seen.undo_pending = true;
+                tracing::warn!(error = %undo, "cannot undo a failed append yet; will before the next batch");
+            }
+            return Err(e);
         }
-        writeln!(seen.index, "{}", batch.batch_id)?;
-        seen.index.sync_data()?;
+        seen.index_len += id_line.len() as u64;
         seen.ids.insert(batch.batch_id);
-        std::fs::remove_file(&journal_path)?;
+        if let Err(e) = std::fs::remove_file(&journal_path) {
+            // The batch is stored; a journal naming a stored batch is removed at the next start.
+            tracing::warn!(error = %e, "cannot remove the append journal");
+        }
         Ok(StoreOutcome::Stored(batch.records))
+    }
+
+    /// Cuts the files the journal names, and the index, back to where they ended before the
+    /// append that failed.
+    fn undo_append(&self, seen: &mut Seen) -> std::io::Result<()> {
+        undo_cut_append(&self.dir, &seen.ids)?;
+        seen.index.set_len(seen.index_len)?;
+        seen.index.sync_data()?;
+        seen.undo_pending = false;
+        Ok(())
     }
 
     /// Deletes every stored record whose line contains `needle` (a pseudonym), rewriting each
@@ -164,10 +216,10 @@ impl BatchStore {
     }
 }
 
-/// Undoes an append a crash cut short: when the journal names a batch the index does not hold,
-/// each file it appended to is truncated back to where it ended before (a torn last line and
-/// the batch's first records go; the sender resends the whole batch). A journal whose batch is
-/// in the index is from a completed append and is simply removed.
+/// Undoes an append a crash or a write error cut short: when the journal names a batch the index
+/// does not hold, each file it appended to is truncated back to where it ended before (a torn
+/// last line and the batch's first records go; the sender resends the whole batch). A journal
+/// whose batch is in the index is from a completed append and is simply removed.
 fn undo_cut_append(dir: &Path, stored: &HashSet<uuid::Uuid>) -> std::io::Result<()> {
     let path = dir.join(APPENDING_FILE);
     let text = match std::fs::read_to_string(&path) {
@@ -196,7 +248,7 @@ fn undo_cut_append(dir: &Path, stored: &HashSet<uuid::Uuid>) -> std::io::Result<
             {
                 f.set_len(len)?;
                 f.sync_data()?;
-                tracing::warn!(file = %name, "undid a batch append cut short by a crash; the sender resends it");
+                tracing::warn!(file = %name, "undid a batch append cut short; the sender resends it");
             }
         }
     }
@@ -315,6 +367,29 @@ mod tests {
             std::fs::read_to_string(file(dir.path())).unwrap(),
             "{\"a\":1}\n{\"b\":1}\n{\"b\":2}\n",
             "each record once, no torn line"
+        );
+    }
+
+    #[test]
+    fn an_id_torn_by_a_crash_is_cut_off_so_the_next_id_stays_on_a_line_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = batch("{\"a\":1}\n");
+        BatchStore::open(dir.path()).unwrap().store(&first).unwrap();
+        let mut index = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(INDEX_FILE))
+            .unwrap();
+        index.write_all(b"0190f2a4-77").unwrap();
+        drop(index);
+
+        let next = batch("{\"b\":1}\n");
+        BatchStore::open(dir.path()).unwrap().store(&next).unwrap();
+        let reopened = BatchStore::open(dir.path()).unwrap();
+        assert_eq!(reopened.store(&next).unwrap(), StoreOutcome::Duplicate);
+        assert_eq!(reopened.store(&first).unwrap(), StoreOutcome::Duplicate);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(INDEX_FILE)).unwrap(),
+            format!("{}\n{}\n", first.batch_id, next.batch_id)
         );
     }
 

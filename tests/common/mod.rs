@@ -7,6 +7,7 @@ pub mod scripted;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -39,12 +40,13 @@ impl Collector {
 
     /// Like [`Collector::start`], with more arguments (`--tls-cert …`).
     pub fn start_with(dir: &Path, args: &[&str]) -> Collector {
-        Collector::spawn(dir, args, "warn", Stdio::inherit())
+        Collector::spawn(bin(), dir, args, "warn", Stdio::inherit())
     }
 
     /// Like [`Collector::start_with`], its log (stderr, level info) written to `log`.
     pub fn start_logged(dir: &Path, args: &[&str], log: &Path) -> Collector {
         Collector::spawn(
+            bin(),
             dir,
             args,
             "info",
@@ -52,8 +54,48 @@ impl Collector {
         )
     }
 
-    fn spawn(dir: &Path, args: &[&str], level: &str, stderr: Stdio) -> Collector {
-        let mut child = bin()
+    /// Like [`Collector::start`], but no file of the process may grow past `bytes`: a full disk
+    /// for this process alone (writes past it fail with EFBIG) until [`Collector::lift_file_limit`].
+    pub fn start_with_file_limit(dir: &Path, bytes: u64) -> Collector {
+        let mut cmd = bin();
+        // SAFETY: between fork and exec only async-signal-safe calls, on values copied in.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let limit = libc::rlimit {
+                    rlim_cur: bytes,
+                    rlim_max: libc::RLIM_INFINITY,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+        Collector::spawn(cmd, dir, &[], "warn", Stdio::inherit())
+    }
+
+    /// Lets the collector's files grow again (its disk has room once more).
+    pub fn lift_file_limit(&self) {
+        let limit = libc::rlimit {
+            rlim_cur: libc::RLIM_INFINITY,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        // SAFETY: a plain syscall on our own child, with a valid limit and no old-limit pointer.
+        let rc = unsafe {
+            libc::prlimit(
+                self.child.id() as libc::pid_t,
+                libc::RLIMIT_FSIZE,
+                &limit,
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
+    }
+
+    fn spawn(mut cmd: Command, dir: &Path, args: &[&str], level: &str, stderr: Stdio) -> Collector {
+        let mut child = cmd
             .env("NOTICED_LOG", level)
             .args(["collector", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
