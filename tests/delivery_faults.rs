@@ -1,13 +1,17 @@
 //! Delivery against a collector that fails in scripted ways (5xx, 429 with both `Retry-After`
-//! forms, 413, 400): the real binary, a real HTTP server on loopback, real files.
+//! forms, 413, 400, refusing long enough to fill the spool): the real binary, a real HTTP
+//! server on loopback, real files.
 
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use common::scripted::{Scripted, ok};
 use common::*;
+use serde_json::Value;
 
 /// A policy that reads `lines` log lines from a file, one record each, and ships to `endpoint`.
 fn log_policy(tmp: &Path, endpoint: &str, lines: usize) -> (PathBuf, PathBuf) {
@@ -285,4 +289,98 @@ fn the_standard_proxy_variable_carries_the_batches() {
         .unwrap();
     assert!(proxied.status.success(), "{}", text(&proxied));
     assert_eq!(proxy.accepted().0.len(), 2);
+}
+
+/// A daemon following a 20 MB log (10,000 lines of 2 KB) into a spool capped at 16 MB while the
+/// collector refuses every batch until `open` is set; returns it, its data folder, the collector.
+fn follow_into_a_small_spool(
+    tmp: &Path,
+    when_full: &str,
+    open: &Arc<AtomicBool>,
+) -> (Daemon, PathBuf, Scripted) {
+    let open = Arc::clone(open);
+    let collector = Scripted::start(move |_, batch| {
+        if open.load(Ordering::SeqCst) {
+            ok(batch)
+        } else {
+            (503, vec![("retry-after", "1".into())], String::new())
+        }
+    });
+    let logs = tmp.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let pad = "x".repeat(2000);
+    let text: String = (0..10_000).map(|i| format!("line {i} {pad}\n")).collect();
+    std::fs::write(logs.join("app.log"), text).unwrap();
+    let data = tmp.join("agent");
+    let body = format!(
+        "{}[retention]\nspool_max_bytes = 16000000\nwhen_full = \"{when_full}\"\n\n\
+         [[source]]\ntype = \"log_file\"\npaths = [\"{}/*.log\"]\nstart_at = \"beginning\"\n\n\
+         [category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
+        collector_section(collector.endpoint()),
+        logs.display()
+    );
+    let p = policy(tmp, "p.toml", &data, &body);
+    let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
+    (daemon, data, collector)
+}
+
+fn dropped_over_size(status: &Value) -> u64 {
+    counter(status, "dropped.over_size.service-logs")
+}
+
+#[test]
+fn log_sources_wait_for_a_full_spool_and_lose_no_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let open = Arc::new(AtomicBool::new(false));
+    let (daemon, data, collector) = follow_into_a_small_spool(tmp.path(), "wait", &open);
+
+    let status = wait_for(
+        "the log source to wait for room",
+        Duration::from_secs(60),
+        || {
+            admin_status(&data)
+                .filter(|s| s["daemon"]["sources"]["log_file"]["waiting_for_room"] == true)
+        },
+    );
+    assert_eq!(dropped_over_size(&status), 0, "{status}");
+    let unsent = status["unsent"].as_u64();
+    assert!(
+        unsent.is_some_and(|n| n < 10_000),
+        "it stopped reading before the end: {unsent:?}"
+    );
+
+    open.store(true, Ordering::SeqCst);
+    wait_for(
+        "every line at the collector",
+        Duration::from_secs(90),
+        || (collector.accepted().0.len() >= 10_000).then_some(()),
+    );
+    let (ids, twice) = collector.accepted();
+    assert_eq!((ids.len(), twice), (10_000, 0));
+    let status = admin_status(&data).expect("the daemon answers");
+    assert_eq!(dropped_over_size(&status), 0, "{status}");
+    assert!(counter(&status, "source.waited_for_room") >= 1, "{status}");
+    assert_ne!(
+        status["daemon"]["sources"]["log_file"]["waiting_for_room"],
+        true
+    );
+    terminate(daemon);
+}
+
+#[test]
+fn with_drop_oldest_the_same_spool_drops_and_counts_what_the_cap_cannot_hold() {
+    let tmp = tempfile::tempdir().unwrap();
+    let open = Arc::new(AtomicBool::new(false));
+    let (daemon, data, _collector) = follow_into_a_small_spool(tmp.path(), "drop-oldest", &open);
+    let status = wait_for(
+        "records dropped at the cap",
+        Duration::from_secs(60),
+        || admin_status(&data).filter(|s| dropped_over_size(s) > 0),
+    );
+    assert!(
+        status["daemon"]["sources"]["log_file"]["waiting_for_room"].is_null(),
+        "{status}"
+    );
+    assert_eq!(counter(&status, "source.waited_for_room"), 0);
+    terminate(daemon);
 }

@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use super::health::Health;
+use super::pressure::Pressure;
 use super::{Ids, admit_as, as_str};
 use crate::policy::{Policy, PseudonymKey, SourceSpec};
 use crate::scrub::Scratch;
@@ -64,6 +65,12 @@ impl Generation {
         let rest_stop = CancellationToken::new();
         let tracker = TaskTracker::new();
         let (tx, rx) = mpsc::channel::<Round>(QUEUE_ROUNDS);
+        let retention = &policy.file.retention;
+        let pressure = Arc::new(Pressure::new(
+            spool,
+            retention.spool_max_bytes,
+            retention.when_full,
+        ));
         for (i, spec) in policy.file.sources.iter().enumerate() {
             let span = tracing::info_span!("source", kind = spec.kind());
             let twins = policy
@@ -89,7 +96,7 @@ impl Generation {
                             every,
                             tx.clone(),
                             sources_stop.clone(),
-                            (name, Arc::clone(health)),
+                            (name, Arc::clone(health), Arc::clone(&pressure)),
                         )
                         .instrument(span),
                     );
@@ -127,6 +134,7 @@ impl Generation {
                 key.clone(),
                 Arc::clone(spool),
                 Arc::clone(&backlog),
+                pressure,
             )
             .instrument(tracing::info_span!("admit")),
         );
@@ -202,16 +210,18 @@ impl Backlog {
     }
 }
 
-/// Runs rounds at `interval` (the first at once) until `stop`; a failed round is logged.
+/// Runs rounds at `interval` (the first at once) until `stop`; a failed round is logged. A
+/// source that can wait does, while unsent records fill the spool ([`Pressure`]).
 async fn source_task(
     source: Box<dyn Source>,
     interval: Duration,
     tx: mpsc::Sender<Round>,
     stop: CancellationToken,
-    (name, health): (String, Arc<Health>),
+    (name, health, pressure): (String, Arc<Health>, Arc<Pressure>),
 ) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let can_wait = source.can_wait();
     let mut source = Some(source);
     let mut more = false;
     loop {
@@ -220,6 +230,14 @@ async fn source_task(
                 () = stop.cancelled() => return,
                 _ = ticks.tick() => {}
             }
+        }
+        let waited = can_wait && pressure.is_full();
+        if waited {
+            health.source_waiting(&name, true);
+            if !pressure.room(&stop).await {
+                return;
+            }
+            health.source_waiting(&name, false);
         }
         let mut s = source.take().expect("the source is back after each round");
         let round = tokio::task::spawn_blocking(move || {
@@ -240,8 +258,11 @@ async fn source_task(
         health.source_round(&name, drafts.as_ref().err().cloned());
         more = drafts.as_ref().is_ok_and(|r| r.more);
         match drafts {
-            Ok(round) if round.is_empty() => {}
-            Ok(round) => {
+            Ok(round) if round.is_empty() && !waited => {}
+            Ok(mut round) => {
+                if waited {
+                    round.counts.push(("source.waited_for_room", 1));
+                }
                 if tx.send(round).await.is_err() {
                     return;
                 }
@@ -271,6 +292,7 @@ async fn admit_task(
     key: PseudonymKey,
     spool: Arc<Spool>,
     backlog: Arc<Backlog>,
+    pressure: Arc<Pressure>,
 ) {
     let limits = super::setup::limits(&policy.file.retention);
     let (to_store, stored) = mpsc::channel::<Arc<Admitted>>(1);
@@ -323,7 +345,10 @@ async fn admit_task(
             }
         }
     };
-    tokio::join!(admitting, store_task(stored, spool, backlog, limits));
+    tokio::join!(
+        admitting,
+        store_task(stored, spool, backlog, limits, pressure)
+    );
 }
 
 /// Stores admitted rounds in order, wakes the shipper, and enforces the byte cap when a round
@@ -333,6 +358,7 @@ async fn store_task(
     spool: Arc<Spool>,
     backlog: Arc<Backlog>,
     limits: Limits,
+    pressure: Arc<Pressure>,
 ) {
     // Freed pages go back to the system a moment after rounds are stored, once per
     // TRIM_AFTER however many rounds a burst stores: trimming after every round cost more in
@@ -354,11 +380,11 @@ async fn store_task(
             drop(round);
             trim.notify_one();
             let s = Arc::clone(&spool);
-            if on_blocking_pool(move || s.record_bytes())
-                .await
-                .is_ok_and(|b| b > limits.max_bytes)
-            {
-                enforce_retention(&spool, &limits).await;
+            if let Ok(bytes) = on_blocking_pool(move || s.record_bytes()).await {
+                pressure.stored(bytes).await;
+                if bytes > limits.max_bytes {
+                    enforce_retention(&spool, &limits).await;
+                }
             }
         }
     }

@@ -21,6 +21,9 @@ pub struct SourceHealth {
     /// The last round's error, if it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// A log source waiting for the collector to take records from a full spool.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waiting_for_room: bool,
 }
 
 /// The shipper's state.
@@ -108,6 +111,14 @@ impl Health {
         s.rounds += 1;
         s.last_run = Some(rfc3339(SystemTime::now()));
         s.last_error = error;
+    }
+
+    /// A log source began (`true`) or ended waiting for room in the spool.
+    pub fn source_waiting(&self, name: &str, waiting: bool) {
+        lock(&self.sources)
+            .entry(name.to_owned())
+            .or_default()
+            .waiting_for_room = waiting;
     }
 
     /// A drain ended: `Ok`, or failed with a retry due at `retry_at`.

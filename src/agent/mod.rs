@@ -8,6 +8,7 @@ mod daemon;
 mod generation;
 pub mod health;
 mod once;
+mod pressure;
 pub mod rights;
 pub mod setup;
 

@@ -91,10 +91,13 @@ fn report(
             }
             for (i, (name, s)) in d.sources.iter().enumerate() {
                 let label = if i == 0 { "sources" } else { "" };
-                let state = s
-                    .last_error
-                    .as_deref()
-                    .map_or("ok".to_owned(), |e| format!("failing: {e}"));
+                let state = match (&s.last_error, s.waiting_for_room) {
+                    (Some(e), _) => format!("failing: {e}"),
+                    (None, true) => {
+                        "waiting: unsent records fill the spool, its lines wait in place".to_owned()
+                    }
+                    (None, false) => "ok".to_owned(),
+                };
                 let _ = writeln!(
                     out,
                     "{label:<9} {name}: {} round(s), last {}, {state}",

@@ -117,13 +117,15 @@ pub fn diff(old: &PolicyFile, new: &PolicyFile) -> Vec<Change> {
             || r1.spool_max_bytes > r0.spool_max_bytes;
         note(
             format!(
-                "retention changes: unsent {} → {}, history {} → {}, spool cap {} → {} bytes (and per-purpose limits, if any)",
+                "retention changes: unsent {} → {}, history {} → {}, spool cap {} → {} bytes, log sources when full {} → {} (and per-purpose limits, if any)",
                 humantime::format_duration(r0.pending_max_age.0),
                 humantime::format_duration(r1.pending_max_age.0),
                 humantime::format_duration(r0.history.0),
                 humantime::format_duration(r1.history.0),
                 r0.spool_max_bytes,
-                r1.spool_max_bytes
+                r1.spool_max_bytes,
+                r0.when_full.as_str(),
+                r1.when_full.as_str()
             ),
             longer,
         );

@@ -21,7 +21,7 @@ pub use diff::{Change, diff};
 pub use eval::{Evaluator, Refusal, Verdict, evaluate};
 pub use glob::PathGlob;
 pub use pseudonym::{KEY_LEN, PseudonymKey};
-pub use retention::{PurposeRetention, RetentionSection};
+pub use retention::{PurposeRetention, RetentionSection, WhenFull};
 pub use schema::{
     AgentSection, BundleSection, CategoryRules, CollectorSection, ConfigFileSpec, Consent,
     Endpoint, EventMatch, EventRule, FileGlob, HostConfigSpec, HostMetricsSpec, IngestSpec,

@@ -132,6 +132,10 @@ impl Source for Journald {
         "journald"
     }
 
+    fn can_wait(&self) -> bool {
+        true
+    }
+
     fn round(&mut self) -> Result<Round, String> {
         if !self.loaded {
             self.cursor = self

@@ -120,6 +120,10 @@ impl Source for LogFile {
         "log_file"
     }
 
+    fn can_wait(&self) -> bool {
+        true
+    }
+
     fn round(&mut self) -> Result<Round, String> {
         let mut round = Round::default();
         let paths = self.matching_paths();

@@ -30,6 +30,12 @@ pub trait Source: Send + 'static {
     /// # Errors
     /// A message (free of collected values) when the round could not be collected at all.
     fn round(&mut self) -> Result<Round, String>;
+
+    /// Whether what the source has not read yet waits for it (a log file, the journal), so it
+    /// may pause while the spool is full instead of having the oldest unsent records dropped.
+    fn can_wait(&self) -> bool {
+        false
+    }
 }
 
 /// Builds the round-based source a policy entry describes; `None` for streaming sources.

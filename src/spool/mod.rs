@@ -433,17 +433,34 @@ impl Spool {
     /// # Errors
     /// [`SpoolError`] on store failure.
     pub fn unsent(&self) -> Result<u64, SpoolError> {
+        self.sum_unsent(|i| i.count)
+    }
+
+    /// Bytes of the records that wait to be sent, as the byte cap counts them (their JSON).
+    ///
+    /// # Errors
+    /// [`SpoolError`] on store failure.
+    pub fn unsent_bytes(&self) -> Result<u64, SpoolError> {
+        self.sum_unsent(|i| i.bytes)
+    }
+
+    /// Sums `of` over the segments that wait to be sent (pending or in a batch).
+    fn sum_unsent(&self, of: impl Fn(&segment::Info) -> u64) -> Result<u64, SpoolError> {
         let txn = self.db.begin_read()?;
         let info = txn.open_table(segment::INFO).map_err(redb::Error::from)?;
         let pending = txn.open_table(PENDING).map_err(redb::Error::from)?;
         let batches = txn.open_table(BATCHES).map_err(redb::Error::from)?;
         let mut n = 0;
         for entry in pending.iter().map_err(redb::Error::from)? {
-            n += segment::info(&info, entry.map_err(redb::Error::from)?.0.value())?.count;
+            n += of(&segment::info(
+                &info,
+                entry.map_err(redb::Error::from)?.0.value(),
+            )?);
         }
         for entry in batches.iter().map_err(redb::Error::from)? {
-            let segs = decode_ids(entry.map_err(redb::Error::from)?.1.value())?;
-            n += segment::count(&info, &segs)?;
+            for seg in decode_ids(entry.map_err(redb::Error::from)?.1.value())? {
+                n += of(&segment::info(&info, seg)?);
+            }
         }
         Ok(n)
     }

@@ -39,8 +39,20 @@ fn records_flow_from_pending_through_a_batch_to_sent() {
     let recs: Vec<Record> = (0..5).map(record).collect();
     spool.append(&recs, &[("stored", 5)]).unwrap();
     assert_eq!(spool.unsent().unwrap(), 5);
+    let json = |rs: &[Record]| -> u64 {
+        rs.iter()
+            .map(|r| serde_json::to_vec(r).unwrap().len() as u64)
+            .sum()
+    };
+    assert_eq!(spool.unsent_bytes().unwrap(), json(&recs));
+    assert_eq!(spool.record_bytes().unwrap(), json(&recs));
 
     let batch = spool.next_batch(3).unwrap().unwrap();
+    assert_eq!(
+        spool.unsent_bytes().unwrap(),
+        json(&recs),
+        "a batch on its way is still unsent"
+    );
     assert_eq!(batch.records().unwrap(), recs[..3].to_vec(), "oldest first");
     let listed = spool.list(10).unwrap();
     assert_eq!(listed.len(), 5);
@@ -50,6 +62,12 @@ fn records_flow_from_pending_through_a_batch_to_sent() {
 
     assert_eq!(spool.ack(batch.id, SystemTime::now()).unwrap(), 3);
     assert_eq!(spool.unsent().unwrap(), 2);
+    assert_eq!(spool.unsent_bytes().unwrap(), json(&recs[3..]));
+    assert_eq!(
+        spool.record_bytes().unwrap(),
+        json(&recs),
+        "the sent history still counts toward the cap"
+    );
     assert!(
         matches!(spool.list(10).unwrap()[4].delivery, Delivery::Sent { batch: b, .. } if b == batch.id)
     );
@@ -61,6 +79,7 @@ fn records_flow_from_pending_through_a_batch_to_sent() {
     assert_ne!(rest.id, batch.id);
     spool.ack(rest.id, SystemTime::now()).unwrap();
     assert!(spool.next_batch(10).unwrap().is_none());
+    assert_eq!(spool.unsent_bytes().unwrap(), 0);
     assert_eq!(
         spool.ack(rest.id, SystemTime::now()).unwrap(),
         0,
