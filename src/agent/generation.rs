@@ -70,6 +70,7 @@ impl Generation {
             spool,
             retention.spool_max_bytes,
             retention.when_full,
+            shipper.is_some(),
         ));
         for (i, spec) in policy.file.sources.iter().enumerate() {
             let span = tracing::info_span!("source", kind = spec.kind());
@@ -263,6 +264,8 @@ async fn source_task(
                 if waited {
                     round.counts.push(("source.waited_for_room", 1));
                 }
+                round.counted = round.drafts.len();
+                pressure.read(round.counted);
                 if tx.send(round).await.is_err() {
                     return;
                 }
@@ -300,16 +303,20 @@ async fn admit_task(
     // policy step) under this generation's key: a fresh cache computed again, every round, the
     // HMACs of the names and addresses the round before had already seen.
     let scratches = Arc::new(std::sync::Mutex::new(Vec::<Scratch>::new()));
+    let admitting_pressure = Arc::clone(&pressure);
     let admitting = async move {
-        let mut running: VecDeque<JoinHandle<Admitted>> = VecDeque::new();
+        let pressure = admitting_pressure;
+        // Each round in the policy step, with the drafts it counts toward the backpressure.
+        let mut running: VecDeque<(JoinHandle<Admitted>, usize)> = VecDeque::new();
         let mut open = true;
         loop {
             tokio::select! {
                 biased;
-                done = async { running.front_mut().expect("checked non-empty").await }, if !running.is_empty() => {
-                    running.pop_front();
+                done = async { (&mut running.front_mut().expect("checked non-empty").0).await }, if !running.is_empty() => {
+                    let (_, counted) = running.pop_front().expect("checked non-empty");
                     let Ok(admitted) = done else {
                         tracing::error!("the policy step failed; the round was not stored");
+                        pressure.lost(counted);
                         continue;
                     };
                     if to_store.send(Arc::new(admitted)).await.is_err() {
@@ -326,20 +333,21 @@ async fn admit_task(
                     {
                         round.extend(more);
                     }
-                    let Round { drafts, counts, checkpoints, .. } = round;
+                    let Round { drafts, counts, checkpoints, counted, .. } = round;
                     let ids = Ids::draw(drafts.len());
                     let (p, k) = (Arc::clone(&policy), key.clone());
                     let scratches = Arc::clone(&scratches);
                     // The policy and scrubber are CPU work: they run on the blocking pool, off the runtime.
-                    running.push_back(tokio::task::spawn_blocking(move || {
+                    let admitted = tokio::task::spawn_blocking(move || {
                         let pool = || scratches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                         let mut scratch = pool().pop().unwrap_or_default();
                         let (records, tally) = admit_as(&p, &k, drafts, ids, &mut scratch);
                         pool().push(scratch);
                         let mut counters = tally.counters();
                         counters.extend(counts.into_iter().map(|(k, v)| (k.to_owned(), v)));
-                        (records, counters, checkpoints)
-                    }));
+                        (records, counters, checkpoints, counted)
+                    });
+                    running.push_back((admitted, counted));
                 }
                 else => return,
             }
@@ -376,13 +384,14 @@ async fn store_task(
     });
     while let Some(round) = rx.recv().await {
         if let Some(bytes) = store_round(&spool, &round, &rx).await {
-            backlog.stored(round.0.len(), bytes);
+            let (records, counted) = (round.0.len(), round.3);
+            backlog.stored(records, bytes);
             drop(round);
             trim.notify_one();
             let s = Arc::clone(&spool);
-            if let Ok(bytes) = on_blocking_pool(move || s.record_bytes()).await {
-                pressure.stored(bytes).await;
-                if bytes > limits.max_bytes {
+            if let Ok(all) = on_blocking_pool(move || s.record_bytes()).await {
+                pressure.stored(counted, records, bytes, all).await;
+                if all > limits.max_bytes {
                     enforce_retention(&spool, &limits).await;
                 }
             }
@@ -391,8 +400,9 @@ async fn store_task(
     trimmer.abort();
 }
 
-/// A round after the policy: its records, counters and source checkpoints, stored together.
-type Admitted = (Sealed, Vec<(String, u64)>, Vec<(String, String)>);
+/// A round after the policy: its records, counters and source checkpoints, stored together,
+/// and the drafts it counts toward the backpressure.
+type Admitted = (Sealed, Vec<(String, u64)>, Vec<(String, String)>, usize);
 
 /// Stores one admitted round with its counters and checkpoints, retrying with back-off while
 /// the spool cannot write (a full disk): meanwhile the queues fill and sources wait, so

@@ -36,8 +36,8 @@ pub struct RetentionSection {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WhenFull {
-    /// Stop reading while unsent records take half the cap, go on below three eighths: nothing
-    /// is dropped while the files keep the lines (the default).
+    /// With a collector, stop reading while unsent records take half the cap and go on below
+    /// three eighths: nothing is dropped while the files keep the lines (the default).
     #[default]
     Wait,
     /// Read on; past the cap the oldest unsent records are dropped and counted.

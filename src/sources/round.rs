@@ -20,6 +20,9 @@ pub struct Round {
     /// The source stopped at its per-round budget with data left: the next round runs at once
     /// (the admit queue's backpressure paces it) instead of after the poll interval.
     pub more: bool,
+    /// Drafts counted as read and not yet stored, for the spool's backpressure (set as the
+    /// round is queued; the store step counts them off).
+    pub counted: usize,
 }
 
 impl Round {
@@ -45,6 +48,7 @@ impl Round {
         self.counts.extend(other.counts);
         self.checkpoints.extend(other.checkpoints);
         self.more |= other.more;
+        self.counted += other.counted;
     }
 }
 
