@@ -389,11 +389,14 @@ async fn store_task(
             drop(round);
             trim.notify_one();
             let s = Arc::clone(&spool);
-            if let Ok(all) = on_blocking_pool(move || s.record_bytes()).await {
-                pressure.stored(counted, records, bytes, all).await;
-                if all > limits.max_bytes {
-                    enforce_retention(&spool, &limits).await;
+            match on_blocking_pool(move || s.record_bytes()).await {
+                Ok(all) => {
+                    pressure.stored(counted, records, bytes, all).await;
+                    if all > limits.max_bytes {
+                        enforce_retention(&spool, &limits).await;
+                    }
                 }
+                Err(_) => pressure.lost(counted),
             }
         }
     }

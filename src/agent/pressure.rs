@@ -66,7 +66,8 @@ impl Pressure {
         self.in_flight.fetch_add(drafts as u64, Ordering::Relaxed);
     }
 
-    /// Drafts counted by [`Pressure::read`] that will not be stored (the policy step failed).
+    /// Drafts counted by [`Pressure::read`] that are no longer on their way (stored, or the
+    /// policy step failed).
     pub fn lost(&self, drafts: usize) {
         let _ = self
             .in_flight
