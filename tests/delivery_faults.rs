@@ -292,12 +292,13 @@ fn the_standard_proxy_variable_carries_the_batches() {
 }
 
 /// A daemon following a 20 MB log (10,000 lines of 2 KB) into a spool capped at 16 MB while the
-/// collector refuses every batch until `open` is set; returns it, its data folder, the collector.
+/// collector refuses every batch until `open` is set; returns it, its data folder and policy,
+/// and the collector.
 fn follow_into_a_small_spool(
     tmp: &Path,
     when_full: &str,
     open: &Arc<AtomicBool>,
-) -> (Daemon, PathBuf, Scripted) {
+) -> (Daemon, PathBuf, PathBuf, Scripted) {
     let open = Arc::clone(open);
     let collector = Scripted::start(move |_, batch| {
         if open.load(Ordering::SeqCst) {
@@ -321,7 +322,7 @@ fn follow_into_a_small_spool(
     );
     let p = policy(tmp, "p.toml", &data, &body);
     let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
-    (daemon, data, collector)
+    (daemon, data, p, collector)
 }
 
 fn dropped_over_size(status: &Value) -> u64 {
@@ -332,7 +333,7 @@ fn dropped_over_size(status: &Value) -> u64 {
 fn log_sources_wait_for_a_full_spool_and_lose_no_line() {
     let tmp = tempfile::tempdir().unwrap();
     let open = Arc::new(AtomicBool::new(false));
-    let (daemon, data, collector) = follow_into_a_small_spool(tmp.path(), "wait", &open);
+    let (daemon, data, p, collector) = follow_into_a_small_spool(tmp.path(), "wait", &open);
 
     let status = wait_for(
         "the log source to wait for room",
@@ -347,6 +348,11 @@ fn log_sources_wait_for_a_full_spool_and_lose_no_line() {
     assert!(
         unsent.is_some_and(|n| n < 10_000),
         "it stopped reading before the end: {unsent:?}"
+    );
+    let human = text(&run(&["status", "--policy", p.to_str().unwrap()]));
+    assert!(
+        human.contains("log_file: ") && human.contains("waiting: unsent records fill the spool"),
+        "{human}"
     );
 
     open.store(true, Ordering::SeqCst);
@@ -371,7 +377,7 @@ fn log_sources_wait_for_a_full_spool_and_lose_no_line() {
 fn with_drop_oldest_the_same_spool_drops_and_counts_what_the_cap_cannot_hold() {
     let tmp = tempfile::tempdir().unwrap();
     let open = Arc::new(AtomicBool::new(false));
-    let (daemon, data, _collector) = follow_into_a_small_spool(tmp.path(), "drop-oldest", &open);
+    let (daemon, data, _, _collector) = follow_into_a_small_spool(tmp.path(), "drop-oldest", &open);
     let status = wait_for(
         "records dropped at the cap",
         Duration::from_secs(60),
