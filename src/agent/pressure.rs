@@ -160,29 +160,10 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
-    use crate::record::{Category, PolicyStamp, Purpose, Record, RecordId};
+    use crate::record::Record;
 
-    fn records(n: usize) -> Vec<Record> {
-        (0..n)
-            .map(|i| Record {
-                id: RecordId::new(),
-                collected_at: "2026-11-30T10:00:00.000Z".into(),
-                category: Category::ServiceLogs,
-                purpose: Purpose::ServiceOperational,
-                source: "log_file".into(),
-                event: None,
-                fields: serde_json::Map::from_iter([(
-                    "message".into(),
-                    format!("line {i}").into(),
-                )]),
-                body: None,
-                policy: PolicyStamp {
-                    version: "v".into(),
-                    sha256: "0".repeat(64).into(),
-                },
-                provenance: vec![],
-            })
-            .collect()
+    fn records(n: u64) -> Vec<Record> {
+        (0..n).map(crate::spool::tests::record).collect()
     }
 
     /// A spool holding 100 unsent records, and a cap that makes them more than half of it.

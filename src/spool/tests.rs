@@ -3,7 +3,8 @@ use std::time::Duration;
 
 use crate::record::{Category, PolicyStamp, Purpose, RecordId};
 
-fn record(n: u64) -> Record {
+/// A performance record holding `n` (other modules' tests store it too).
+pub(crate) fn record(n: u64) -> Record {
     let mut fields = serde_json::Map::new();
     fields.insert("n".into(), n.into());
     Record {
