@@ -394,18 +394,10 @@ fn a_collector_out_of_disk_mid_batch_keeps_no_partial_lines_and_stores_the_resen
     let tmp = tempfile::tempdir().unwrap();
     // Room for a few dozen of the 400 records: the append fails in the middle of the batch.
     let collector = Collector::start_with_file_limit(&tmp.path().join("collector"), 16 * 1024);
-    let log = tmp.path().join("app.log");
     let lines: String = (0..400)
         .map(|n| format!("line {n} of a service log, padded to about a hundred bytes ......\n"))
         .collect();
-    std::fs::write(&log, lines).unwrap();
-    let body = format!(
-        "{}[[source]]\ntype = \"log_file\"\npaths = [\"{}\"]\nstart_at = \"beginning\"\n\
-         [category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
-        collector_section(&collector.endpoint()),
-        log.display()
-    );
-    let p = policy(tmp.path(), "p.toml", &tmp.path().join("agent"), &body);
+    let (p, _) = log_file_policy(tmp.path(), &collector.endpoint(), &lines, "");
 
     let out = run_once(&p);
     assert_eq!(out.status.code(), Some(75), "{}", text(&out));

@@ -15,18 +15,8 @@ use serde_json::Value;
 
 /// A policy that reads `lines` log lines from a file, one record each, and ships to `endpoint`.
 fn log_policy(tmp: &Path, endpoint: &str, lines: usize) -> (PathBuf, PathBuf) {
-    let logs = tmp.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
     let text: String = (0..lines).map(|i| format!("line {i}\n")).collect();
-    std::fs::write(logs.join("app.log"), text).unwrap();
-    let data = tmp.join("agent");
-    let body = format!(
-        "{}[[source]]\ntype = \"log_file\"\npaths = [\"{}/*.log\"]\nstart_at = \"beginning\"\n\n\
-         [category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
-        collector_section(endpoint),
-        logs.display()
-    );
-    (policy(tmp, "p.toml", &data, &body), data)
+    log_file_policy(tmp, endpoint, &text, "")
 }
 
 fn gap(a: &common::scripted::Seen, b: &common::scripted::Seen) -> Duration {
@@ -307,20 +297,14 @@ fn follow_into_a_small_spool(
             (503, vec![("retry-after", "1".into())], String::new())
         }
     });
-    let logs = tmp.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
     let pad = "x".repeat(2000);
     let text: String = (0..10_000).map(|i| format!("line {i} {pad}\n")).collect();
-    std::fs::write(logs.join("app.log"), text).unwrap();
-    let data = tmp.join("agent");
-    let body = format!(
-        "{}[retention]\nspool_max_bytes = 16000000\nwhen_full = \"{when_full}\"\n\n\
-         [[source]]\ntype = \"log_file\"\npaths = [\"{}/*.log\"]\nstart_at = \"beginning\"\n\n\
-         [category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
-        collector_section(collector.endpoint()),
-        logs.display()
+    let (p, data) = log_file_policy(
+        tmp,
+        collector.endpoint(),
+        &text,
+        &format!("[retention]\nspool_max_bytes = 16000000\nwhen_full = \"{when_full}\"\n\n"),
     );
-    let p = policy(tmp, "p.toml", &data, &body);
     let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
     (daemon, data, p, collector)
 }

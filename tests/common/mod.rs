@@ -158,6 +158,23 @@ pub fn jsonl_under(dir: &Path) -> Vec<Value> {
     out
 }
 
+/// Writes `text` to `tmp/logs/app.log` and a policy (with `extra` TOML before its source) that
+/// reads it from the beginning as service logs, message scrubbed, and ships to `endpoint`;
+/// returns the policy's path and the agent's data folder.
+pub fn log_file_policy(tmp: &Path, endpoint: &str, text: &str, extra: &str) -> (PathBuf, PathBuf) {
+    let logs = tmp.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("app.log"), text).unwrap();
+    let data = tmp.join("agent");
+    let body = format!(
+        "{}{extra}[[source]]\ntype = \"log_file\"\npaths = [\"{}/*.log\"]\nstart_at = \"beginning\"\n\n\
+         [category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\"]\nscrub = [\"message\"]\n",
+        collector_section(endpoint),
+        logs.display()
+    );
+    (policy(tmp, "p.toml", &data, &body), data)
+}
+
 /// Writes a policy with a notice, `data_dir`, and `body`, and returns its path.
 pub fn policy(dir: &Path, name: &str, data_dir: &Path, body: &str) -> PathBuf {
     let path = dir.join(name);
