@@ -8,6 +8,7 @@ pub mod agent;
 pub mod allocator;
 pub mod cli;
 pub mod collector;
+pub mod crashpoint;
 pub mod logging;
 pub mod notice;
 pub mod policy;

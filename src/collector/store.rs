@@ -124,6 +124,7 @@ impl BatchStore {
                 append_lines(&mut f, batch, lines)?;
                 f.sync_data()
             })
+            .map(|()| crate::crashpoint::reach(crate::crashpoint::COLLECTOR_BEFORE_INDEX))
             .and_then(|()| seen.index.write_all(id_line.as_bytes()))
             .and_then(|()| seen.index.sync_data());
         if let Err(e) = appended {

@@ -414,9 +414,11 @@ impl Delivery {
         let mut tries = 0;
         let e = loop {
             tries += 1;
+            crate::crashpoint::reach(crate::crashpoint::SHIP_BEFORE_SEND);
             let e = match self.shipper.send(&batch, &self.policy).await {
                 Ok(ack) => {
                     tracing::debug!(batch = %batch.id, records = batch.len(), duplicate = ack.duplicate, "batch acknowledged");
+                    crate::crashpoint::reach(crate::crashpoint::SHIP_BEFORE_ACK);
                     let (s, id) = (Arc::clone(&self.spool), batch.id);
                     on_blocking_pool(move || s.ack(id, SystemTime::now())).await?;
                     return Ok(Sent::Acked(batch.len()));

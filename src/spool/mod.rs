@@ -388,7 +388,14 @@ impl Spool {
                     .map_err(redb::Error::from)?;
             }
         }
+        let records = sealed.done.len() + usize::from(last.is_some());
+        if records > 0 {
+            crate::crashpoint::reach(crate::crashpoint::SPOOL_BEFORE_COMMIT);
+        }
         txn.commit().map_err(redb::Error::from)?;
+        if records > 0 {
+            crate::crashpoint::reach(crate::crashpoint::SPOOL_AFTER_COMMIT);
+        }
         Ok(stored)
     }
 

@@ -94,10 +94,36 @@ impl Collector {
         assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
     }
 
-    fn spawn(mut cmd: Command, dir: &Path, args: &[&str], level: &str, stderr: Stdio) -> Collector {
+    /// Like [`Collector::start`], listening on `listen` (`127.0.0.1:0` for any free port) with
+    /// `env` set: a crash point armed, or a collector restarted where agents look for it.
+    pub fn start_env(dir: &Path, listen: &str, env: &[(&str, &str)]) -> Collector {
+        let mut cmd = bin();
+        cmd.envs(env.iter().copied());
+        Collector::spawn_on(cmd, listen, dir, &[], "warn", Stdio::inherit())
+    }
+
+    /// Waits for the collector to end by itself (within `limit`) and returns how it ended.
+    pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        wait_for("the collector to exit", limit, || {
+            self.child.try_wait().unwrap()
+        })
+    }
+
+    fn spawn(cmd: Command, dir: &Path, args: &[&str], level: &str, stderr: Stdio) -> Collector {
+        Collector::spawn_on(cmd, "127.0.0.1:0", dir, args, level, stderr)
+    }
+
+    fn spawn_on(
+        mut cmd: Command,
+        listen: &str,
+        dir: &Path,
+        args: &[&str],
+        level: &str,
+        stderr: Stdio,
+    ) -> Collector {
         let mut child = cmd
             .env("NOTICED_LOG", level)
-            .args(["collector", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["collector", "--listen", listen, "--data-dir"])
             .arg(dir)
             .args(args)
             .stdout(Stdio::piped())
