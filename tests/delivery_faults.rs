@@ -208,15 +208,36 @@ fn batches_in_flight_together_each_end_acknowledged_or_kept_never_twice() {
 }
 
 #[test]
+fn a_second_batch_is_sent_while_the_first_waits_for_its_answer() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The first batch's answer waits until another request arrives; an agent that sends one
+    // batch at a time would only send again after its 5 s timeout, and then the same batch.
+    let collector = Scripted::start_holding(&[0], |_, batch| ok(batch));
+    let (policy, _) = log_policy(tmp.path(), collector.endpoint(), 10);
+    let text_of = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(
+        &policy,
+        text_of.replace("batch_max_records = 500", "batch_max_records = 2"),
+    )
+    .unwrap();
+
+    let out = run_once(&policy);
+    assert!(out.status.success(), "{}", text(&out));
+    let seen = collector.seen();
+    assert!(!collector.hold_expired(), "{seen:?}");
+    assert_ne!(
+        seen[0].batch, seen[1].batch,
+        "the request that released the first was another batch, not its resend: {seen:?}"
+    );
+    let (ids, twice) = collector.accepted();
+    assert_eq!((ids.len(), twice), (10, 0), "{seen:?}");
+}
+
+#[test]
 fn a_collector_slower_than_the_timeout_gets_the_same_batch_again() {
     let tmp = tempfile::tempdir().unwrap();
-    let collector = Scripted::start(|n, batch| {
-        if n == 0 {
-            // Stores the batch but answers after the agent has given up waiting.
-            std::thread::sleep(Duration::from_millis(1500));
-        }
-        ok(batch)
-    });
+    // The first answer waits until the agent has given up on it and sent the batch again.
+    let collector = Scripted::start_holding(&[0], |_, batch| ok(batch));
     let (policy, _) = log_policy(tmp.path(), collector.endpoint(), 4);
     let text_of = std::fs::read_to_string(&policy).unwrap();
     std::fs::write(
@@ -229,6 +250,10 @@ fn a_collector_slower_than_the_timeout_gets_the_same_batch_again() {
     assert!(out.status.success(), "{}", text(&out));
     let seen = collector.seen();
     assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(
+        !collector.hold_expired(),
+        "the agent waited for the held answer"
+    );
     assert_eq!(
         seen[0].batch, seen[1].batch,
         "the resend carries the id a collector dedups by"

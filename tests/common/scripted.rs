@@ -1,10 +1,13 @@
 //! A collector that fails in scripted ways: a real HTTP server on loopback, in the test process,
-//! that decodes each gzip batch, answers what the script says, and logs every request.
+//! that decodes each gzip batch, answers what the script says, and logs every request. It can
+//! hold a request's answer until the next request arrives: proof that the agent sent again (or
+//! sent another batch) without waiting for that answer.
 
 use std::collections::HashSet;
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -14,6 +17,8 @@ use noticed::wire::BatchV1;
 /// One request as the scripted collector saw it.
 #[derive(Clone, Debug)]
 pub struct Seen {
+    /// Its place in arrival order, from 0.
+    pub n: usize,
     /// When it arrived.
     pub at: Instant,
     /// The batch id.
@@ -34,7 +39,16 @@ struct Shared {
     seen: Mutex<Vec<Seen>>,
     /// Every request body on `/v1/logs`, decompressed.
     otlp: Mutex<Vec<Vec<u8>>>,
+    /// How many batch requests have arrived.
+    arrived: tokio::sync::watch::Sender<usize>,
+    /// Requests (by arrival index) answered only once the next one has arrived.
+    held: Vec<usize>,
+    /// Whether a held request gave up waiting for the next one.
+    hold_expired: AtomicBool,
 }
+
+/// How long a held request waits for the next before it is answered anyway (and the test told).
+const HOLD_LIMIT: Duration = Duration::from_secs(60);
 
 /// The running server; stops with the test process.
 pub struct Scripted {
@@ -45,10 +59,22 @@ pub struct Scripted {
 impl Scripted {
     /// Starts a server answering request `n` (from 0) with `script(n, batch)`.
     pub fn start(script: impl Fn(usize, &BatchV1) -> Reply + Send + Sync + 'static) -> Scripted {
+        Scripted::start_holding(&[], script)
+    }
+
+    /// Like [`Scripted::start`], and the requests numbered in `held` (arrival order, from 0)
+    /// are answered only after the request following them has arrived.
+    pub fn start_holding(
+        held: &[usize],
+        script: impl Fn(usize, &BatchV1) -> Reply + Send + Sync + 'static,
+    ) -> Scripted {
         let shared = Arc::new(Shared {
             script: Box::new(script),
             seen: Mutex::new(Vec::new()),
             otlp: Mutex::new(Vec::new()),
+            arrived: tokio::sync::watch::Sender::new(0),
+            held: held.to_vec(),
+            hold_expired: AtomicBool::new(false),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -90,9 +116,16 @@ impl Scripted {
         self.shared.otlp.lock().unwrap().clone()
     }
 
-    /// Every request so far, in order.
+    /// Every request answered so far, in arrival order.
     pub fn seen(&self) -> Vec<Seen> {
-        self.shared.seen.lock().unwrap().clone()
+        let mut seen = self.shared.seen.lock().unwrap().clone();
+        seen.sort_by_key(|s| s.n);
+        seen
+    }
+
+    /// Whether a held request was answered because the next never came.
+    pub fn hold_expired(&self) -> bool {
+        self.shared.hold_expired.load(Ordering::SeqCst)
     }
 
     /// Record ids in accepted (2xx) batches, and whether any arrived twice.
@@ -116,14 +149,33 @@ async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> (StatusCode, 
         .read_to_end(&mut json)
         .expect("the agent sends gzip");
     let batch: BatchV1 = serde_json::from_slice(&json).expect("the agent sends a BatchV1");
-    let mut seen = shared.seen.lock().unwrap();
-    let (status, headers, body) = (shared.script)(seen.len(), &batch);
-    seen.push(Seen {
-        at: Instant::now(),
-        batch: batch.batch_id,
-        records: batch.records.iter().map(|r| r.id.to_string()).collect(),
-        status,
+    let at = Instant::now();
+    let mut n = 0;
+    shared.arrived.send_modify(|count| {
+        n = *count;
+        *count += 1;
     });
+    // Its own task, so that a held answer is still decided and logged when the agent has
+    // given up on it and closed the connection.
+    let answer = tokio::spawn(async move {
+        if shared.held.contains(&n) {
+            let mut arrived = shared.arrived.subscribe();
+            let next = tokio::time::timeout(HOLD_LIMIT, arrived.wait_for(|count| *count > n + 1));
+            if next.await.is_err() {
+                shared.hold_expired.store(true, Ordering::SeqCst);
+            }
+        }
+        let reply = (shared.script)(n, &batch);
+        shared.seen.lock().unwrap().push(Seen {
+            n,
+            at,
+            batch: batch.batch_id,
+            records: batch.records.iter().map(|r| r.id.to_string()).collect(),
+            status: reply.0,
+        });
+        reply
+    });
+    let (status, headers, body) = answer.await.expect("the script does not panic");
     let mut map = HeaderMap::new();
     for (k, v) in headers {
         map.insert(
