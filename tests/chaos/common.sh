@@ -1,5 +1,5 @@
-# Shared by the chaos scripts: the binary, a numbered input, the reference collector, and
-# counting what reached it. Every line of the input starts with its number, `nNNNNNNN`.
+# Shared by the chaos scripts: the binary, a numbered input and a paced writer for it, the
+# reference collector, and counting what reached it. Every line of the input starts with its number, `nNNNNNNN`.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NOTICED=${NOTICED:-$ROOT/target/release/noticed}
@@ -14,6 +14,34 @@ numbered_input() {
     python3 "$ROOT/benches/gen_logs.py" "$1" "$2.raw"
     awk '{ printf "n%07d %s\n", NR, $0 }' "$2.raw" > "$2"
     rm -f "$2.raw"
+}
+
+# paced_writer SRC DEST RATE: appends SRC's lines to DEST in the background, RATE lines a
+# second, a chunk of whole lines every 50 ms (as a busy service would log), so that the agent
+# reads while it is being killed; sets WRITER_PID. The writer exits once SRC is written.
+paced_writer() {
+    python3 - "$1" "$2" "$3" <<'PY' &
+import sys, time
+src, dest, rate = sys.argv[1], sys.argv[2], float(sys.argv[3])
+tick, start, written, ticks = 0.05, time.monotonic(), 0, 0
+with open(src, "rb") as lines, open(dest, "ab") as out:
+    done = False
+    while not done:
+        due, chunk = rate * (time.monotonic() - start), []
+        while written < due:
+            line = lines.readline()
+            if not line:
+                done = True
+                break
+            chunk.append(line)
+            written += 1
+        if chunk:
+            out.write(b"".join(chunk))
+            out.flush()
+        ticks += 1
+        time.sleep(max(0.0, start + ticks * tick - time.monotonic()))
+PY
+    WRITER_PID=$!
 }
 
 # start_collector DIR PORT: the reference collector on a fixed port (so a restarted one is
