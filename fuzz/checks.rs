@@ -5,6 +5,9 @@
 
 use std::io::Write;
 
+#[path = "../tests/support/leak.rs"]
+mod leak;
+
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use noticed::policy::{KEY_LEN, PseudonymKey};
@@ -21,44 +24,48 @@ pub fn policy_parse(data: &[u8]) {
     }
 }
 
-const PLANTED: [&str; 4] = [
-    "planted.user@example.com",
-    "198.51.100.77",
-    "4111111111111111",
-    "Bearer 9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c",
+/// Planted into the fuzzer's input, each with the detector that must find it.
+const PLANTED: [(&str, &str); 4] = [
+    ("email", "planted.user@example.com"),
+    ("ipv4", "198.51.100.77"),
+    ("credit_card", "4111111111111111"),
+    ("secret", "9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c"),
 ];
 
 fn holds(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
-/// The scrubber: never panics on the input, and no planted e-mail address, IPv4 address, card
-/// number or bearer token survives when set off by spaces in the middle of it.
+/// The scrubber: never panics on the input, and no piece of a planted e-mail address, IPv4
+/// address, card number or bearer token (tests/support/leak.rs) survives when set off by
+/// spaces in the middle of it.
 pub fn scrub(data: &[u8]) {
     let scrubber = Scrubber::new(&ScrubConfig::default());
     let key = PseudonymKey::from_bytes(&[7; KEY_LEN]);
     let (mut state, mut scratch, mut out) = (LineState::default(), Scratch::default(), Vec::new());
     scrubber.scrub_line(&key, data, &mut state, &mut scratch, &mut out);
-    // One line: the planted value goes in the middle of the input without its newlines.
+    // One line of text: the planted value goes in the middle of the input without its newlines
+    // (invalid UTF-8 is replaced, so that pieces can be looked for in text).
     let data: Vec<u8> = data.iter().copied().filter(|&b| b != b'\n').collect();
-    let cut = data.len() / 2;
-    for planted in PLANTED {
-        let secret = planted.strip_prefix("Bearer ").unwrap_or(planted);
-        if holds(&data, secret) {
+    let data = String::from_utf8_lossy(&data).into_owned();
+    let mut cut = data.len() / 2;
+    while !data.is_char_boundary(cut) {
+        cut += 1;
+    }
+    for (detector, value) in PLANTED {
+        if holds(data.as_bytes(), value) {
             // The input itself holds the text, maybe inside something that is no address
             // (`05198.51.100.77`): only the planted copy is ours to check.
             continue;
         }
-        let mut line = data[..cut].to_vec();
-        line.extend_from_slice(format!(" {planted} ").as_bytes());
-        line.extend_from_slice(&data[cut..]);
+        let prefix = if detector == "secret" { "Bearer " } else { "" };
+        let line = format!("{} {prefix}{value} {}", &data[..cut], &data[cut..]);
+        let at = cut + 1 + prefix.len();
         let (mut state, mut out) = (LineState::default(), Vec::new());
-        scrubber.scrub_line(&key, &line, &mut state, &mut scratch, &mut out);
-        assert!(
-            !holds(&out, secret),
-            "{planted} survived in {:?}",
-            String::from_utf8_lossy(&out)
-        );
+        scrubber.scrub_line(&key, line.as_bytes(), &mut state, &mut scratch, &mut out);
+        let out = String::from_utf8_lossy(&out);
+        let piece = leak::surviving_piece(detector, &line, at..at + value.len(), &out);
+        assert!(piece.is_none(), "{value}: {piece:?} survived in {out:?}");
     }
 }
 
@@ -68,13 +75,45 @@ pub fn ingest_event(data: &[u8]) {
 }
 
 /// The collector's batch decoder, plain and gzip-compressed: a batch or a refusal, never a
-/// panic.
+/// panic; never more than the cap decompressed, however well the body compresses.
 pub fn collector_batch(data: &[u8]) {
+    use noticed::collector::read_batch;
     const MAX: u64 = 1 << 20;
-    let _ = noticed::collector::read_batch(false, data, MAX);
-    let _ = noticed::collector::read_batch(true, data, MAX);
-    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
-    gz.write_all(data).expect("writing to memory cannot fail");
-    let body = gz.finish().expect("writing to memory cannot fail");
-    let _ = noticed::collector::read_batch(true, &body, MAX);
+    let gzip = |text: &[u8]| {
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(text).expect("writing to memory cannot fail");
+        gz.finish().expect("writing to memory cannot fail")
+    };
+    let body = gzip(data);
+    for batch in [
+        read_batch(false, data, MAX),
+        read_batch(true, data, MAX),
+        read_batch(true, &body, MAX),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        assert!(batch.body.len() as u64 <= MAX);
+    }
+    // The cap: one byte under the input's size refuses it as too large, plain or inflated
+    // from gzip, and so does a cap a sixty-fourth of the size of a body that repeats it.
+    let too_large = |decoded: Result<_, String>| match decoded {
+        Ok(_) => panic!("a body past the cap was decoded"),
+        Err(why) => assert!(
+            why.contains("exceeds"),
+            "refused, but not for its size: {why}"
+        ),
+    };
+    if let Some(short) = (data.len() as u64).checked_sub(1) {
+        too_large(read_batch(false, data, short));
+        too_large(read_batch(true, &body, short));
+        let bomb = gzip(&data.repeat(64));
+        too_large(read_batch(true, &bomb, data.len() as u64));
+    }
+    if let Err(why) = read_batch(true, &body, data.len() as u64) {
+        assert!(
+            !why.contains("exceeds"),
+            "refused at exactly the cap: {why}"
+        );
+    }
 }

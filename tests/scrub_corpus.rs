@@ -1,9 +1,13 @@
 //! Scrubbing quality on labelled text: the hand-written corpus in tests/scrub/corpus.txt and
-//! lines generated from templates. No planted value may survive; at least 98 % of benign
-//! tokens must. `cargo test --test scrub_corpus -- --nocapture` prints the table that
-//! docs/SCRUBBING.md reports.
+//! lines generated from templates. No planted value may survive, whole or in part
+//! (tests/support/leak.rs); at least 98 % of benign tokens must.
+//! `cargo test --test scrub_corpus -- --nocapture` prints the table that docs/SCRUBBING.md
+//! reports.
 
 use std::collections::{BTreeMap, HashMap};
+
+#[path = "support/leak.rs"]
+mod leak;
 
 use noticed::policy::{KEY_LEN, PseudonymKey};
 use noticed::scrub::{LineState, Scratch, ScrubAction, ScrubConfig, Scrubber};
@@ -65,11 +69,16 @@ fn evaluate(tally: &mut Tally, scrubber: &Scrubber, l: &Labelled) {
         }
         let context_clean = !l.planted.iter().any(|(x, y, _)| *x < *a && c < *y);
         let probe = if context_clean { &l.text[c..*b] } else { value };
-        if out.contains(probe) {
+        let survived = if out.contains(probe) {
+            Some(value.to_owned())
+        } else {
+            leak::surviving_piece(detector, &l.text, *a..*b, &out)
+        };
+        if let Some(piece) = survived {
             e.1 += 1;
-            tally
-                .leaks
-                .push(format!("{detector} `{value}` survived in: {out}"));
+            tally.leaks.push(format!(
+                "{detector} `{value}`: `{piece}` survived in: {out}"
+            ));
         }
     }
     let mut out_tokens: HashMap<&str, usize> = HashMap::new();

@@ -1,5 +1,8 @@
-//! Property tests of the scrubber: planted values never leak, scrubbing is idempotent, and no
-//! input, however malformed, makes it panic.
+//! Property tests of the scrubber: no planted value leaks, whole or in part (tests/support/leak.rs
+//! says what a part is), scrubbing is idempotent, and no input, however malformed, makes it panic.
+
+#[path = "support/leak.rs"]
+mod leak;
 
 use std::sync::LazyLock;
 
@@ -59,6 +62,12 @@ fn luhn_complete(prefix: &[u8]) -> String {
 
 /// A personal value or secret, and the context it is planted in.
 fn planted() -> impl Strategy<Value = (String, String)> {
+    detected().prop_map(|(_, value, context)| (value, context))
+}
+
+/// A personal value or secret, the detector that must find it, and the context (`{}` marks
+/// the value's place) it is planted in.
+fn detected() -> impl Strategy<Value = (&'static str, String, String)> {
     let word = "[a-z][a-z0-9]{2,9}";
     prop_oneof![
         (
@@ -70,10 +79,18 @@ fn planted() -> impl Strategy<Value = (String, String)> {
                 "xn--bcher-kva.example"
             ])
         )
-            .prop_map(|(a, b, d)| (format!("{a}.{b}@{d}"), "mail from {} ok".to_owned())),
-        (1u8..=223, any::<u8>(), any::<u8>(), 1u8..=254)
-            .prop_map(|(a, b, c, d)| (format!("{a}.{b}.{c}.{d}"), "from {} port 22".to_owned())),
+            .prop_map(|(a, b, d)| (
+                "email",
+                format!("{a}.{b}@{d}"),
+                "mail from {} ok".to_owned()
+            )),
+        (1u8..=223, any::<u8>(), any::<u8>(), 1u8..=254).prop_map(|(a, b, c, d)| (
+            "ipv4",
+            format!("{a}.{b}.{c}.{d}"),
+            "from {} port 22".to_owned()
+        )),
         prop::collection::vec(1u16..=0xffff, 8).prop_map(|g| (
+            "ipv6",
             g.iter()
                 .map(|x| format!("{x:x}"))
                 .collect::<Vec<_>>()
@@ -81,10 +98,12 @@ fn planted() -> impl Strategy<Value = (String, String)> {
             "peer [{}]:443".to_owned()
         )),
         (1u16..=0xffff, 1u16..=0xffff).prop_map(|(a, b)| (
+            "ipv6",
             format!("2001:db8::{a:x}:{b:x}"),
             "client {} connected".to_owned()
         )),
         prop::collection::vec(any::<u8>(), 6).prop_map(|m| (
+            "mac",
             m.iter()
                 .map(|x| format!("{x:02x}"))
                 .collect::<Vec<_>>()
@@ -98,16 +117,34 @@ fn planted() -> impl Strategy<Value = (String, String)> {
             .prop_map(|(first, rest)| {
                 let mut p = vec![first];
                 p.extend(rest);
-                (luhn_complete(&p), "card={} amount=5".to_owned())
+                (
+                    "credit_card",
+                    luhn_complete(&p),
+                    "card={} amount=5".to_owned(),
+                )
             }),
-        "[A-Za-z]{3,10}[0-9][A-Za-z0-9!@#%^*]{2,9}"
-            .prop_map(|p| (p, "login ok password={} next".to_owned())),
-        "[A-Za-z0-9]{12,40}".prop_map(|t| (t, "Authorization: Bearer {}".to_owned())),
+        "[A-Za-z]{3,10}[0-9][A-Za-z0-9!@#%^*]{2,9}".prop_map(|p| (
+            "secret",
+            p,
+            "login ok password={} next".to_owned()
+        )),
+        "[A-Za-z0-9]{12,40}".prop_map(|t| ("secret", t, "Authorization: Bearer {}".to_owned())),
+        ("[a-z][a-z0-9]{3,9}", "[A-Za-z0-9]{8,20}").prop_map(|(u, p)| (
+            "url_credentials",
+            format!("{u}:{p}"),
+            "fetching https://{}@repo.example.com/pkg".to_owned()
+        )),
         // Names with a digit second, which no filler word has.
-        "[a-z][0-9][a-z0-9_.-]{1,10}[a-z0-9]"
-            .prop_map(|u| (u, "Failed password for {} from 10.0.0.1".to_owned())),
-        "[a-z][0-9][a-z0-9_-]{1,10}"
-            .prop_map(|u| (u, "authentication failure; user={} tty=ssh".to_owned())),
+        "[a-z][0-9][a-z0-9_.-]{1,10}[a-z0-9]".prop_map(|u| (
+            "user_name",
+            u,
+            "Failed password for {} from 10.0.0.1".to_owned()
+        )),
+        "[a-z][0-9][a-z0-9_-]{1,10}".prop_map(|u| (
+            "user_name",
+            u,
+            "authentication failure; user={} tty=ssh".to_owned()
+        )),
     ]
 }
 
@@ -129,14 +166,17 @@ fn filler() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
-    fn planted_values_never_leak((value, context) in planted(), before in filler(), after in filler(), mask in any::<bool>()) {
+    fn planted_values_never_leak((detector, value, context) in detected(), before in filler(), after in filler(), mask in any::<bool>()) {
         let s: &Scrubber = if mask { &MASKING } else { &PSEUDONYMIZING };
-        let line = format!("{before} {} {after}", context.replace("{}", &value));
+        let (head, tail) = context.split_once("{}").unwrap();
+        let line = format!("{before} {head}{value}{tail} {after}");
+        let at = before.len() + 1 + head.len();
         let out = String::from_utf8(scrub(s, line.as_bytes())).unwrap();
-        prop_assert!(!out.contains(&value), "`{value}` survived: {out}");
+        let piece = leak::surviving_piece(detector, &line, at..at + value.len(), &out);
+        prop_assert!(piece.is_none(), "{} `{}`: `{}` survived in {}", detector, value, piece.unwrap_or_default(), out);
     }
 
     #[test]
