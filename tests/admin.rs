@@ -254,8 +254,7 @@ fn status_records_show_and_explain_answer_from_the_running_daemon() {
 fn the_admin_api_refuses_a_user_outside_the_noticed_group() {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
-    if !rustix::process::geteuid().is_root() {
-        eprintln!("skipped: switching to another uid needs root");
+    if !common::root_or_skip("switching to another uid needs root") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -229,8 +229,7 @@ fn rate_limits_refuse_and_count_what_exceeds_them() {
 fn the_ingest_socket_refuses_a_user_outside_the_noticed_group() {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
-    if !rustix::process::geteuid().is_root() {
-        eprintln!("skipped: switching to another uid needs root");
+    if !common::root_or_skip("switching to another uid needs root") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

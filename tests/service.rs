@@ -44,16 +44,17 @@ fn the_daemon_tells_systemd_it_is_ready_and_stopping() {
 
 #[test]
 fn systemds_state_directory_is_the_default_data_directory() {
-    if std::path::Path::new("/etc/noticed/policy.toml").exists() {
-        eprintln!("skipped: an installed policy would be used instead of the embedded default");
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     std::fs::create_dir(&state).unwrap();
+    // The embedded default, named as a file: an installed /etc/noticed/policy.toml would
+    // otherwise be taken instead. It sets no data_dir.
+    let policy = tmp.path().join("default.toml");
+    std::fs::write(&policy, include_str!("../config/default.toml")).unwrap();
     let out = bin()
         .env("STATE_DIRECTORY", &state)
-        .args(["run", "--once"])
+        .args(["run", "--once", "--policy"])
+        .arg(&policy)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));

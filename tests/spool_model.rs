@@ -1,8 +1,8 @@
 //! The spool against an in-memory model: random sequences of append (runs of mixed purposes,
 //! so several segments per append), batch, ack, split, dead letter, retry, forget (one record,
-//! cutting through its segment) and crash (drop and reopen the real redb file) must leave the
+//! cutting through its segment) and reopen (close and reopen the real redb file) must leave the
 //! real spool holding exactly what the model says: no record lost, none in two states, batch
-//! ids stable.
+//! ids stable. Unclean stops at each commit are tested in tests/crash.rs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
@@ -20,7 +20,7 @@ enum Step {
     Dead,
     Retry,
     Forget(u8),
-    Crash,
+    Reopen,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -32,7 +32,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Dead),
         1 => Just(Step::Retry),
         1 => any::<u8>().prop_map(Step::Forget),
-        1 => Just(Step::Crash),
+        1 => Just(Step::Reopen),
     ]
 }
 
@@ -163,7 +163,7 @@ proptest! {
                         m.dead.retain(|_, ids| !ids.is_empty());
                     }
                 }
-                Step::Crash => {
+                Step::Reopen => {
                     drop(spool);
                     spool = Spool::open(dir.path()).unwrap();
                 }

@@ -400,3 +400,17 @@ pub fn arrivals(collector: &Collector) -> std::collections::HashMap<u64, usize> 
     }
     seen
 }
+
+/// Whether the test runs as root. Elsewhere it is skipped with a visible reason, except in CI
+/// (`CI` set), which runs as root: there a missing precondition fails the test.
+pub fn root_or_skip(why: &str) -> bool {
+    if rustix::process::geteuid().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run this test as root: {why}"
+    );
+    eprintln!("SKIPPED (not root): {why}");
+    false
+}
