@@ -58,40 +58,13 @@ impl Collector {
     /// for this process alone (writes past it fail with EFBIG) until [`Collector::lift_file_limit`].
     pub fn start_with_file_limit(dir: &Path, bytes: u64) -> Collector {
         let mut cmd = bin();
-        // SAFETY: between fork and exec only async-signal-safe calls, on values copied in.
-        unsafe {
-            cmd.pre_exec(move || {
-                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-                let limit = libc::rlimit {
-                    rlim_cur: bytes,
-                    rlim_max: libc::RLIM_INFINITY,
-                };
-                if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) == 0 {
-                    Ok(())
-                } else {
-                    Err(std::io::Error::last_os_error())
-                }
-            });
-        }
+        limit_file_size(&mut cmd, bytes);
         Collector::spawn(cmd, dir, &[], "warn", Stdio::inherit())
     }
 
     /// Lets the collector's files grow again (its disk has room once more).
     pub fn lift_file_limit(&self) {
-        let limit = libc::rlimit {
-            rlim_cur: libc::RLIM_INFINITY,
-            rlim_max: libc::RLIM_INFINITY,
-        };
-        // SAFETY: a plain syscall on our own child, with a valid limit and no old-limit pointer.
-        let rc = unsafe {
-            libc::prlimit(
-                self.child.id() as libc::pid_t,
-                libc::RLIMIT_FSIZE,
-                &limit,
-                std::ptr::null_mut(),
-            )
-        };
-        assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
+        lift_file_limit(self.child.id());
     }
 
     /// Like [`Collector::start`], listening on `listen` (`127.0.0.1:0` for any free port) with
@@ -413,4 +386,81 @@ pub fn root_or_skip(why: &str) -> bool {
     );
     eprintln!("SKIPPED (not root): {why}");
     false
+}
+
+/// Makes `cmd`'s process unable to grow any file past `bytes`: a full disk for that process
+/// alone (writes past it fail with EFBIG, SIGXFSZ ignored) until [`lift_file_limit`].
+pub fn limit_file_size(cmd: &mut Command, bytes: u64) {
+    // SAFETY: between fork and exec only async-signal-safe calls, on values copied in.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+}
+
+/// Lets process `pid`'s files grow again (its disk has room once more).
+pub fn lift_file_limit(pid: u32) {
+    let limit = libc::rlimit {
+        rlim_cur: libc::RLIM_INFINITY,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: a plain syscall on our own child, with a valid limit and no old-limit pointer.
+    let rc = unsafe {
+        libc::prlimit(
+            pid as libc::pid_t,
+            libc::RLIMIT_FSIZE,
+            &limit,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
+}
+
+/// Starts `noticed run --policy FILE` from `cmd` (a [`bin`] with limits or variables set), its
+/// log at `level` sent line by line to the returned channel.
+pub fn start_daemon_watched(
+    mut cmd: Command,
+    policy: &Path,
+    level: &str,
+) -> (Daemon, std::sync::mpsc::Receiver<String>) {
+    let mut child = cmd
+        .env("NOTICED_LOG", level)
+        .args(["run", "--policy", policy.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daemon starts");
+    let log = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in log.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (Daemon(Some(child)), rx)
+}
+
+/// Waits (up to `limit`) for a log line from [`start_daemon_watched`] that contains `needle`.
+pub fn wait_for_line(log: &std::sync::mpsc::Receiver<String>, needle: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match log.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return,
+            Ok(_) => {}
+            Err(e) => panic!("no log line with {needle:?}: {e}"),
+        }
+    }
 }
