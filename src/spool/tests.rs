@@ -591,3 +591,40 @@ fn sealed_rounds_cut_segments_when_full_or_when_the_purpose_changes() {
         "1,000 | the usage record | 1,000 | 500"
     );
 }
+
+#[test]
+fn a_listing_filter_keeps_only_records_that_meet_every_condition() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    let mut usage = record(1);
+    usage.category = Category::FeatureUsage;
+    usage.purpose = Purpose::Usage;
+    let operational = record(2);
+    spool
+        .append(&[usage.clone(), operational.clone()], &[])
+        .unwrap();
+    let ids = |filter: Filter| -> Vec<RecordId> {
+        let listed = spool.list_matching(10, &filter).unwrap();
+        listed.iter().map(|s| s.record.id).collect()
+    };
+    let both = |category, purpose| Filter {
+        category: Some(category),
+        purpose: Some(purpose),
+        ..Filter::default()
+    };
+    assert_eq!(
+        ids(both(Category::Performance, Purpose::ServiceOperational)),
+        [operational.id]
+    );
+    assert_eq!(
+        ids(both(Category::FeatureUsage, Purpose::Usage)),
+        [usage.id]
+    );
+    assert!(ids(both(Category::Performance, Purpose::Usage)).is_empty());
+    let source = Filter {
+        state: Some(State::Pending),
+        source: Some("elsewhere".into()),
+        ..Filter::default()
+    };
+    assert!(ids(source).is_empty());
+}
