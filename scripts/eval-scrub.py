@@ -5,7 +5,8 @@ Usage: scripts/eval-scrub.py SHARED_DIR NOTICED_BIN [--peers VENV_PYTHON]
 
 SHARED_DIR is the workplace's shared/ folder (realdata/, peers/). Nothing here is part of the
 test suite: the data is not in the repository (loghub's licence is research-only). Prints
-Markdown tables for docs/SCRUBBING.md. Peers run through the scripts in SHARED_DIR/peers.
+Markdown tables for docs/SCRUBBING.md. Peers run through the scripts in benches/peers/ (the
+venv that `benches/compare.sh --peers` makes has them installed: WORK/venv/bin/python).
 """
 import ipaddress
 import json
@@ -39,7 +40,7 @@ def scrubbed(lines, tool="noticed"):
         with open(dst, "w") as out:
             subprocess.run([noticed, "scrub", "--policy", policy, src], stdout=out, check=True)
     else:
-        script = os.path.join(shared, "peers", f"{tool}_scrub.py")
+        script = os.path.join(os.path.dirname(__file__), "..", "benches", "peers", f"{tool}_scrub.py")
         subprocess.run([peer_python, script, src, dst], check=True, stderr=subprocess.DEVNULL)
     with open(dst) as f:
         return [l.rstrip("\n") for l in f]
@@ -47,11 +48,56 @@ def scrubbed(lines, tool="noticed"):
 
 tools = ["noticed"] + (["presidio", "scrubadub"] if peer_python else [])
 
+TOKEN = re.compile(r"\[[a-z_]+(?::h:[0-9a-f]+)?\]")
+
+
+def runs(value, n):
+    return [value] if len(value) <= n else [value[i:i + n] for i in range(len(value) - n + 1)]
+
+
+def pieces(kind, value):
+    """The pieces of a value whose survival gives it away (tests/support/leak.rs's rule)."""
+    out = [value]
+    if kind == "email":
+        local = value.rsplit("@", 1)[0].strip('"')
+        out += [local] if len(local) >= 3 else []
+        out += [p for p in re.split(r"[._+-]", local) if len(p) >= 4 and not p.isdigit()]
+    elif kind == "ipv4" and "." in value:
+        out.append(value.rsplit(".", 1)[0] + ".")
+    elif kind == "ipv6" and len(value) > 12:
+        out += runs(value, 12)
+    elif kind == "card":
+        digits = re.sub(r"\D", "", value)
+        out += runs(digits, 8)
+    elif kind == "secret":
+        out += runs(value, 8)
+    return [p for p in out if p]
+
+
+def left(kind, value, text, out):
+    """Whether a piece of `value` (planted in `text`) survives in `out`; pieces the text also
+    holds outside every copy of the value prove nothing, and scrubber tokens are set aside
+    first."""
+    elsewhere = text.replace(value, "\0")
+    out = TOKEN.sub(" ", out)
+    if kind == "card":
+        out = re.sub(r"(?<=\d)[ .-](?=\d)", "", out)
+        elsewhere = re.sub(r"(?<=\d)[ .-](?=\d)", "", elsewhere)
+    fold = kind in ("email", "ipv6")
+    if fold:
+        out, elsewhere = out.lower(), elsewhere.lower()
+    for p in pieces(kind, value):
+        p = p.lower() if fold else p
+        if p in out and p not in elsewhere:
+            return True
+    return False
+
+
 # --- presidio-research: labelled PII spans -----------------------------------------------
 data = json.load(open(os.path.join(work, "pii/presidio-research/synth_dataset_v2.json")))
 texts = [d["full_text"] for d in data]
 kinds = ["EMAIL_ADDRESS", "IP_ADDRESS", "CREDIT_CARD"]
-print("## presidio-research synth_dataset_v2 (1,500 sentences): spans removed\n")
+print("## presidio-research synth_dataset_v2 (1,500 sentences): spans removed, no identifying piece left\n")
 print("| entity | spans | " + " | ".join(tools) + " |")
 print("| --- | ---: | " + " | ".join("---:" for _ in tools) + " |")
 outs = {t: scrubbed(texts, t) for t in tools}
@@ -59,7 +105,12 @@ for kind in kinds:
     spans = [(i, s["entity_value"]) for i, d in enumerate(data) for s in d["spans"] if s["entity_type"] == kind]
     row = []
     for t in tools:
-        gone = sum(1 for i, v in spans if v.replace("\n", " ") not in outs[t][i])
+        kind_of = {"EMAIL_ADDRESS": "email", "CREDIT_CARD": "card"}
+        gone = sum(
+            1 for i, v in spans
+            if not left(kind_of.get(kind, "ipv6" if ":" in v else "ipv4"), v.replace("\n", " "),
+                        texts[i].replace("\n", " "), outs[t][i])
+        )
         row.append(f"{gone}/{len(spans)} ({100 * gone / len(spans):.0f} %)")
     print(f"| {kind} | {len(spans)} | " + " | ".join(row) + " |")
 # Benign retention: sentences with none of these kinds, unchanged?
@@ -95,9 +146,9 @@ for f in found:
         if len(v) >= 4 and v in ld["line"] and len(ld["line"]) < 4000:
             items.append((f["rule"], ld["line"], v))
 out = scrubbed([l for _, l, _ in items])
-gone = [i for i, (_, l, v) in enumerate(items) if v not in out[i]]
+gone = [i for i, (_, l, v) in enumerate(items) if not left("secret", v, l.replace("\n", " "), out[i])]
 print("## CredSweeper labelled findings (tests/data/output.json)\n")
-print(f"values removed by noticed: {len(gone)}/{len(items)} ({100 * len(gone) / len(items):.0f} %)\n")
+print(f"values removed by noticed, no run of 8 characters left: {len(gone)}/{len(items)} ({100 * len(gone) / len(items):.0f} %)\n")
 by_rule = {}
 for i, (rule, _, _) in enumerate(items):
     tot, ok = by_rule.get(rule, (0, 0))

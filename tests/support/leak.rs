@@ -107,16 +107,21 @@ pub fn pieces(detector: &str, value: &str) -> Vec<String> {
 }
 
 /// The first piece of the value planted at `span` in `input` that `output` still holds, if
-/// any. A piece that `input` also holds outside the planted value proves nothing and is
-/// passed over; hex values (addresses) are compared without case.
+/// any. A piece that `input` also holds outside every copy of the value proves nothing and
+/// is passed over; hex values (addresses) and e-mail addresses are compared without case.
 pub fn surviving_piece(
     detector: &str,
     input: &str,
     span: std::ops::Range<usize>,
     output: &str,
 ) -> Option<String> {
-    let value = &input[span.clone()];
-    let outside = format!("{}\u{0}{}", &input[..span.start], &input[span.end..]);
+    let value = &input[span];
+    if value.chars().count() < 3 {
+        // `uid=0`: text this short occurs anywhere; callers judge it by its context.
+        return None;
+    }
+    // Outside every copy of the value: a second copy of it is no innocent context.
+    let outside = input.replace(value, "\u{0}");
     let output = without_tokens(output);
     let fold = matches!(detector, "ipv6" | "mac" | "email");
     let (hay, elsewhere) = if fold {
