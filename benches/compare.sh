@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs noticed and its peers one after another on the same generated log file and prints one
-# table: lines/s, CPU-seconds, peak RSS and the personal data each left in its output.
+# table: lines/s, CPU-seconds of every process on each side (for noticed end to end: agent and
+# collector), peak RSS and the personal data each left in its output. The daemons (noticed end
+# to end, rsyslog, syslog-ng, Fluent Bit) are all timed by one poller, benches/count_lines.py.
 #
 #   benches/compare.sh [--lines N] [--peers] [--only NAME] [--work DIR]
 #
@@ -54,7 +56,7 @@ rss_of() { awk -F': ' '/Maximum resident/ {printf "%.1f", $2 / 1024}' "$1"; }
 record() {
     local rate leaks
     rate=$(python3 -c "print(round($2 / $3))")
-    leaks=$(python3 "$BENCHES/leaks.py" "$5")
+    leaks=$(python3 "$BENCHES/leaks.py" "$5" "$INPUT")
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$rate" "$3" "$(cpu_of "$4")" "$(rss_of "$4")" "$leaks" >> "$RESULTS"
 }
 
@@ -95,8 +97,11 @@ for path in sys.argv[1:]:
         print(json.loads(line)["fields"].get("message", ""))
 ' "$e2e"/collector/*/*.jsonl > "$WORK/e2e-messages.out"
     rate=$(python3 -c "print(round($LINES / $wall))")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' noticed-e2e "$LINES" "$rate" "$wall" "$cpu" "$rss" \
-        "$(python3 "$BENCHES/leaks.py" "$WORK/e2e-messages.out")" >> "$RESULTS"
+    # Every process on noticed's side: the agent and the collector it ships to (the peers
+    # write their files themselves).
+    total=$(python3 -c "print(f'{$cpu + $collector_cpu:.2f}')")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' noticed-e2e "$LINES" "$rate" "$wall" "$total" "$rss" \
+        "$(python3 "$BENCHES/leaks.py" "$WORK/e2e-messages.out" "$INPUT") (CPU: agent $cpu + collector $collector_cpu)" >> "$RESULTS"
 fi
 
 if [ "$PEERS" = 1 ]; then

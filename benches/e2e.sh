@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One end-to-end run: a reference collector on loopback, the agent tailing every *.log in
 # LOGDIR from the beginning (every detector on), timed from the agent's start until the
-# collector's files hold LINES records. Prints one tab-separated line:
+# collector's files hold LINES records (benches/count_lines.py, the poller that times the peers
+# too). Prints one tab-separated line:
 #   LINES  wall_s  agent_cpu_s  agent_peak_rss_MB  collector_cpu_s
 #
 #   benches/e2e.sh NOTICED LOGDIR LINES WORK [EXTRA_LOG_FILE_TOML]
@@ -55,16 +56,15 @@ timer=$!
 agent=""
 while [ -z "$agent" ]; do agent=$(pgrep -P "$timer" || true); done
 
-# Counts what the collector says it stored ("batch accepted ... stored=N", logged after the
-# batch's lines are synced to its files): reading the files themselves, several hundred MB,
-# would cost the two cores a good share of the run.
-have=0
-while [ "$have" -lt "$LINES" ]; do
-    kill -0 "$agent" 2> /dev/null || { echo "the agent exited early:" >&2; tail "$WORK/agent.out" >&2; exit 1; }
-    have=$(awk -F'stored=' '/batch accepted/ {split($2, a, " "); n += a[1]} END {print n + 0}' "$WORK/collector.out")
-    sleep 0.02
-done
+# Timed by the same poller as the peers in compare.sh: it reads what the collector appends to
+# its files (only the new bytes each time) until they hold LINES records.
+have=$(python3 "$(dirname "$0")/count_lines.py" "$LINES" "$WORK/collector/*/*.jsonl")
 wall=$(python3 -c "print(round($(now) - $t0, 3))")
+if [ "$have" -lt "$LINES" ]; then
+    echo "only $have of $LINES records reached the collector; the agent's log:" >&2
+    tail "$WORK/agent.out" >&2
+    exit 1
+fi
 collector_cpu=$(awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$collector/stat")
 kill -TERM "$agent"
 wait "$timer" || true

@@ -3,20 +3,18 @@
 # rsyslog runs first and syslog-ng's installation then removes it.
 
 # Runs a daemon under /usr/bin/time until its output file holds $LINES lines (or stops
-# growing for 10 s), then stops it. run_daemon NAME OUTPUT CMD...
+# growing for 10 s), timed by the same poller as noticed's end-to-end run (count_lines.py),
+# then stops it. run_daemon NAME OUTPUT CMD...
 run_daemon() {
-    local name=$1 out=$2 have=0 last=-1 still=0
+    local name=$1 out=$2
     shift 2
     rm -f "$out"
     local t0
     t0=$(now)
     /usr/bin/time -v -o "$WORK/$name.time" "$@" > "$WORK/$name.log" 2>&1 &
     local timer=$!
-    while [ "$have" -lt "$LINES" ] && [ "$still" -lt 200 ]; do
-        sleep 0.05
-        have=$(wc -l < "$out" 2> /dev/null || echo 0)
-        if [ "$have" = "$last" ]; then still=$((still + 1)); else still=0; last=$have; fi
-    done
+    local have
+    have=$(python3 "$BENCHES/count_lines.py" "$LINES" "$out")
     local wall
     wall=$(elapsed "$t0")
     pkill -TERM -P "$timer" || true
