@@ -547,4 +547,31 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn run_starts_marks_each_byte_that_starts_a_long_enough_run() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            // Dense words, so that long runs occur.
+            seed | seed.rotate_left(7) | seed.rotate_left(19)
+        };
+        for _ in 0..200 {
+            let words = [next(), next()];
+            let all = u128::from(words[0]) | u128::from(words[1]) << 64;
+            for min in 1..=64 {
+                let want = (0..64).fold(0u64, |acc, i| {
+                    let run = (i..i + min).all(|b| all >> b & 1 == 1);
+                    acc | u64::from(run) << i
+                });
+                assert_eq!(
+                    run_starts(&words, 0, min),
+                    want,
+                    "min {min}, words {words:x?}"
+                );
+            }
+        }
+    }
 }

@@ -332,3 +332,23 @@ fn every_phrase_ends_in_a_phrase_end_byte() {
         );
     }
 }
+
+#[test]
+fn only_the_scrubbers_own_tokens_count_as_tokens() {
+    assert!(is_token(b"[email:h:1f3a9c0d]"));
+    assert!(is_token(b"[secret]"));
+    assert!(!is_token(b"[hunter2:h:1f3a9c0d]"), "an unknown label");
+    assert!(!is_token(b"[email:h:1f3a]"), "a short digest");
+    assert!(!is_token(b"[email:x:1f3a9c0d]"));
+    assert!(!is_token(b"email:h:1f3a9c0d"));
+    // A value dressed as a token is still a value.
+    let out = masked("login ok password=[Zq8vLm2x:h:1f3a9c0d] next");
+    assert!(!out.contains("Zq8vLm2x"), "{out}");
+}
+
+#[test]
+fn a_colon_run_after_a_dot_is_a_name_not_an_address() {
+    for line in ["call Widget.ad::be done", "lib.cafe::face loaded", "v2.dead::beef:1"] {
+        assert_eq!(masked(line), line);
+    }
+}
