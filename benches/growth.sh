@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Throughput and memory of the end-to-end pipeline as functions of line length, the share of
-# lines carrying personal data, and the number of files tailed (issue #8's growth curves).
+# lines carrying personal data, and the number of files tailed.
 # Each point is one benches/e2e.sh run on inputs from benches/growth_input.py; prints a table.
 #
 #   benches/growth.sh [--work DIR] [--bytes N]

@@ -3,7 +3,7 @@
 # file, shipping to a reference collector on loopback. Prints resident and peak memory and the
 # share of one core used between 20 s after start and the end.
 #
-#   benches/idle.sh [SECONDS]      # default 600 (issue #8 measures 10 minutes)
+#   benches/idle.sh [SECONDS]      # default 600: ten minutes
 set -euo pipefail
 
 DURATION=${1:-600}
