@@ -266,6 +266,27 @@ mod tests {
     }
 
     #[test]
+    fn a_field_newly_pseudonymised_is_new_data_unless_it_was_collected_in_some_form() {
+        let old = "[category.performance]\npurpose = \"service-operational\"\nallow = [\"cpu.*\"]\nmask = [\"owner\"]\n";
+        let new = "[category.performance]\npurpose = \"service-operational\"\nallow = [\"cpu.*\"]\npseudonymize = [\"host\", \"owner\"]\n";
+        let c = changes(old, new);
+        assert!(
+            c.contains(&(
+                "category performance: field host is now pseudonymised".into(),
+                true
+            )),
+            "never collected before: {c:?}"
+        );
+        assert!(
+            c.contains(&(
+                "category performance: field owner is now pseudonymised".into(),
+                false
+            )),
+            "masked before: {c:?}"
+        );
+    }
+
+    #[test]
     fn consent_detectors_destination_and_retention_are_reported() {
         let old = "[scrub]\ndetectors = [\"email\", \"ipv4\"]\n";
         let new = "[consent]\nusage = true\n\n[scrub]\ndetectors = [\"email\"]\n\n[collector]\nendpoint = \"https://c.example/v1/batches\"\n\n[retention]\nhistory = \"30d\"\n";

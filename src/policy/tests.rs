@@ -275,3 +275,40 @@ fn the_readme_policy_example_is_valid() {
     assert_eq!(p.file.rules.len(), 1);
     assert!(p.file.collector.is_some());
 }
+
+#[test]
+fn the_documented_defaults_hold_where_the_policy_is_silent() {
+    let p = Policy::parse(EXAMPLE, "example.toml").unwrap();
+    let week = std::time::Duration::from_secs(7 * 24 * 3600);
+    assert_eq!(p.file.retention.pending_max_age.0, week);
+    assert_eq!(p.file.retention.history.0, week);
+    assert_eq!(p.file.retention.spool_max_bytes, 256 << 20);
+    let SourceSpec::HostMetrics(metrics) = &p.file.sources[0] else {
+        panic!("the example's first source is host_metrics");
+    };
+    assert_eq!(metrics.top_processes, 5, "README: top_processes = 5");
+}
+
+#[test]
+fn a_journal_priority_is_a_name_or_one_digit_from_0_to_7() {
+    let with = |priority: &str| {
+        let text =
+            format!("{EXAMPLE}\n[[source]]\ntype = \"journald\"\npriority = \"{priority}\"\n");
+        Policy::parse(&text, "p.toml")
+    };
+    for good in ["err", "debug", "0", "7"] {
+        assert!(with(good).is_ok(), "{good}");
+    }
+    for bad in ["8", "07", "errr", "", "e"] {
+        let e = with(bad).expect_err(bad).to_string();
+        assert!(e.contains("unknown priority"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn policies_that_differ_in_one_value_are_not_equal() {
+    let a = Policy::parse(EXAMPLE, "a").unwrap();
+    let b = Policy::parse(&EXAMPLE.replace("usage = false", "usage = true"), "b").unwrap();
+    assert_eq!(a, Policy::parse(EXAMPLE, "again").unwrap());
+    assert_ne!(a, b);
+}

@@ -348,7 +348,11 @@ fn only_the_scrubbers_own_tokens_count_as_tokens() {
 
 #[test]
 fn a_colon_run_after_a_dot_is_a_name_not_an_address() {
-    for line in ["call Widget.ad::be done", "lib.cafe::face loaded", "v2.dead::beef:1"] {
+    for line in [
+        "call Widget.ad::be done",
+        "lib.cafe::face loaded",
+        "v2.dead::beef:1",
+    ] {
         assert_eq!(masked(line), line);
     }
 }
