@@ -399,3 +399,26 @@ fn with_drop_oldest_the_same_spool_drops_and_counts_what_the_cap_cannot_hold() {
     assert_eq!(counter(&status, "source.waited_for_room"), 0);
     terminate(daemon);
 }
+
+#[test]
+fn a_refused_deletion_request_stays_queued_and_does_not_hold_the_batches_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    // This collector knows batches only: a control message gets a 404, a refusal that
+    // retrying would not change.
+    let collector = Scripted::start(|_, batch| ok(batch));
+    let (policy, _) = log_policy(tmp.path(), collector.endpoint(), 6);
+    let p = policy.to_str().unwrap();
+    let out = run(&["forget", "--subject", "someone", "--policy", p]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = run_once(&policy);
+    assert!(out.status.success(), "{}", text(&out));
+    let (ids, twice) = collector.accepted();
+    assert_eq!((ids.len(), twice), (6, 0), "{:?}", collector.seen());
+    let out = run(&["status", "--json", "--policy", p]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        status["spool"]["controls_queued"], 1,
+        "the request waits for a collector that takes it: {status}"
+    );
+}
