@@ -24,16 +24,32 @@ pub struct Peer {
 /// # Errors
 /// The refusal message.
 pub fn check(peer: Peer, own_uid: u32) -> Result<(), String> {
+    let accounts = Accounts {
+        group: Path::new("/etc/group"),
+        passwd: Path::new("/etc/passwd"),
+        groups_of: supplementary,
+    };
+    check_in(&accounts, peer, own_uid)
+}
+
+/// Where membership is read from: the account files and a process's supplementary groups.
+struct Accounts<'a> {
+    group: &'a Path,
+    passwd: &'a Path,
+    groups_of: fn(i32) -> Vec<u32>,
+}
+
+fn check_in(accounts: &Accounts<'_>, peer: Peer, own_uid: u32) -> Result<(), String> {
     if peer.uid == 0 || peer.uid == own_uid {
         return Ok(());
     }
-    if let Some(group) = group(Path::new("/etc/group"), GROUP) {
-        let user = user_name(Path::new("/etc/passwd"), peer.uid);
+    if let Some(group) = group(accounts.group, GROUP) {
+        let user = user_name(accounts.passwd, peer.uid);
         let member = peer.gid == group.gid
             || user.as_ref().is_some_and(|u| group.members.contains(u))
             || peer
                 .pid
-                .is_some_and(|pid| supplementary(pid).contains(&group.gid));
+                .is_some_and(|pid| (accounts.groups_of)(pid).contains(&group.gid));
         if member {
             return Ok(());
         }
@@ -118,6 +134,40 @@ mod tests {
             refused.contains("uid 4242") && refused.contains("`noticed` group"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn members_of_the_group_pass_by_primary_group_member_list_or_supplementary_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = dir.path().join("group");
+        std::fs::write(&group, "root:x:0:\nnoticed:x:998:alice\nstaff:x:50:carol\n").unwrap();
+        let passwd = dir.path().join("passwd");
+        std::fs::write(
+            &passwd,
+            "alice:x:1001:1001::/home/alice:/bin/sh\nbob:x:1002:998::/home/bob:/bin/sh\n\
+             carol:x:1003:1003::/home/carol:/bin/sh\ndave:x:1004:1004::/home/dave:/bin/sh\n",
+        )
+        .unwrap();
+        // Process 7 is in the group as a supplementary group; process 8 only in others.
+        let accounts = Accounts {
+            group: &group,
+            passwd: &passwd,
+            groups_of: |pid| if pid == 7 { vec![50, 998] } else { vec![0, 50] },
+        };
+        let peer = |uid, gid, pid| Peer { uid, gid, pid };
+        let check = |p| check_in(&accounts, p, 999);
+        assert!(check(peer(1001, 1001, None)).is_ok(), "alice, listed");
+        assert!(check(peer(1002, 998, None)).is_ok(), "bob, primary group");
+        assert!(check(peer(1004, 1004, Some(7))).is_ok(), "dave's process 7");
+        assert!(
+            check(peer(1004, 1004, Some(8))).is_err(),
+            "dave's process 8"
+        );
+        assert!(
+            check(peer(1003, 1003, Some(8))).is_err(),
+            "carol, in staff only"
+        );
+        assert!(check(peer(1004, 1004, None)).is_err(), "dave");
     }
 
     #[test]
