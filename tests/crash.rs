@@ -72,14 +72,7 @@ fn kill_9_while_ingesting_loses_nothing_and_repeats_nothing() {
     writer.join().unwrap();
 
     let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
-    let seen = wait_for(
-        &format!("{LINES} distinct lines at the collector"),
-        Duration::from_secs(60),
-        || {
-            let a = arrivals(&collector);
-            (a.len() as u64 >= LINES).then_some(a)
-        },
-    );
+    let seen = arrivals_at_least(&collector, LINES as usize, Duration::from_secs(60));
     terminate(daemon);
     let seen = {
         let after = arrivals(&collector);
@@ -134,11 +127,7 @@ fn crash_at(point: &str, args: &[&str]) -> ExitStatus {
 /// Restarts the daemon without a crash point and requires every line at the collector once.
 fn every_line_once_after_restart(policy: &Path, collector: &Collector) {
     let (daemon, _) = start_daemon(policy, "info", &["noticed running"]);
-    wait_for(
-        &format!("{BURST} distinct lines at the collector"),
-        Duration::from_secs(30),
-        || (arrivals(collector).len() as u64 >= BURST).then_some(()),
-    );
+    arrivals_at_least(collector, BURST as usize, Duration::from_secs(30));
     terminate(daemon);
     let seen = arrivals(collector);
     let twice: Vec<_> = seen.iter().filter(|(_, c)| **c > 1).collect();

@@ -176,12 +176,7 @@ fn batches_in_flight_together_each_end_acknowledged_or_kept_never_twice() {
         _ => ok(batch),
     });
     let (policy, _) = log_policy(tmp.path(), collector.endpoint(), 21);
-    let text_of = std::fs::read_to_string(&policy).unwrap();
-    std::fs::write(
-        &policy,
-        text_of.replace("batch_max_records = 500", "batch_max_records = 2"),
-    )
-    .unwrap();
+    edit_policy(&policy, "batch_max_records = 500", "batch_max_records = 2");
 
     let out = run_once(&policy);
     assert!(out.status.success(), "{}", text(&out));
@@ -214,12 +209,7 @@ fn a_second_batch_is_sent_while_the_first_waits_for_its_answer() {
     // batch at a time would only send again after its 5 s timeout, and then the same batch.
     let collector = Scripted::start_holding(&[0], |_, batch| ok(batch));
     let (policy, _) = log_policy(tmp.path(), collector.endpoint(), 10);
-    let text_of = std::fs::read_to_string(&policy).unwrap();
-    std::fs::write(
-        &policy,
-        text_of.replace("batch_max_records = 500", "batch_max_records = 2"),
-    )
-    .unwrap();
+    edit_policy(&policy, "batch_max_records = 500", "batch_max_records = 2");
 
     let out = run_once(&policy);
     assert!(out.status.success(), "{}", text(&out));
@@ -239,12 +229,7 @@ fn a_collector_slower_than_the_timeout_gets_the_same_batch_again() {
     // The first answer waits until the agent has given up on it and sent the batch again.
     let collector = Scripted::start_holding(&[0], |_, batch| ok(batch));
     let (policy, _) = log_policy(tmp.path(), collector.endpoint(), 4);
-    let text_of = std::fs::read_to_string(&policy).unwrap();
-    std::fs::write(
-        &policy,
-        text_of.replace("timeout = \"5s\"", "timeout = \"1s\""),
-    )
-    .unwrap();
+    edit_policy(&policy, "timeout = \"5s\"", "timeout = \"1s\"");
 
     let out = run_once(&policy);
     assert!(out.status.success(), "{}", text(&out));
@@ -276,12 +261,11 @@ fn the_standard_proxy_variable_carries_the_batches() {
         .trim_end_matches(noticed::wire::BATCHES_PATH)
         .to_owned();
     let (policy, _) = log_policy(tmp.path(), "http://collector.invalid:4390/v1/batches", 2);
-    let text_of = std::fs::read_to_string(&policy).unwrap();
-    std::fs::write(
+    edit_policy(
         &policy,
-        text_of.replace("[collector]\n", "[collector]\nallow_insecure = true\n"),
-    )
-    .unwrap();
+        "[collector]\n",
+        "[collector]\nallow_insecure = true\n",
+    );
 
     let direct = bin()
         .args(["run", "--once", "--policy", policy.to_str().unwrap()])

@@ -40,14 +40,7 @@ fn a_full_disk_stops_the_agent_from_storing_but_loses_no_line() {
         "reopening the spool after a write error",
         Duration::from_secs(60),
     );
-    let seen = wait_for(
-        &format!("{LINES} distinct lines at the collector"),
-        Duration::from_secs(60),
-        || {
-            let a = arrivals(&collector);
-            (a.len() as u64 >= LINES).then_some(a)
-        },
-    );
+    let seen = arrivals_at_least(&collector, LINES as usize, Duration::from_secs(60));
     terminate(daemon);
     let twice: Vec<_> = seen.iter().filter(|(_, c)| **c > 1).collect();
     assert!(twice.is_empty(), "lines stored twice: {twice:?}");

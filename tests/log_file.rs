@@ -51,16 +51,7 @@ fn lines_arrive_once_each_through_rotation_and_restart_and_scrubbed() {
     append(&log, &lines(0..20));
 
     let (daemon, _) = start_daemon(&p, "info", &["noticed running"]);
-    let wait = |n: usize| {
-        wait_for(
-            &format!("{n} distinct lines at the collector"),
-            Duration::from_secs(30),
-            || {
-                let a = arrivals(&collector);
-                (a.len() >= n).then_some(a)
-            },
-        )
-    };
+    let wait = |n: usize| arrivals_at_least(&collector, n, Duration::from_secs(30));
     wait(20);
     append(&log, &lines(20..30));
     std::fs::rename(&log, logs.join("app.log.1")).unwrap();

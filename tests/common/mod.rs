@@ -363,6 +363,30 @@ pub fn counter(status: &Value, name: &str) -> u64 {
         .map_or(0, |c| c[1].as_u64().unwrap_or(0))
 }
 
+/// Waits (up to `limit`) until `n` distinct lines are at the collector; returns how often
+/// each arrived.
+pub fn arrivals_at_least(
+    collector: &Collector,
+    n: usize,
+    limit: Duration,
+) -> std::collections::HashMap<u64, usize> {
+    wait_for(
+        &format!("{n} distinct lines at the collector"),
+        limit,
+        || {
+            let a = arrivals(collector);
+            (a.len() >= n).then_some(a)
+        },
+    )
+}
+
+/// Replaces `from` by `to` in the policy file at `path`.
+pub fn edit_policy(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "the policy has no {from:?}");
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
 /// Each stored line is `line N …`; how often each N arrived at the collector.
 pub fn arrivals(collector: &Collector) -> std::collections::HashMap<u64, usize> {
     let mut seen = std::collections::HashMap::new();
