@@ -170,3 +170,54 @@ fn withdrawn_usage_consent_purges_unsent_usage_records_and_tells_the_collector()
         1
     );
 }
+
+/// Posts `body` to the collector's control path over plain HTTP/1.1; returns the status code.
+fn post_control(collector: &Collector, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(collector.addr).unwrap();
+    write!(
+        s,
+        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        noticed::wire::CONTROL_PATH,
+        collector.addr,
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"))
+}
+
+#[test]
+fn the_collector_forgets_by_pseudonym_only_never_by_a_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let collector = Collector::start(&tmp.path().join("collector"));
+    let forget = |subject: &str| {
+        format!(
+            r#"{{"id":"{}","host":"h:5e1c0a0b0c0d0e0f","created_at":"2026-12-07T10:00:00Z","kind":"forget","subject":"{subject}"}}"#,
+            uuid::Uuid::now_v7()
+        )
+    };
+    // Values, and pseudonyms of the wrong shape, as long as a pseudonym (18 bytes) or not.
+    for subject in [
+        "alice@example.org!",
+        "hx0123456789abcdef",
+        "h:0123456789abcdeg",
+        "h:0123456789abcde",
+        "alice",
+    ] {
+        assert_eq!(post_control(&collector, &forget(subject)), 400, "{subject}");
+    }
+    assert_eq!(post_control(&collector, &forget("h:0123456789abcdef")), 200);
+    let log = std::fs::read_to_string(collector.dir.join("control.log")).unwrap();
+    assert_eq!(
+        log.lines().count(),
+        1,
+        "only the pseudonym was handled: {log}"
+    );
+    assert!(!log.contains("alice"), "{log}");
+}
