@@ -63,7 +63,7 @@ echo "| area | mutants | caught | missed | unviable | timeout |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for area in "${AREAS[@]}"; do
     out="target/mutants/$area/mutants.out"
-    count() { [ -f "$out/$1.txt" ] && grep -c . "$out/$1.txt" || echo 0; }
+    count() { if [ -f "$out/$1.txt" ]; then grep -c . "$out/$1.txt" || true; else echo 0; fi; }
     c=$(count caught) m=$(count missed) u=$(count unviable) t=$(count timeout)
     echo "| $area | $((c + m + u + t)) | $c | $m | $u | $t |"
 done
