@@ -308,13 +308,7 @@ impl Drop for Daemon {
 /// one of `needles`; returns the child and the log lines read so far. The rest of the log is
 /// drained on a thread, so the daemon never blocks on a full pipe.
 pub fn start_daemon(policy: &Path, level: &str, needles: &[&str]) -> (Daemon, Vec<String>) {
-    let mut child = bin()
-        .env("NOTICED_LOG", level)
-        .args(["run", "--policy", policy.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("daemon starts");
+    let mut child = spawn_daemon(bin(), policy, level);
     let mut log = BufReader::new(child.stderr.take().unwrap());
     let mut seen = Vec::new();
     let mut missing: Vec<&str> = needles.to_vec();
@@ -453,17 +447,11 @@ pub fn lift_file_limit(pid: u32) {
 /// Starts `noticed run --policy FILE` from `cmd` (a [`bin`] with limits or variables set), its
 /// log at `level` sent line by line to the returned channel.
 pub fn start_daemon_watched(
-    mut cmd: Command,
+    cmd: Command,
     policy: &Path,
     level: &str,
 ) -> (Daemon, std::sync::mpsc::Receiver<String>) {
-    let mut child = cmd
-        .env("NOTICED_LOG", level)
-        .args(["run", "--policy", policy.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("daemon starts");
+    let mut child = spawn_daemon(cmd, policy, level);
     let log = BufReader::new(child.stderr.take().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -487,4 +475,14 @@ pub fn wait_for_line(log: &std::sync::mpsc::Receiver<String>, needle: &str, limi
             Err(e) => panic!("no log line with {needle:?}: {e}"),
         }
     }
+}
+
+/// `cmd run --policy FILE`, logging at `level` to a pipe.
+fn spawn_daemon(mut cmd: Command, policy: &Path, level: &str) -> Child {
+    cmd.env("NOTICED_LOG", level)
+        .args(["run", "--policy", policy.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daemon starts")
 }
