@@ -356,3 +356,23 @@ fn a_colon_run_after_a_dot_is_a_name_not_an_address() {
         assert_eq!(masked(line), line);
     }
 }
+
+#[test]
+fn a_user_named_user_is_hidden_not_the_word_after_it() {
+    assert_eq!(
+        masked("sshd[24443]: Invalid user user from 192.0.2.7"),
+        "sshd[24443]: Invalid user [user_name] from [ipv4]"
+    );
+    assert_eq!(
+        masked("sshd[24443]: input_userauth_request: invalid user user [preauth]"),
+        "sshd[24443]: input_userauth_request: invalid user [user_name] [preauth]"
+    );
+    assert_eq!(
+        masked("Failed password for invalid user user from 192.0.2.7 port 22 ssh2"),
+        "Failed password for invalid user [user_name] from [ipv4] port 22 ssh2"
+    );
+    assert_eq!(
+        masked("Failed password for invalid user mallory from 192.0.2.7"),
+        "Failed password for invalid user [user_name] from [ipv4]"
+    );
+}

@@ -315,12 +315,32 @@ pub(super) fn user_like(v: &[u8]) -> bool {
 /// The user name after a phrase such as `password for ` (skipping `invalid user `, `user `).
 pub(super) fn phrase_user(line: &[u8], e: usize) -> Option<(usize, usize)> {
     let mut i = skip_blanks(line, e);
+    let mut before_filler = None;
     for filler in [&b"invalid user "[..], b"illegal user ", b"user "] {
         if line.len() >= i + filler.len() && line[i..i + filler.len()].eq_ignore_ascii_case(filler)
         {
+            before_filler = Some(i + filler.len() - b"user ".len());
             i = skip_blanks(line, i + filler.len());
         }
     }
+    let mut name = user_at(line, i);
+    // `Invalid user user from …`: a user named `user`. When a filler is followed by no name, or
+    // by the word after a name, its last word was the name.
+    let after_name = |(a, b): (usize, usize)| {
+        [&b"from"[..], b"port", b"by"]
+            .iter()
+            .any(|w| line[a..b].eq_ignore_ascii_case(w))
+    };
+    if let Some(at) = before_filler
+        && name.is_none_or(after_name)
+    {
+        name = user_at(line, at);
+    }
+    name.filter(|&(a, b)| user_like(&line[a..b]) && !is_token(&line[a..b]))
+}
+
+/// The run of user-name bytes at `i`, without a trailing `.` or `-`.
+fn user_at(line: &[u8], i: usize) -> Option<(usize, usize)> {
     let mut j = i;
     while j < line.len() && is_user_byte(line[j]) {
         j += 1;
@@ -328,5 +348,5 @@ pub(super) fn phrase_user(line: &[u8], e: usize) -> Option<(usize, usize)> {
     while j > i && matches!(line[j - 1], b'.' | b'-') {
         j -= 1;
     }
-    (j > i && user_like(&line[i..j]) && !is_token(&line[i..j])).then_some((i, j))
+    (j > i).then_some((i, j))
 }
