@@ -133,3 +133,102 @@ fn a_burst_is_stored_in_the_order_it_was_read() {
         "record ids follow the order lines were read"
     );
 }
+
+/// Random base64 lines, as a private key's body is written (slashes and pluses included).
+fn key_body(seed: &mut u64, lines: usize) -> Vec<String> {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (0..lines)
+        .map(|_| {
+            (0..64)
+                .map(|_| {
+                    *seed ^= *seed << 13;
+                    *seed ^= *seed >> 7;
+                    *seed ^= *seed << 17;
+                    char::from(B64[(*seed % 64) as usize])
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_agent_stores_what_noticed_scrub_prints_for_the_same_file() {
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let first = seed;
+    let mut log = String::from("start from 192.0.2.9\n");
+    let mut secrets = Vec::new();
+    for kind in [
+        "RSA PRIVATE KEY",
+        "OPENSSH PRIVATE KEY",
+        "PGP PRIVATE KEY BLOCK",
+    ] {
+        let body = key_body(&mut seed, 12);
+        log.push_str(&format!("-----BEGIN {kind}-----\n"));
+        for l in &body {
+            log.push_str(l);
+            log.push('\n');
+        }
+        log.push_str(&format!("-----END {kind}-----\n"));
+        secrets.extend(body);
+    }
+    let coloured = key_body(&mut seed, 2);
+    log.push_str(&format!(
+        "\x1b[36mINFO\x1b[0m[0001] \x1b[36mpassword\x1b[0m={} user=bob\n",
+        &coloured[0][..20]
+    ));
+    log.push_str(&format!(
+        "config:\n  db_password: |\n    {}\n    {}\n  port: 5432\n",
+        &coloured[1][..24],
+        &coloured[1][30..]
+    ));
+    secrets.extend([
+        coloured[0][..20].to_owned(),
+        coloured[1][..24].to_owned(),
+        coloured[1][30..].to_owned(),
+    ]);
+    log.push_str("end\n");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let collector = Collector::start(&tmp.path().join("collector"));
+    let (p, _) = log_file_policy(tmp.path(), &collector.endpoint(), &log, "");
+    let once = run_once(&p);
+    assert!(once.status.success(), "{}", text(&once));
+    // Record ids are drawn in read order.
+    let mut stored: Vec<(String, String)> = collector
+        .records()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["fields"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    stored.sort();
+    let stored: Vec<&str> = stored.iter().map(|(_, m)| m.as_str()).collect();
+
+    let scrubbed = run(&[
+        "scrub",
+        "--policy",
+        p.to_str().unwrap(),
+        tmp.path().join("logs/app.log").to_str().unwrap(),
+    ]);
+    assert!(scrubbed.status.success(), "{}", text(&scrubbed));
+    let printed = String::from_utf8(scrubbed.stdout).unwrap();
+    let printed: Vec<&str> = printed.lines().collect();
+    assert_eq!(stored, printed, "seed {first}");
+    for s in &secrets {
+        assert!(
+            !printed.iter().any(|l| l.contains(s.as_str())),
+            "{s} survived (seed {first})"
+        );
+    }
+    assert!(printed.iter().all(|l| !l.contains('\x1b')));
+}

@@ -36,14 +36,14 @@ fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 #[test]
-fn one_line_out_per_line_in_with_endings_and_odd_bytes_kept() {
+fn one_line_out_per_line_in_with_endings_and_invalid_bytes_kept_and_controls_removed() {
     let (_tmp, p) = setup();
     let input = b"from 192.0.2.1\r\nmail a@example.com\n\xff\xfe raw \x00 10.0.0.1\n\nlast alice@example.org";
     let out = scrub_stdin(&p, &["--stats"], input);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         out.stdout,
-        b"from [ipv4]\r\nmail [email]\n\xff\xfe raw \x00 [ipv4]\n\nlast [email]".to_vec()
+        b"from [ipv4]\r\nmail [email]\n\xff\xfe raw  [ipv4]\n\nlast [email]".to_vec()
     );
     let stats = String::from_utf8_lossy(&out.stderr);
     for line in [

@@ -49,6 +49,8 @@ pub fn scrub(
             }
             let file =
                 std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
+            // Each file is a stream of its own: a key block left open in one ends with it.
+            filter.state = LineState::default();
             filter
                 .run(file, &mut out)
                 .with_context(|| format!("reading {}", f.display()))?;
@@ -160,11 +162,12 @@ impl<'a> Filter<'a> {
                 .filter(|&p| p > search.len() / 2)
                 .map_or(search.len(), |p| p + 1);
         self.out.clear();
+        // The stream's state moves once per line, when its last window is written.
         if self.scrubber.scrub_from(
             &self.key,
             &self.line[..split],
             from,
-            &mut self.state,
+            self.state,
             &mut self.scratch,
             &mut self.out,
         ) {
@@ -185,11 +188,12 @@ impl<'a> Filter<'a> {
         out: &mut impl Write,
     ) -> std::io::Result<()> {
         self.out.clear();
+        let entry = self.state.advance(line);
         if self.scrubber.scrub_from(
             &self.key,
             line,
             from,
-            &mut self.state,
+            entry,
             &mut self.scratch,
             &mut self.out,
         ) {

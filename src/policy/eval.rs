@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::schema::CategoryRules;
 use super::{Policy, PseudonymKey};
 use crate::record::{Action, Category, Draft, Provenance, Purpose, Record, RecordId, rfc3339};
-use crate::scrub::{Detector, Label, Scratch, ScrubAction};
+use crate::scrub::{Detector, Label, LineState, Scratch, ScrubAction};
 
 /// The text that replaces a masked value.
 pub const MASK: &str = "[masked]";
@@ -118,6 +118,7 @@ fn evaluate_with(evaluator: &mut Evaluator<'_>, draft: Draft, id: RecordId) -> V
         return Verdict::Refuse(Refusal::NoUsageConsent);
     }
     let mut walker = Walker {
+        stream: draft.stream,
         rules,
         category: draft.category,
         key,
@@ -166,6 +167,8 @@ fn evaluate_with(evaluator: &mut Evaluator<'_>, draft: Draft, id: RecordId) -> V
 }
 
 struct Walker<'a> {
+    /// The draft's stream state, for its `message` and body.
+    stream: LineState,
     rules: &'a CategoryRules,
     category: Category,
     key: &'a PseudonymKey,
@@ -261,7 +264,14 @@ impl Walker<'_> {
     /// Free text through the scrubber; each hit is noted with its detector and span.
     fn scrubbed(&mut self, field: &str, text: String) -> String {
         let scrubber = self.policy.scrubber();
-        let Some((out, hits)) = scrubber.scrub_text_with(self.key, &text, self.scratch) else {
+        let mut stream = if matches!(field, "message" | "body") {
+            self.stream
+        } else {
+            LineState::default()
+        };
+        let Some((out, hits)) =
+            scrubber.scrub_stream_text(self.key, &text, &mut stream, self.scratch)
+        else {
             return text;
         };
         let field: Arc<str> = field.into();

@@ -14,6 +14,8 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::scrub::LineState;
+
 /// A time-ordered record id (UUIDv7): sorting ids sorts records by creation time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -146,6 +148,10 @@ pub struct Draft {
     pub body: Option<String>,
     /// An event name the source gives (ingested events), for rules that match on it.
     pub event: Option<String>,
+    /// For a line of a stream (a log file), the scrubber's state of that stream at the line's
+    /// start, applied to its `message` and body: a line inside a private-key block is a secret
+    /// even as a record of its own.
+    pub stream: LineState,
 }
 
 impl Draft {
@@ -158,6 +164,7 @@ impl Draft {
             fields,
             body: None,
             event: None,
+            stream: LineState::default(),
         }
     }
 }

@@ -22,7 +22,7 @@ use super::vocabulary::{
     EXACT_SECRET_KEYS, PREFIXES, SECRET_KEYS, SLACK_WEBHOOK, USER_KEYS, USER_PHRASES,
     WEBHOOK_HOSTS, WEBHOOK_PATH,
 };
-use super::{Detector, Hit, Label, LineState, is_word};
+use super::{Detector, Hit, Label, is_word};
 
 /// What an identifier before `=` or `:` can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -368,54 +368,27 @@ pub(super) fn listed_names(names: &AhoCorasick, line: &[u8], hits: &mut Vec<Hit>
     }
 }
 
-/// Private-key blocks: the body between `-----BEGIN … PRIVATE KEY-----` and `-----END`, on one
-/// line or across lines. Returns true when the whole line is key material.
+/// A private-key block that begins on this line: its body after the BEGIN marker, to the END
+/// marker or the line's end (the lines after it are [`super::stream::LineState`]'s).
 #[inline(never)]
-pub(super) fn private_key_lines(
-    line: &[u8],
-    classes: &Classes,
-    state: &mut LineState,
-    hits: &mut Vec<Hit>,
-) -> bool {
-    let body = |a: usize, b: usize, hits: &mut Vec<Hit>| {
-        let a = skip_blanks(line, a);
-        if b > a {
-            push(hits, a, b, Detector::Secret, Label::Secret);
-        }
-    };
-    if state.in_private_key {
-        return match memmem::find(line, b"-----END") {
-            Some(p) => {
-                body(0, p, hits);
-                state.in_private_key = false;
-                false
-            }
-            None => {
-                body(0, line.len(), hits);
-                true
-            }
-        };
-    }
+pub(super) fn private_key_begins(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     if classes.long_runs(Class::Dash, 5).next().is_none() {
-        return false;
+        return;
     }
     static BEGIN: std::sync::LazyLock<memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memmem::Finder::new(b"-----BEGIN"));
     let Some(b) = BEGIN.find(line) else {
-        return false;
+        return;
     };
     let Some(close) = memmem::find(&line[b + 10..], b"-----").map(|c| b + 10 + c + 5) else {
-        return false;
+        return;
     };
     if memmem::find(&line[b..close], b"PRIVATE KEY").is_none() {
-        return false;
+        return;
     }
-    match memmem::find(&line[close..], b"-----END") {
-        Some(p) => body(close, close + p, hits),
-        None => {
-            state.in_private_key = true;
-            body(close, line.len(), hits);
-        }
+    let end = memmem::find(&line[close..], b"-----END").map_or(line.len(), |p| close + p);
+    let a = skip_blanks(line, close);
+    if end > a {
+        push(hits, a, end, Detector::Secret, Label::Secret);
     }
-    false
 }

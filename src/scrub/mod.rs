@@ -29,6 +29,8 @@ mod digest;
 mod email;
 mod keywords;
 mod net;
+mod normalise;
+mod stream;
 mod token;
 mod values;
 mod vocabulary;
@@ -39,6 +41,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::policy::PseudonymKey;
+
+pub use stream::LineState;
 
 /// A kind of personal data or secret the scrubber looks for; each can be switched off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -189,18 +193,18 @@ impl Default for ScrubConfig {
     }
 }
 
-/// State carried from one line to the next (a private-key block spans lines).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LineState {
-    in_private_key: bool,
-}
-
 /// Buffers reused across lines so that scrubbing allocates nothing in the steady state, and a
 /// bounded cache of pseudonym digests. Values live only in this process's memory.
 #[derive(Default)]
 pub struct Scratch {
     classes: classes::Classes,
+    /// The line without its control bytes, when it had any.
+    clean: Vec<u8>,
+    /// The line with its escapes decoded, when it had any.
+    decoded: normalise::Decoded,
     found: Vec<Hit>,
+    /// Hits in the decoded line, before they are mapped back.
+    found_decoded: Vec<Hit>,
     merged: Vec<Hit>,
     digests: digest::DigestCache,
 }
@@ -275,8 +279,9 @@ impl Scrubber {
         self.on[d.index()]
     }
 
-    /// Scrubs one line (without its line ending), appending the result to `out`. The hits are
-    /// left in `scratch`. Returns whether anything was replaced.
+    /// Scrubs one line (without its line ending) of the stream whose state is `state`,
+    /// appending the result to `out` and advancing `state` past it. The hits are left in
+    /// `scratch`. Returns whether anything was replaced.
     pub fn scrub_line(
         &self,
         key: &PseudonymKey,
@@ -285,24 +290,68 @@ impl Scrubber {
         scratch: &mut Scratch,
         out: &mut Vec<u8>,
     ) -> bool {
-        self.scrub_from(key, line, 0, state, scratch, out)
+        let entry = state.advance(line);
+        self.scrub_from(key, line, 0, entry, scratch, out)
     }
 
-    /// Like [`Scrubber::scrub_line`], but `line[..from]` is context only (already written):
-    /// detectors see it, output starts at `from`. Hits in the context are dropped, one that
-    /// crosses `from` is cut there. Used for lines too long to hold whole.
+    /// Scrubs one line whose stream state at its start was `entry` (from
+    /// [`LineState::advance`], called by whoever reads the stream in order), appending the
+    /// result to `out`. `line[..from]` is context only (already written): detectors see it,
+    /// output starts at `from`; hits in the context are dropped, one that crosses `from` is cut
+    /// there (used for lines too long to hold whole). Control bytes and terminal escape
+    /// sequences are removed from the output.
     pub fn scrub_from(
         &self,
         key: &PseudonymKey,
         line: &[u8],
         from: usize,
-        state: &mut LineState,
+        entry: LineState,
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        if !normalise::has_controls(line) {
+            return self.scrub_clean(key, line, from, entry, scratch, out);
+        }
+        let mut clean = std::mem::take(&mut scratch.clean);
+        clean.clear();
+        let from = from.min(line.len());
+        normalise::strip_controls(&line[..from], &mut clean);
+        let clean_from = clean.len();
+        normalise::strip_controls(&line[from..], &mut clean);
+        let changed = self.scrub_clean(key, &clean, clean_from, entry, scratch, out);
+        scratch.clean = clean;
+        changed
+    }
+
+    fn scrub_clean(
+        &self,
+        key: &PseudonymKey,
+        line: &[u8],
+        from: usize,
+        entry: LineState,
         scratch: &mut Scratch,
         out: &mut Vec<u8>,
     ) -> bool {
         scratch.found.clear();
         scratch.classes.scan(line);
-        self.find(line, &scratch.classes, state, &mut scratch.found);
+        self.find(line, &scratch.classes, entry, &mut scratch.found);
+        if normalise::decode(line, &mut scratch.decoded) {
+            // Escaped forms (`bob%40example.com`) are found in the decoded line and replaced
+            // where they stand in the original.
+            let decoded = &scratch.decoded;
+            scratch.classes.scan(&decoded.bytes);
+            scratch.found_decoded.clear();
+            self.find(
+                &decoded.bytes,
+                &scratch.classes,
+                entry,
+                &mut scratch.found_decoded,
+            );
+            scratch.found.extend(scratch.found_decoded.iter().map(|h| {
+                let (start, end) = decoded.original(h.start, h.end);
+                Hit { start, end, ..*h }
+            }));
+        }
         merge(line, &mut scratch.found, &mut scratch.merged);
         if from > 0 {
             scratch.merged.retain_mut(|h| {
@@ -345,7 +394,19 @@ impl Scrubber {
         text: &str,
         scratch: &mut Scratch,
     ) -> Option<(String, Vec<Hit>)> {
-        let mut state = LineState::default();
+        self.scrub_stream_text(key, text, &mut LineState::default(), scratch)
+    }
+
+    /// Like [`Scrubber::scrub_text_with`], for a text that continues a stream whose state at
+    /// its start is `state` (a log line read after others of its file); `state` is advanced
+    /// past the text.
+    pub fn scrub_stream_text(
+        &self,
+        key: &PseudonymKey,
+        text: &str,
+        state: &mut LineState,
+        scratch: &mut Scratch,
+    ) -> Option<(String, Vec<Hit>)> {
         // Room for the text and a few tokens longer than what they replace, so a line is
         // written without regrowing.
         let mut out: Vec<u8> = Vec::with_capacity(text.len() + text.len() / 4 + 32);
@@ -357,7 +418,7 @@ impl Scrubber {
                 Some(b) => (b, &b"\n"[..]),
                 None => (line, &b""[..]),
             };
-            if self.scrub_line(key, body, &mut state, scratch, &mut out) {
+            if self.scrub_line(key, body, state, scratch, &mut out) {
                 changed = true;
                 hits.extend(scratch.hits().iter().map(|h| Hit {
                     start: h.start + offset,
@@ -377,17 +438,12 @@ impl Scrubber {
         Some((out, hits))
     }
 
-    fn find(
-        &self,
-        line: &[u8],
-        classes: &classes::Classes,
-        state: &mut LineState,
-        hits: &mut Vec<Hit>,
-    ) {
-        if self.on[Detector::Secret.index()]
-            && keywords::private_key_lines(line, classes, state, hits)
-        {
-            return;
+    fn find(&self, line: &[u8], classes: &classes::Classes, entry: LineState, hits: &mut Vec<Hit>) {
+        if self.on[Detector::Secret.index()] {
+            if carried_secret(line, entry.entry(), hits) {
+                return;
+            }
+            keywords::private_key_begins(line, classes, hits);
         }
         self.keywords.find(line, classes, hits);
         if let Some(names) = &self.names {
@@ -439,6 +495,40 @@ impl Scrubber {
             }
         }
         out.push(b']');
+    }
+}
+
+/// The secret a line holds because of the lines before it (a private key's body, a secret's
+/// indented block, the word after a continued flag). Returns true when the whole line is secret.
+fn carried_secret(line: &[u8], entry: stream::Entry, hits: &mut Vec<Hit>) -> bool {
+    let secret = |hits: &mut Vec<Hit>, a: usize, b: usize| {
+        if b > a {
+            values::push(hits, a, b, Detector::Secret, Label::Secret);
+        }
+    };
+    match entry {
+        stream::Entry::PrivateKey => match memchr::memmem::find(line, b"-----END") {
+            Some(p) => {
+                secret(hits, values::skip_blanks(line, 0), p);
+                false
+            }
+            None => {
+                secret(hits, values::skip_blanks(line, 0), line.len());
+                true
+            }
+        },
+        stream::Entry::Block(indent) if stream::indentation(line) > usize::from(indent) => {
+            let end = line.trim_ascii_end().len();
+            secret(hits, stream::indentation(line), end);
+            true
+        }
+        stream::Entry::NextWord => {
+            if let Some((a, b)) = values::shell_word(line, 0) {
+                secret(hits, a, b);
+            }
+            false
+        }
+        _ => false,
     }
 }
 

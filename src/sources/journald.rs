@@ -5,6 +5,7 @@
 //! or fails, the round fails with a reason, the failure is counted, the child is started again
 //! from the cursor next round, and the agent goes on.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use serde_json::{Map, Value};
 use super::{Round, Source};
 use crate::policy::{JournaldSpec, StartAt};
 use crate::record::Draft;
+use crate::scrub::LineState;
 use crate::spool::Spool;
 
 /// Most entries read in one round.
@@ -28,7 +30,13 @@ pub struct Journald {
     cursor: Option<String>,
     loaded: bool,
     follower: Option<Follower>,
+    /// The scrubber's stream state per program (`SYSLOG_IDENTIFIER`, else unit): a key logged
+    /// line by line is one entry per line.
+    streams: HashMap<String, LineState>,
 }
+
+/// Most programs whose stream state is kept; past it the states start afresh.
+const MAX_STREAMS: usize = 4096;
 
 /// A `journalctl --follow` child and the lines its reader thread has passed on.
 struct Follower {
@@ -59,6 +67,7 @@ impl Journald {
             cursor: None,
             loaded: false,
             follower: None,
+            streams: HashMap::new(),
         }
     }
 
@@ -192,7 +201,23 @@ impl Source for Journald {
         };
         let mut round = Round::default();
         for e in &entries {
-            round.drafts.push(draft(e, &self.spec));
+            let mut d = draft(e, &self.spec);
+            let program = ["identifier", "unit"]
+                .iter()
+                .find_map(|k| d.fields.get(*k).and_then(Value::as_str))
+                .unwrap_or_default();
+            if self.streams.len() >= MAX_STREAMS && !self.streams.contains_key(program) {
+                self.streams.clear();
+            }
+            let state = self.streams.entry(program.to_owned()).or_default();
+            d.stream = *state;
+            if let Some(Value::String(m)) = d.fields.get("message") {
+                // Lines as the scrubber splits them, so the state ends where its own would.
+                for line in m.as_bytes().split_inclusive(|&b| b == b'\n') {
+                    state.advance(line.strip_suffix(b"\n").unwrap_or(line));
+                }
+            }
+            round.drafts.push(d);
         }
         if let Some(c) = entries.last().and_then(cursor) {
             round.checkpoints.push((self.key.clone(), c.clone()));

@@ -17,6 +17,7 @@ use std::time::SystemTime;
 
 use super::{LogLine, Round, Source};
 use crate::policy::{LogFileSpec, StartAt};
+use crate::scrub::LineState;
 use crate::spool::Spool;
 
 /// Most bytes read in one round, from all files together: what bounds the memory a burst takes
@@ -42,6 +43,8 @@ struct Followed {
     skipping: bool,
     /// The checkpoint last handed out, so idle files write nothing.
     reported_at: Option<u64>,
+    /// The scrubber's stream state after the last line handed out (inside a private key, …).
+    stream: LineState,
 }
 
 /// Follows the files a `log_file` entry names.
@@ -79,12 +82,18 @@ impl LogFile {
             .spool
             .checkpoint(&Self::checkpoint_key(meta.dev(), meta.ino()))
             .map_err(std::io::Error::other)?
-            .and_then(|v| v.parse::<u64>().ok());
-        let start = match stored {
-            Some(at) if at <= meta.len() => at,
-            Some(_) => 0,
-            None if self.first_round && self.spec.start_at == StartAt::End => meta.len(),
-            None => 0,
+            .and_then(|v| parse_checkpoint(&v));
+        let (stored, stream) = match stored {
+            Some((at, stream)) => (Some(at), stream),
+            None => (None, LineState::default()),
+        };
+        let (start, stream) = match stored {
+            Some(at) if at <= meta.len() => (at, stream),
+            Some(_) => (0, LineState::default()),
+            None if self.first_round && self.spec.start_at == StartAt::End => {
+                (meta.len(), LineState::default())
+            }
+            None => (0, LineState::default()),
         };
         file.seek(SeekFrom::Start(start))?;
         Ok(Followed {
@@ -96,6 +105,7 @@ impl LogFile {
             partial: Vec::new(),
             skipping: false,
             reported_at: stored,
+            stream,
         })
     }
 
@@ -218,12 +228,12 @@ fn read_lines(
                         .len()
                         .min(spec.max_line_bytes.saturating_sub(f.partial.len()))],
                 );
-                emit(round, &f.partial, (&file, at), spec, true);
+                emit(round, &f.partial, (&file, at), spec, true, &mut f.stream);
             } else if f.partial.is_empty() {
-                emit(round, piece, (&file, at), spec, false);
+                emit(round, piece, (&file, at), spec, false, &mut f.stream);
             } else {
                 f.partial.extend_from_slice(piece);
-                emit(round, &f.partial, (&file, at), spec, false);
+                emit(round, &f.partial, (&file, at), spec, false, &mut f.stream);
             }
             f.partial.clear();
             f.read_at += nl as u64 + 1;
@@ -235,7 +245,7 @@ fn read_lines(
             let room = spec.max_line_bytes.saturating_sub(f.partial.len());
             if chunk.len() > room {
                 f.partial.extend_from_slice(&chunk[..room]);
-                emit(round, &f.partial, (&file, at), spec, true);
+                emit(round, &f.partial, (&file, at), spec, true, &mut f.stream);
                 f.partial.clear();
                 f.skipping = true;
             } else {
@@ -245,10 +255,26 @@ fn read_lines(
     }
     if f.reported_at != Some(f.done_at) {
         f.reported_at = Some(f.done_at);
-        round
-            .checkpoints
-            .push((LogFile::checkpoint_key(f.dev, f.ino), f.done_at.to_string()));
+        round.checkpoints.push((
+            LogFile::checkpoint_key(f.dev, f.ino),
+            checkpoint(f.done_at, f.stream),
+        ));
     }
+}
+
+/// A file's checkpoint: the offset after its last stored line, and the scrubber's stream state
+/// there when it is not plain (`1234` or `1234 k3`), so that a restart inside a private-key
+/// block goes on hiding it.
+fn checkpoint(at: u64, stream: LineState) -> String {
+    match stream.encode() {
+        Some(state) => format!("{at} {state}"),
+        None => at.to_string(),
+    }
+}
+
+fn parse_checkpoint(text: &str) -> Option<(u64, LineState)> {
+    let (at, state) = text.split_once(' ').unwrap_or((text, ""));
+    Some((at.parse().ok()?, LineState::decode(state)))
 }
 
 /// Hands one line to the round; `at` is when the read that completed it returned.
@@ -258,12 +284,15 @@ fn emit(
     (file, at): (&str, SystemTime),
     spec: &LogFileSpec,
     truncated: bool,
+    stream: &mut LineState,
 ) {
     if truncated {
         round.counts.push(("log_file.truncated_lines", 1));
     }
+    let text = line.strip_suffix(b"\r").unwrap_or(line);
     round.drafts.push_line(LogLine {
-        text: line.strip_suffix(b"\r").unwrap_or(line),
+        stream: stream.advance(text),
+        text,
         file,
         category: spec.category,
         at,

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use serde_json::{Map, Value};
 
 use crate::record::{Category, Draft};
+use crate::scrub::LineState;
 
 /// What sources hand to the admit step; all of it is stored in one transaction.
 #[derive(Debug, Default)]
@@ -118,6 +119,8 @@ pub struct LogLine<'a> {
     pub at: SystemTime,
     /// Cut at the source's longest line.
     pub truncated: bool,
+    /// The scrubber's state of the file's stream at the line's start.
+    pub stream: LineState,
 }
 
 /// Lines' text back to back, each line's end, file and time.
@@ -135,6 +138,7 @@ struct End {
     file: usize,
     truncated: bool,
     at: SystemTime,
+    stream: LineState,
 }
 
 impl Lines {
@@ -157,6 +161,7 @@ impl Lines {
             file: self.files.len() - 1,
             truncated: line.truncated,
             at: line.at,
+            stream: line.stream,
         });
     }
 
@@ -199,6 +204,7 @@ impl IntoDrafts {
         }
         Some(Draft {
             collected_at: e.at,
+            stream: e.stream,
             ..Draft::new(*category, "log_file", fields)
         })
     }
@@ -230,6 +236,7 @@ mod tests {
             category: Category::ServiceLogs,
             at: SystemTime::UNIX_EPOCH,
             truncated,
+            stream: LineState::default(),
         }
     }
 
