@@ -3,6 +3,7 @@
 //! addresses inside `<…>`, quotes, JSON, `mailto:` and URL queries.
 
 use super::classes::{Class, Classes};
+use super::values::userinfo_end;
 use super::{Detector, Hit, Label};
 
 const MAX_LOCAL: usize = 64;
@@ -45,7 +46,7 @@ fn address_around(line: &[u8], at: usize) -> Option<(usize, usize)> {
     while start < at && line[start] == b'.' {
         start += 1;
     }
-    if start == at || in_url_userinfo(line, start) {
+    if start == at || in_url_userinfo(line, at) {
         return None;
     }
     // Domain: forward from `@`, labels of letters, digits, hyphens and UTF-8.
@@ -69,16 +70,13 @@ fn address_around(line: &[u8], at: usize) -> Option<(usize, usize)> {
 }
 
 /// `scheme://user:pass@host`: the `@` ends URL credentials (their own detector), not an address.
-fn in_url_userinfo(line: &[u8], start: usize) -> bool {
-    if start == 0 || line[start - 1] != b':' {
-        return false;
-    }
-    let before = &line[..start - 1];
-    memchr::memmem::rfind(before, b"://").is_some_and(|p| {
-        !before[p + 3..]
-            .iter()
-            .any(|&b| matches!(b, b'/' | b' ' | b'\t' | b'@'))
-    })
+fn in_url_userinfo(line: &[u8], at: usize) -> bool {
+    let word_start = line[..at]
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace())
+        .map_or(0, |p| p + 1);
+    memchr::memmem::find(&line[word_start..at], b"://")
+        .is_some_and(|p| userinfo_end(line, word_start + p + 3) == Some(at))
 }
 
 #[cfg(test)]

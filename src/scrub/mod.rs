@@ -31,6 +31,7 @@ mod keywords;
 mod net;
 mod normalise;
 mod stream;
+mod syntax;
 mod token;
 mod values;
 mod vocabulary;
@@ -446,6 +447,9 @@ impl Scrubber {
             keywords::private_key_begins(line, classes, hits);
         }
         self.keywords.find(line, classes, hits);
+        if self.on[Detector::Secret.index()] {
+            syntax::find(line, classes, hits);
+        }
         if let Some(names) = &self.names {
             keywords::listed_names(names, line, hits);
         }

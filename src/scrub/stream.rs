@@ -6,7 +6,7 @@
 
 use memchr::memmem;
 
-use super::vocabulary::{EXACT_SECRET_KEYS, SECRET_KEYS};
+use super::syntax::is_secret_key;
 
 /// Most lines a private-key block may span before its END is given up on (an RSA 8192 PEM is
 /// about 100 lines; a long PGP block a few hundred): a BEGIN without an END must not silence
@@ -169,20 +169,6 @@ impl LineState {
 
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
-}
-
-/// Whether an identifier names a secret: one of the secret words anywhere in it, or a short
-/// secret key as its last word.
-pub(super) fn is_secret_key(ident: &[u8]) -> bool {
-    let lower = ident.to_ascii_lowercase();
-    SECRET_KEYS
-        .iter()
-        .any(|k| memmem::find(&lower, k.as_bytes()).is_some())
-        || EXACT_SECRET_KEYS.iter().any(|k| {
-            lower.ends_with(k.as_bytes())
-                && (lower.len() == k.len()
-                    || !lower[lower.len() - k.len() - 1].is_ascii_alphanumeric())
-        })
 }
 
 fn is_blank(line: &[u8]) -> bool {

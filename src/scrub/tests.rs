@@ -376,3 +376,28 @@ fn a_user_named_user_is_hidden_not_the_word_after_it() {
         "Failed password for invalid user [user_name] from [ipv4]"
     );
 }
+
+#[test]
+fn url_passwords_keep_their_unescaped_reserved_characters() {
+    for (input, expected) in [
+        (
+            "postgres://app:p#ss/w?rd@db.example:5432/x",
+            "postgres://[user_name]:[secret]@db.example:5432/x",
+        ),
+        (
+            "amqp://guest:gu/e#st@mq.example/vhost",
+            "amqp://[user_name]:[secret]@mq.example/vhost",
+        ),
+        ("redis://:a@b%c@cache:6379", "redis://:[secret]@cache:6379"),
+        (
+            "see https://host:8080/a@b and https://u@h/x",
+            "see https://host:8080/a@b and https://[user_name]@h/x",
+        ),
+        (
+            "https://u:pw@h/cb?mail=x@y.org",
+            "https://[user_name]:[secret]@h/cb?mail=[email]",
+        ),
+    ] {
+        assert_eq!(masked(input), expected, "{input}");
+    }
+}

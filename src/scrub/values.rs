@@ -81,19 +81,81 @@ pub(super) fn key_value(line: &[u8], s: usize, e: usize, exact: bool) -> Option<
     if equals && !spaced && line.get(i).is_some_and(|&b| b == b' ' || b == b'\t') {
         return None;
     }
-    value_at(line, skip_blanks(line, i))
+    let v = skip_blanks(line, i);
+    let word = value_at(line, v)?;
+    // A YAML key that starts its line: an unquoted value runs to the line's end, spaces and
+    // all, unless another field follows or it starts with a scheme (`Basic …`).
+    let key_starts_line = line[..s]
+        .iter()
+        .all(|&b| matches!(b, b' ' | b'\t' | b'-' | b'"' | b'\''));
+    let rest = &line[word.1..];
+    if !equals
+        && key_starts_line
+        && word.0 == v
+        && !matches!(line[v], b'[' | b'{' | b'|' | b'>')
+        && memchr::memchr(b'=', rest).is_none()
+        && memmem::find(rest, b": ").is_none()
+        && !SCHEMES
+            .iter()
+            .any(|k| k.as_bytes().eq_ignore_ascii_case(&line[word.0..word.1]))
+    {
+        let end = v + line[v..].trim_ascii_end().len();
+        return Some((v, end.max(word.1)));
+    }
+    Some(word)
 }
 
-pub(super) fn ends_bare_value(b: u8) -> bool {
-    b.is_ascii_whitespace()
-        || matches!(
-            b,
-            b'"' | b'\'' | b'`' | b'&' | b',' | b';' | b'<' | b'>' | b')' | b']' | b'}'
+/// The end of a bare (unquoted) value that starts at `i`: at whitespace, never at the first
+/// punctuation mark (`password=&x#y` is one value). It also ends where another field plainly
+/// begins (`&name=`, `;name=`, `,name=`, `</`) or an enclosing string closes (a quote before
+/// `,` `}` `)` `]` `;`, a blank or the line's end); closing brackets and stops at its end are
+/// left out.
+pub(super) fn bare_end(line: &[u8], i: usize) -> usize {
+    let mut j = i;
+    while j < line.len() {
+        let b = line[j];
+        if b.is_ascii_whitespace() {
+            break;
+        }
+        let next = line.get(j + 1).copied();
+        match b {
+            b'&' | b';' | b',' if j > i && field_starts(line, j + 1) => break,
+            b'<' if next == Some(b'/') => break,
+            b'"' | b'\'' | b'`'
+                if j > i
+                    && next.is_none_or(|n| {
+                        n.is_ascii_whitespace() || matches!(n, b',' | b'}' | b')' | b']' | b';')
+                    }) =>
+            {
+                break;
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    while j > i + 1
+        && matches!(
+            line[j - 1],
+            b'.' | b',' | b';' | b':' | b')' | b']' | b'}' | b'>'
         )
+    {
+        j -= 1;
+    }
+    j
+}
+
+/// Whether a `name=` field starts at `i` (after optional blanks).
+fn field_starts(line: &[u8], i: usize) -> bool {
+    let mut j = skip_blanks(line, i);
+    let start = j;
+    while j < line.len() && (is_word(line[j]) || matches!(line[j], b'-' | b'.' | b' ')) {
+        j += 1;
+    }
+    j > start && j - start <= 40 && line.get(j) == Some(&b'=')
 }
 
 /// The value starting at `i`: a quoted string (escapes honoured, to the line's end if unclosed)
-/// or a bare word. `None` when empty or already one of our tokens.
+/// or a bare word ([`bare_end`]). `None` when empty or already one of our tokens.
 pub(super) fn value_at(line: &[u8], i: usize) -> Option<(usize, usize)> {
     let first = *line.get(i)?;
     let (a, b) = if matches!(first, b'"' | b'\'' | b'`') {
@@ -107,17 +169,11 @@ pub(super) fn value_at(line: &[u8], i: usize) -> Option<(usize, usize)> {
         if is_token(&line[i..close]) {
             return None;
         }
-        let mut j = i;
-        while j < line.len() && !ends_bare_value(line[j]) {
-            j += 1;
-        }
-        (i, j)
+        (i, bare_end(line, i))
+    } else if first.is_ascii_whitespace() {
+        return None;
     } else {
-        let mut j = i;
-        while j < line.len() && !ends_bare_value(line[j]) {
-            j += 1;
-        }
-        (i, j)
+        (i, bare_end(line, i))
     };
     (b > a && !is_token(&line[a..b])).then_some((a, b))
 }
@@ -216,18 +272,9 @@ pub(super) fn shell_word(line: &[u8], i: usize) -> Option<(usize, usize)> {
 
 /// `scheme://user:pass@host`: the password is secret, the user is a user name.
 pub(super) fn url_credentials(line: &[u8], after: usize, hits: &mut Vec<Hit>) {
-    let mut j = after;
-    while j < line.len()
-        && !matches!(
-            line[j],
-            b'/' | b'?' | b'#' | b'@' | b' ' | b'\t' | b'"' | b'\'' | b'<' | b'>'
-        )
-    {
-        j += 1;
-    }
-    if line.get(j) != Some(&b'@') || j == after {
+    let Some(j) = userinfo_end(line, after) else {
         return;
-    }
+    };
     let info = &line[after..j];
     // A user already replaced by a token keeps its brackets: look for the colon after it.
     let user_end = match info.first() {
@@ -253,6 +300,53 @@ pub(super) fn url_credentials(line: &[u8], after: usize, hits: &mut Vec<Hit>) {
     if let Some((a, b)) = pass.filter(|&(a, b)| b > a && !is_token(&line[a..b])) {
         push(hits, a, b, Detector::UrlCredentials, Label::Secret);
     }
+}
+
+/// The `@` that ends the user information of a URL whose authority starts at `after`. Logs
+/// carry passwords unescaped, so a `user:` part runs to the last `@` before a host name, over
+/// `/ ? # @ %`, unless what it would swallow is a query (`?…=`).
+pub(super) fn userinfo_end(line: &[u8], after: usize) -> Option<usize> {
+    let stop = |b: u8| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`');
+    let mut end = after;
+    while end < line.len() && !stop(line[end]) {
+        end += 1;
+    }
+    let url = &line[after..end];
+    let first_special = url
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#' | b'@'))?;
+    let colon = memchr::memchr(b':', &url[..first_special]);
+    if url[first_special] == b'@' && colon.is_none() {
+        return (first_special > 0).then_some(after + first_special);
+    }
+    let colon = colon?;
+    let port = &url[colon + 1..first_special];
+    if url[first_special] != b'@' && !port.is_empty() && port.iter().all(u8::is_ascii_digit) {
+        // `host:8080/path`: a port, not a password.
+        return None;
+    }
+    // The last `@` followed by a host, whose password part holds no query.
+    let host_follows = |at: usize| {
+        let rest = &url[at + 1..];
+        let h = rest
+            .iter()
+            .take_while(|&&b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b'_')
+            })
+            .count();
+        h > 0
+            && rest
+                .get(h)
+                .is_none_or(|&b| matches!(b, b':' | b'/' | b'?' | b'#' | b',' | b';' | b')'))
+    };
+    let query = |at: usize| {
+        let pass = &url[colon + 1..at];
+        memchr::memchr(b'?', pass).is_some_and(|q| memchr::memchr(b'=', &pass[q..]).is_some())
+    };
+    memchr::memrchr_iter(b'@', url)
+        .filter(|&at| at > colon)
+        .find(|&at| host_follows(at) && !query(at))
+        .map(|at| after + at)
 }
 
 /// Every value in a `Cookie:` or `Set-Cookie:` header, attributes excepted.

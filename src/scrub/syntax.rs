@@ -1,0 +1,332 @@
+//! Secrets written in syntaxes other than `key=value`, found where a secret word meets a blank,
+//! a `>` or a command's short flag:
+//! - flags: `--password X`, `--db-token 'X'`, `mysql -pX`, `sshpass -p X`, `redis-cli -a X`;
+//! - SQL: `IDENTIFIED BY 'X'`, `WITH PASSWORD 'X'`;
+//! - prose: `password is X`, `password was set to X`, `use token X` (a value shaped like a
+//!   credential, or one after a verb);
+//! - XML: `<password>X</password>`, `<add key="Password" value="X"/>`.
+
+use memchr::memmem;
+
+use super::classes::{Class, Classes};
+use super::values::{push, shell_word, skip_blanks, value_at};
+use super::vocabulary::{EXACT_SECRET_KEYS, SECRET_KEYS};
+use super::{Detector, Hit, Label, is_token, is_word};
+
+/// Bytes an identifier is made of (`db-password`, `api_key`, `--token`).
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// Whether an identifier names a secret: a secret word anywhere in it (`db_password`), or a
+/// short secret key as its last word (`--pwd`). Case-insensitive, without allocating.
+pub(super) fn is_secret_key(ident: &[u8]) -> bool {
+    let contains = |k: &[u8]| ident.windows(k.len()).any(|w| w.eq_ignore_ascii_case(k));
+    SECRET_KEYS.iter().any(|k| contains(k.as_bytes()))
+        || EXACT_SECRET_KEYS.iter().any(|k| {
+            let k = k.as_bytes();
+            ident.len() >= k.len()
+                && ident[ident.len() - k.len()..].eq_ignore_ascii_case(k)
+                && (ident.len() == k.len()
+                    || !ident[ident.len() - k.len() - 1].is_ascii_alphanumeric())
+        })
+}
+
+/// Last letters of the words this module starts from (`password`, `secret`, `token`, `key`,
+/// `credential`, `pass`, `identified`), lower-cased.
+fn ends_a_trigger(b: u8) -> bool {
+    matches!(b | 0x20, b'd' | b'e' | b't' | b'y' | b'l' | b's' | b'n')
+}
+
+/// Adds a secret hit for every value these syntaxes give in `line`.
+#[inline(never)]
+pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    for p in classes.ones_after(Class::Space, Class::Word) {
+        if ends_a_trigger(line[p - 1]) {
+            after_word(line, p, hits);
+        }
+    }
+    for d in classes.ones(Class::Dash) {
+        if matches!(line.get(d + 1), Some(b'p' | b'a')) && (d == 0 || line[d - 1] == b' ') {
+            short_flag(line, d, hits);
+        }
+    }
+    if memchr::memchr(b'<', line).is_some() {
+        xml(line, hits);
+    }
+}
+
+fn secret(hits: &mut Vec<Hit>, span: Option<(usize, usize)>) {
+    if let Some((a, b)) = span.filter(|&(a, b)| b > a) {
+        push(hits, a, b, Detector::Secret, Label::Secret);
+    }
+}
+
+/// The identifier that ends at the blank at `p`, and what follows it.
+fn after_word(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
+    let mut j = p;
+    while j > 0 && is_ident(line[j - 1]) {
+        j -= 1;
+    }
+    let ident = &line[j..p];
+    if ident.len() < 3 || (j > 0 && matches!(line[j - 1], b'[' | b':')) {
+        return;
+    }
+    let v = skip_blanks(line, p);
+    if ident.eq_ignore_ascii_case(b"identified") {
+        let by = line.len() >= v + 3
+            && line[v..v + 2].eq_ignore_ascii_case(b"by")
+            && line[v + 2] == b' ';
+        if by {
+            secret(hits, value_at(line, skip_blanks(line, v + 3)));
+        }
+        return;
+    }
+    if !is_secret_key(ident) {
+        return;
+    }
+    if ident.starts_with(b"-") {
+        // A flag: its argument, unless that is the next flag.
+        if line.get(v).is_some_and(|&b| b != b'-') {
+            secret(
+                hits,
+                shell_word(line, v).filter(|&(a, b)| !is_token(&line[a..b])),
+            );
+        }
+        return;
+    }
+    prose(line, v, hits);
+}
+
+/// After a secret word and a blank at `v`: `is X`, `was set to X`, `'X'`, or a credential.
+fn prose(line: &[u8], mut v: usize, hits: &mut Vec<Hit>) {
+    const VERBS: [&[u8]; 8] = [
+        b"is ",
+        b"was ",
+        b"set to ",
+        b"changed to ",
+        b"reset to ",
+        b"to ",
+        b"of ",
+        b"= ",
+    ];
+    let mut verb = false;
+    // `password for admin was set to X`: a verb a few words on.
+    const LATER: [&[u8]; 5] = [
+        b" set to ",
+        b" changed to ",
+        b" reset to ",
+        b" is ",
+        b" was ",
+    ];
+    let window = &line[v..line.len().min(v + 48)];
+    if let Some(at) = LATER
+        .iter()
+        .filter_map(|w| memmem::find(window, w).map(|i| v + i + w.len()))
+        .min()
+    {
+        verb = true;
+        v = skip_blanks(line, at);
+    }
+    loop {
+        let rest = &line[v..];
+        let Some(w) = VERBS
+            .iter()
+            .find(|w| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w))
+        else {
+            break;
+        };
+        verb = true;
+        v = skip_blanks(line, v + w.len());
+    }
+    let Some(&first) = line.get(v) else {
+        return;
+    };
+    if matches!(first, b'"' | b'\'' | b'`') {
+        secret(hits, value_at(line, v));
+        return;
+    }
+    let Some((a, b)) = value_at(line, v) else {
+        return;
+    };
+    let word = &line[a..b];
+    if credential_shaped(word)
+        || (verb && !STOP_WORDS.iter().any(|s| s.eq_ignore_ascii_case(word)) && word.len() >= 4)
+    {
+        secret(hits, Some((a, b)));
+    }
+}
+
+/// Words that follow `password is` in messages about a password, not in a password.
+const STOP_WORDS: &[&[u8]] = &[
+    b"incorrect",
+    b"invalid",
+    b"expired",
+    b"required",
+    b"missing",
+    b"empty",
+    b"wrong",
+    b"correct",
+    b"valid",
+    b"accepted",
+    b"rejected",
+    b"changed",
+    b"reset",
+    b"updated",
+    b"set",
+    b"not",
+    b"too",
+    b"being",
+    b"now",
+    b"null",
+    b"none",
+    b"unset",
+    b"blank",
+    b"weak",
+    b"strong",
+    b"locked",
+    b"disabled",
+    b"enabled",
+    b"about",
+    b"still",
+    b"also",
+    b"only",
+    b"going",
+    b"the",
+    b"from",
+    b"for",
+    b"with",
+    b"and",
+    b"that",
+    b"this",
+    b"user",
+    b"your",
+    b"their",
+];
+
+/// A word that looks like a credential rather than a word of prose: at least six bytes, with
+/// letters and digits or symbols mixed in, or upper case after lower case.
+fn credential_shaped(word: &[u8]) -> bool {
+    if word.len() < 6 || is_token(word) {
+        return false;
+    }
+    let letters = word.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let digits = word.iter().filter(|b| b.is_ascii_digit()).count();
+    let symbols = word
+        .iter()
+        .filter(|&&b| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'-' | b'.' | b'/'))
+        .count();
+    let camel = word
+        .windows(2)
+        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        .count();
+    (letters > 0 && (digits > 0 || symbols > 0)) || camel >= 2 || (symbols > 0 && digits > 0)
+}
+
+/// `-p…`/`-a …` at `d`, on the command lines that take a password there.
+fn short_flag(line: &[u8], d: usize, hits: &mut Vec<Hit>) {
+    let before = &line[..d];
+    let has = |cmd: &[u8]| memmem::find(before, cmd).is_some();
+    match line[d + 1] {
+        // `mysql -pSECRET` (attached: `-p SECRET` prompts, and SECRET is the database).
+        b'p' if line.get(d + 2).is_some_and(|&b| !b.is_ascii_whitespace())
+            && (has(b"mysql") || has(b"mariadb")) =>
+        {
+            secret(hits, shell_word(line, d + 2));
+        }
+        b'p' if line.get(d + 2) == Some(&b' ') && has(b"sshpass") => {
+            secret(hits, shell_word(line, d + 3));
+        }
+        b'a' if line.get(d + 2) == Some(&b' ') && has(b"redis-cli") => {
+            secret(hits, shell_word(line, d + 3));
+        }
+        _ => {}
+    }
+}
+
+/// `<password>X</password>`, and `key="Password" value="X"` attribute pairs.
+fn xml(line: &[u8], hits: &mut Vec<Hit>) {
+    for lt in memchr::memchr_iter(b'<', line) {
+        let mut j = lt + 1;
+        while j < line.len() && is_ident(line[j]) {
+            j += 1;
+        }
+        if line.get(j) == Some(&b'>') && is_secret_key(&line[lt + 1..j]) {
+            let end = memchr::memchr(b'<', &line[j + 1..]).map_or(line.len(), |e| j + 1 + e);
+            let a = skip_blanks(line, j + 1);
+            let b = a + line[a..end].trim_ascii_end().len();
+            if !is_token(&line[a..b]) {
+                secret(hits, Some((a, b)));
+            }
+        }
+    }
+    for attr in [&b"key=\""[..], b"name=\""] {
+        for k in memmem::find_iter(line, attr) {
+            if k > 0 && is_word(line[k - 1]) {
+                continue;
+            }
+            let a = k + attr.len();
+            let Some(close) = memchr::memchr(b'"', &line[a..]).map(|c| a + c) else {
+                continue;
+            };
+            if !is_secret_key(&line[a..close]) {
+                continue;
+            }
+            let window = &line[close..line.len().min(close + 40)];
+            if let Some(v) = memmem::find(window, b"value=\"") {
+                secret(hits, value_at(line, close + v + 6));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(line: &str) -> Vec<&str> {
+        let mut h = Vec::new();
+        find(line.as_bytes(), &Classes::of(line.as_bytes()), &mut h);
+        h.iter().map(|h| &line[h.start..h.end]).collect()
+    }
+
+    #[test]
+    fn flags_sql_prose_and_xml_give_their_values() {
+        assert_eq!(found("run --db-password 'a b#c' --port 5"), ["'a b#c'"]);
+        assert_eq!(found("mysql -uroot -pS3#cr&t db"), ["S3#cr&t"]);
+        assert_eq!(found("sshpass -p x9!k ssh host"), ["x9!k"]);
+        assert_eq!(found("redis-cli -h h -a 'p@ss w' ping"), ["'p@ss w'"]);
+        assert_eq!(
+            found("CREATE USER 'u' IDENTIFIED BY 'Tr0ub4dor&3';"),
+            ["Tr0ub4dor&3"]
+        );
+        assert_eq!(found("ALTER ROLE x WITH PASSWORD 'k#9'"), ["k#9"]);
+        assert_eq!(found("the password is hunter22."), ["hunter22"]);
+        assert_eq!(found("password for admin was set to Qx7-pl"), ["Qx7-pl"]);
+        assert_eq!(found("use token 9fG2kLmq then"), ["9fG2kLmq"]);
+        assert_eq!(
+            found("<user>bob</user><password> a&b#c </password>"),
+            ["a&b#c"]
+        );
+        assert_eq!(
+            found(r#"<add key="DbPassword" value="p4ss w0rd"/>"#),
+            ["p4ss w0rd"]
+        );
+    }
+
+    #[test]
+    fn messages_about_passwords_and_other_flags_stay() {
+        for line in [
+            "Failed password for invalid user bob from 10.0.0.1",
+            "password is incorrect",
+            "token expired after 3600 seconds",
+            "mysql -p",
+            "ssh -p 2222 host",
+            "ls -a /tmp",
+            "--password --verbose",
+            "session token refresh scheduled",
+        ] {
+            assert!(found(line).is_empty(), "{line}: {:?}", found(line));
+        }
+    }
+}
