@@ -74,7 +74,7 @@ pub struct Filter<'a> {
     lines: u64,
     changed: u64,
     dirty: bool,
-    per_detector: [u64; 8],
+    per_detector: [u64; Detector::COUNT],
     /// Length of the context kept at the front of `line` for an overlong line, if any.
     carried: Option<usize>,
 }
@@ -92,7 +92,7 @@ impl<'a> Filter<'a> {
             lines: 0,
             changed: 0,
             dirty: false,
-            per_detector: [0; 8],
+            per_detector: [0; Detector::COUNT],
             carried: None,
         }
     }

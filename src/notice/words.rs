@@ -159,6 +159,19 @@ pub fn detector(lang: Lang, d: Detector) -> &'static str {
         Detector::UrlCredentials => ("credentials in URLs", "inloggegevens in URL's"),
         Detector::CreditCard => ("payment card numbers", "betaalkaartnummers"),
         Detector::UserName => ("user names", "gebruikersnamen"),
+        Detector::Iban => ("bank account numbers (IBAN)", "bankrekeningnummers (IBAN)"),
+        Detector::NationalId => (
+            "national identification numbers (BSN)",
+            "burgerservicenummers (BSN)",
+        ),
+        Detector::Phone => ("telephone numbers", "telefoonnummers"),
+        Detector::Gps => ("GPS coordinates", "GPS-coördinaten"),
+        Detector::HomePath => (
+            "user names in home directory paths",
+            "gebruikersnamen in paden van thuismappen",
+        ),
+        Detector::Hostname => ("host names", "hostnamen"),
+        Detector::UserId => ("user identifiers", "gebruikers-ID's"),
     };
     match lang {
         Lang::En => en,

@@ -93,6 +93,9 @@ pub struct ScrubSection {
     /// Names always treated as user names.
     #[serde(default)]
     pub user_names: Vec<String>,
+    /// Domains of infrastructure whose host names are kept as written.
+    #[serde(default)]
+    pub keep_domains: Vec<String>,
 }
 
 fn all_detectors() -> Vec<Detector> {
@@ -105,6 +108,7 @@ impl Default for ScrubSection {
             detectors: all_detectors(),
             action: ScrubAction::Pseudonymize,
             user_names: Vec::new(),
+            keep_domains: Vec::new(),
         }
     }
 }
@@ -116,6 +120,7 @@ impl ScrubSection {
             detectors: self.detectors.clone(),
             action: self.action,
             user_names: self.user_names.clone(),
+            keep_domains: self.keep_domains.clone(),
         }
     }
 }

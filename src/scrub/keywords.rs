@@ -19,8 +19,8 @@ use super::values::{
     push, service_account, shell_word, skip_blanks, url_credentials, user_like, value_at,
 };
 use super::vocabulary::{
-    EXACT_SECRET_KEYS, PREFIXES, SECRET_KEYS, SLACK_WEBHOOK, USER_KEYS, USER_PHRASES,
-    WEBHOOK_HOSTS, WEBHOOK_PATH,
+    EXACT_SECRET_KEYS, EXACT_USER_ID_KEYS, PREFIXES, SECRET_KEYS, SLACK_WEBHOOK, USER_ID_KEYS,
+    USER_KEYS, USER_PHRASES, WEBHOOK_HOSTS, WEBHOOK_PATH,
 };
 use super::{Detector, Hit, Label, is_word};
 
@@ -37,6 +37,8 @@ enum Key {
     Cookie,
     /// A key whose value is a user name, as the identifier's last word (`user`, `uid`).
     User,
+    /// A key whose value identifies a user (`user_id`, `customerId`, `sub`).
+    UserId,
 }
 
 /// Bytes an identifier before a separator is made of (`db.password`, `api-key`).
@@ -76,7 +78,7 @@ pub(super) struct Keywords {
 }
 
 impl Keywords {
-    pub(super) fn new(on: &[bool; 8]) -> Keywords {
+    pub(super) fn new(on: &[bool; Detector::COUNT]) -> Keywords {
         let secret = on[Detector::Secret.index()];
         let user = on[Detector::UserName.index()];
         let mut contained: Vec<(&'static [u8], Key)> = Vec::new();
@@ -93,6 +95,14 @@ impl Keywords {
         }
         if user {
             exact.extend(USER_KEYS.iter().map(|k| (k.as_bytes(), Key::User)));
+        }
+        if on[Detector::UserId.index()] {
+            contained.extend(USER_ID_KEYS.iter().map(|k| (k.as_bytes(), Key::UserId)));
+            exact.extend(
+                EXACT_USER_ID_KEYS
+                    .iter()
+                    .map(|k| (k.as_bytes(), Key::UserId)),
+            );
         }
         assert!(contained.len() <= 32, "one bit per contained key");
         let mut pairs = vec![0u32; 27 * 27];
@@ -121,7 +131,12 @@ impl Keywords {
 
     #[inline(never)]
     pub(super) fn find(&self, line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
-        if !(self.secret || self.url || self.user) {
+        if !(self.secret
+            || self.url
+            || self.user
+            || !self.contained.is_empty()
+            || !self.exact.is_empty())
+        {
             return;
         }
         for p in classes.ones(Class::Separator) {
@@ -217,6 +232,14 @@ impl Keywords {
                     key_value(line, s, e, true).filter(|&(a, b)| user_like(&line[a..b]))
                 {
                     push(hits, a, b, Detector::UserName, Label::UserName);
+                }
+            }
+            Key::UserId => {
+                let exact = !matches!(line.get(e), Some(b) if is_word(*b));
+                if let Some((a, b)) =
+                    key_value(line, s, e, exact).filter(|&(a, b)| user_like(&line[a..b]))
+                {
+                    push(hits, a, b, Detector::UserId, Label::UserId);
                 }
             }
         }

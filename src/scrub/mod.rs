@@ -27,9 +27,13 @@ mod card;
 mod classes;
 mod digest;
 mod email;
+mod hosts;
 mod keywords;
+mod location;
 mod net;
 mod normalise;
+mod numbers;
+mod paths;
 mod stream;
 mod syntax;
 mod token;
@@ -65,11 +69,25 @@ pub enum Detector {
     CreditCard,
     /// User names in log contexts, and the admin's list.
     UserName,
+    /// International bank account numbers (mod-97 checked).
+    Iban,
+    /// National identifiers next to their context words (Dutch BSN, 11-checked).
+    NationalId,
+    /// Telephone numbers in international form, or national form next to a phone word.
+    Phone,
+    /// GPS coordinates (latitude and longitude pairs).
+    Gps,
+    /// The user component of home directories (`/home/X`, `/Users/X`, `C:\Users\X`).
+    HomePath,
+    /// Host names and FQDNs where a host stands (`host=`, `Host:`, `relay=`).
+    Hostname,
+    /// Identifiers next to user keys (`user_id=…`, `"userId": …`).
+    UserId,
 }
 
 impl Detector {
     /// Every detector, in the order of [`Detector::index`].
-    pub const ALL: [Detector; 8] = [
+    pub const ALL: [Detector; 15] = [
         Detector::Email,
         Detector::Ipv4,
         Detector::Ipv6,
@@ -78,7 +96,17 @@ impl Detector {
         Detector::UrlCredentials,
         Detector::CreditCard,
         Detector::UserName,
+        Detector::Iban,
+        Detector::NationalId,
+        Detector::Phone,
+        Detector::Gps,
+        Detector::HomePath,
+        Detector::Hostname,
+        Detector::UserId,
     ];
+
+    /// How many detectors there are.
+    pub const COUNT: usize = Detector::ALL.len();
 
     /// The name used in policies, tokens, provenance and statistics.
     pub fn as_str(self) -> &'static str {
@@ -91,6 +119,13 @@ impl Detector {
             Detector::UrlCredentials => "url_credentials",
             Detector::CreditCard => "credit_card",
             Detector::UserName => "user_name",
+            Detector::Iban => "iban",
+            Detector::NationalId => "national_id",
+            Detector::Phone => "phone",
+            Detector::Gps => "gps",
+            Detector::HomePath => "home_path",
+            Detector::Hostname => "hostname",
+            Detector::UserId => "user_id",
         }
     }
 
@@ -130,16 +165,28 @@ pub enum ScrubAction {
 /// The label a hit is written with; secrets are always masked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Label {
-    /// A user name (also the user part of URL credentials).
+    /// A host name.
+    Hostname,
+    /// A user name (also the user part of URL credentials and of home paths).
     UserName,
+    /// An identifier of a user.
+    UserId,
     /// A MAC address.
     Mac,
     /// An IPv4 address.
     Ipv4,
     /// An IPv6 address.
     Ipv6,
+    /// GPS coordinates.
+    Gps,
+    /// A telephone number.
+    Phone,
     /// An e-mail address.
     Email,
+    /// A bank account number.
+    Iban,
+    /// A national identifier.
+    NationalId,
     /// A payment card number.
     CreditCard,
     /// A secret; never pseudonymised.
@@ -149,11 +196,17 @@ pub enum Label {
 impl Label {
     fn as_str(self) -> &'static str {
         match self {
+            Label::Hostname => "hostname",
             Label::UserName => "user_name",
+            Label::UserId => "user_id",
             Label::Mac => "mac",
             Label::Ipv4 => "ipv4",
             Label::Ipv6 => "ipv6",
+            Label::Gps => "gps",
+            Label::Phone => "phone",
             Label::Email => "email",
+            Label::Iban => "iban",
+            Label::NationalId => "national_id",
             Label::CreditCard => "credit_card",
             Label::Secret => "secret",
         }
@@ -182,6 +235,9 @@ pub struct ScrubConfig {
     pub action: ScrubAction,
     /// Names always treated as user names, as whole words, case-insensitively.
     pub user_names: Vec<String>,
+    /// Domains whose host names are infrastructure, kept as written (`example.com` keeps
+    /// `mx.example.com`).
+    pub keep_domains: Vec<String>,
 }
 
 impl Default for ScrubConfig {
@@ -190,6 +246,7 @@ impl Default for ScrubConfig {
             detectors: Detector::ALL.to_vec(),
             action: ScrubAction::Pseudonymize,
             user_names: Vec::new(),
+            keep_domains: Vec::new(),
         }
     }
 }
@@ -227,10 +284,12 @@ impl Scratch {
 
 /// A compiled scrubber. Cheap to share; build once per policy.
 pub struct Scrubber {
-    on: [bool; 8],
+    on: [bool; Detector::COUNT],
     action: ScrubAction,
     keywords: keywords::Keywords,
     names: Option<aho_corasick::AhoCorasick>,
+    /// `keep_domains`, lower case, without a leading dot.
+    keep_domains: Vec<Vec<u8>>,
 }
 
 impl fmt::Debug for Scrubber {
@@ -245,7 +304,7 @@ impl fmt::Debug for Scrubber {
 impl Scrubber {
     /// Compiles a scrubber for `config`.
     pub fn new(config: &ScrubConfig) -> Scrubber {
-        let mut on = [false; 8];
+        let mut on = [false; Detector::COUNT];
         for d in &config.detectors {
             on[d.index()] = true;
         }
@@ -267,6 +326,17 @@ impl Scrubber {
             action: config.action,
             keywords: keywords::Keywords::new(&on),
             names,
+            keep_domains: config
+                .keep_domains
+                .iter()
+                .map(|d| {
+                    d.trim()
+                        .trim_start_matches('.')
+                        .to_ascii_lowercase()
+                        .into_bytes()
+                })
+                .filter(|d| !d.is_empty())
+                .collect(),
         }
     }
 
@@ -477,6 +547,28 @@ impl Scrubber {
         if self.on[Detector::Secret.index()] {
             token::find_opaque(line, classes, hits);
         }
+        if self.on[Detector::Iban.index()] {
+            numbers::find_iban(line, classes, hits);
+        }
+        if self.on[Detector::NationalId.index()] {
+            numbers::find_national_id(line, classes, hits);
+        }
+        if self.on[Detector::Phone.index()] {
+            numbers::find_phone(line, classes, hits);
+        }
+        if self.on[Detector::Gps.index()] {
+            location::find(line, classes, hits);
+        }
+        let (home, ids) = (
+            self.on[Detector::HomePath.index()],
+            self.on[Detector::UserId.index()],
+        );
+        if home || ids {
+            paths::find(line, home, ids, hits);
+        }
+        if self.on[Detector::Hostname.index()] {
+            hosts::find(line, classes, &self.keep_domains, hits);
+        }
     }
 
     fn write_token(
@@ -585,12 +677,18 @@ fn is_token(text: &[u8]) -> bool {
         Some(c) => (&inner[..c], Some(&inner[c + 1..])),
         None => (inner, None),
     };
-    const LABELS: [Label; 7] = [
+    const LABELS: [Label; 13] = [
+        Label::Hostname,
         Label::UserName,
+        Label::UserId,
         Label::Mac,
         Label::Ipv4,
         Label::Ipv6,
+        Label::Gps,
+        Label::Phone,
         Label::Email,
+        Label::Iban,
+        Label::NationalId,
         Label::CreditCard,
         Label::Secret,
     ];

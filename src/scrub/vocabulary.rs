@@ -103,6 +103,22 @@ pub(super) const USER_KEYS: &[&str] = &[
     "ruser",
     "logname",
 ];
+/// Words that make a key's value an identifier of a user wherever they stand in it
+/// (`userId`, `X-User-Id`, `customer_id`).
+pub(super) const USER_ID_KEYS: &[&str] = &[
+    "userid",
+    "user_id",
+    "user-id",
+    "customerid",
+    "customer_id",
+    "customer-id",
+    "accountid",
+    "account_id",
+    "memberid",
+    "member_id",
+];
+/// Short keys whose value identifies a user, as whole words (a token's `sub` claim).
+pub(super) const EXACT_USER_ID_KEYS: &[&str] = &["sub"];
 /// Log phrases followed by a user name.
 pub(super) const USER_PHRASES: &[&str] = &[
     "invalid user ",

@@ -1,0 +1,301 @@
+//! Numbers that identify a person, each with its validator: bank accounts (IBAN, mod-97 and the
+//! country's length), national identifiers (Dutch BSN, the 11-check, next to a context word)
+//! and telephone numbers (international `+` form, or a national form next to a phone word).
+
+use super::classes::{Class, Classes};
+use super::values::push;
+use super::{Detector, Hit, Label};
+
+/// IBAN lengths of the countries that use one most in this agent's market, and of the others
+/// a log is likely to carry; other country codes take any length from 15 to 34.
+const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
+    (b"NL", 18),
+    (b"BE", 16),
+    (b"DE", 22),
+    (b"FR", 27),
+    (b"GB", 22),
+    (b"LU", 20),
+    (b"ES", 24),
+    (b"IT", 27),
+    (b"PT", 25),
+    (b"AT", 20),
+    (b"CH", 21),
+    (b"IE", 22),
+    (b"DK", 18),
+    (b"SE", 24),
+    (b"NO", 15),
+    (b"FI", 18),
+    (b"PL", 28),
+];
+
+/// Adds a hit for every IBAN: two capitals, two check digits, then letters and digits, plain or
+/// grouped by four with single spaces.
+#[inline(never)]
+pub(super) fn find_iban(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    let mut next_free = 0;
+    for s in classes.starts(Class::Word) {
+        if s < next_free || line.len() < s + 15 {
+            continue;
+        }
+        let head = &line[s..s + 4];
+        if !(head[0].is_ascii_uppercase()
+            && head[1].is_ascii_uppercase()
+            && head[2].is_ascii_digit()
+            && head[3].is_ascii_digit())
+        {
+            continue;
+        }
+        let mut chars = [0u8; 34];
+        let mut ends = [0usize; 34];
+        let (mut n, mut j, mut group) = (0, s, 0);
+        while j < line.len() && n < 34 {
+            let b = line[j];
+            if b.is_ascii_uppercase() || b.is_ascii_digit() {
+                chars[n] = b;
+                n += 1;
+                group += 1;
+                j += 1;
+                ends[n - 1] = j;
+            } else if b == b' '
+                && group == 4
+                && line.get(j + 1).is_some_and(u8::is_ascii_alphanumeric)
+            {
+                group = 0;
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let want = IBAN_LENGTHS
+            .iter()
+            .find(|(c, _)| c[..] == chars[..2])
+            .map(|&(_, l)| l);
+        let lengths = match want {
+            Some(l) => l..=l,
+            None => 15..=34,
+        };
+        if let Some(len) = lengths.rev().find(|&l| {
+            l <= n
+                && mod97(&chars[..l])
+                && !line.get(ends[l - 1]).is_some_and(u8::is_ascii_alphanumeric)
+        }) {
+            push(hits, s, ends[len - 1], Detector::Iban, Label::Iban);
+            next_free = ends[len - 1];
+        }
+    }
+}
+
+/// The IBAN check: the first four characters moved to the end, letters as 10–35, mod 97 is 1.
+fn mod97(iban: &[u8]) -> bool {
+    let mut rem = 0u32;
+    for &b in iban[4..].iter().chain(&iban[..4]) {
+        let v = if b.is_ascii_digit() {
+            u32::from(b - b'0')
+        } else {
+            u32::from(b - b'A') + 10
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+/// Words that announce a national identifier, lower case.
+const NATIONAL_ID_WORDS: &[&[u8]] = &[
+    b"bsn",
+    b"burgerservicenummer",
+    b"sofinummer",
+    b"sofi",
+    b"national_id",
+    b"national id",
+    b"nationalid",
+    b"citizen service number",
+];
+
+/// Words that announce a telephone number, lower case.
+const PHONE_WORDS: &[&[u8]] = &[
+    b"tel", b"phone", b"mobile", b"mobiel", b"gsm", b"fax", b"cell", b"sms", b"msisdn", b"call",
+    b"bel",
+];
+
+/// Whether one of `words` stands in the `reach` bytes before `at`, case-insensitively.
+fn announced(line: &[u8], at: usize, reach: usize, words: &[&[u8]]) -> bool {
+    let window = &line[at.saturating_sub(reach)..at];
+    words
+        .iter()
+        .any(|w| window.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)))
+}
+
+/// Adds a hit for every Dutch BSN (nine digits, or `1234.56.782`, passing the 11-check) that a
+/// context word announces.
+#[inline(never)]
+pub(super) fn find_national_id(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    for s in classes.starts(Class::Digit) {
+        if s > 0 && (line[s - 1].is_ascii_alphanumeric() || line[s - 1] == b'.') {
+            continue;
+        }
+        let mut digits = [0u8; 9];
+        let (mut n, mut j) = (0, s);
+        while j < line.len() && n < 10 {
+            match line[j] {
+                b @ b'0'..=b'9' => {
+                    if n < 9 {
+                        digits[n] = b - b'0';
+                    }
+                    n += 1;
+                }
+                b'.' | b' ' | b'-' if line.get(j + 1).is_some_and(u8::is_ascii_digit) && n < 9 => {}
+                _ => break,
+            }
+            j += 1;
+        }
+        if n != 9 || line.get(j).is_some_and(u8::is_ascii_alphanumeric) || !eleven_check(&digits) {
+            continue;
+        }
+        if announced(line, s, 40, NATIONAL_ID_WORDS) {
+            push(hits, s, j, Detector::NationalId, Label::NationalId);
+        }
+    }
+}
+
+/// The BSN 11-check: 9·d1 + 8·d2 + … + 2·d8 − d9 is a multiple of 11 (and not zero).
+fn eleven_check(d: &[u8; 9]) -> bool {
+    let sum: i32 = (0..8)
+        .map(|i| (9 - i as i32) * i32::from(d[i]))
+        .sum::<i32>()
+        - i32::from(d[8]);
+    sum != 0 && sum % 11 == 0
+}
+
+/// Adds a hit for every telephone number: `+` and 8–15 digits in groups, or 9–12 digits in
+/// groups (`06-12345678`, `(415) 555-0123`, `020 794 6095`) after a phone word.
+#[inline(never)]
+pub(super) fn find_phone(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    let mut next_free = 0;
+    for s in classes.starts(Class::Digit) {
+        if s < next_free {
+            continue;
+        }
+        let plus = s > 0 && line[s - 1] == b'+';
+        let start = if plus || (s > 0 && line[s - 1] == b'(') {
+            s - 1
+        } else {
+            s
+        };
+        if start > 0
+            && (line[start - 1].is_ascii_alphanumeric()
+                || matches!(line[start - 1], b'.' | b'-' | b'_' | b'/'))
+        {
+            continue;
+        }
+        let (mut digits, mut j, mut end) = (0, s, s);
+        while j < line.len() {
+            let b = line[j];
+            if b.is_ascii_digit() {
+                digits += 1;
+                j += 1;
+                end = j;
+            } else if matches!(b, b' ' | b'-' | b'.' | b'(' | b')')
+                && line
+                    .get(j + 1)
+                    .is_some_and(|&n| n.is_ascii_digit() || n == b'(')
+                || (b == b')' && line.get(j + 1) == Some(&b' '))
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        if line
+            .get(end)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b':')
+        {
+            continue;
+        }
+        let ok = if plus {
+            (8..=15).contains(&digits)
+        } else {
+            (9..=12).contains(&digits) && announced(line, start, 32, PHONE_WORDS)
+        };
+        if ok {
+            push(hits, start, end, Detector::Phone, Label::Phone);
+            next_free = end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(f: fn(&[u8], &Classes, &mut Vec<Hit>), line: &str) -> Vec<String> {
+        let mut h = Vec::new();
+        f(line.as_bytes(), &Classes::of(line.as_bytes()), &mut h);
+        h.iter().map(|h| line[h.start..h.end].to_owned()).collect()
+    }
+
+    #[test]
+    fn ibans_are_checked_by_mod_97_and_length() {
+        assert_eq!(
+            found(find_iban, "pay NL91ABNA0417164300 now"),
+            ["NL91ABNA0417164300"]
+        );
+        assert_eq!(
+            found(find_iban, "iban: \"DE89 3704 0044 0532 0130 00\","),
+            ["DE89 3704 0044 0532 0130 00"]
+        );
+        assert!(
+            found(find_iban, "NL91ABNA0417164301").is_empty(),
+            "bad check digits"
+        );
+        assert!(found(find_iban, "ID12345678901234567 build AB12CDEF").is_empty());
+    }
+
+    #[test]
+    fn a_bsn_needs_its_check_and_its_word() {
+        assert_eq!(
+            found(find_national_id, "klant met BSN: 111222333"),
+            ["111222333"]
+        );
+        assert_eq!(
+            found(find_national_id, "sofinummer 1112.22.333 ok"),
+            ["1112.22.333"]
+        );
+        assert!(
+            found(find_national_id, "BSN 111222334").is_empty(),
+            "fails the 11-check"
+        );
+        assert!(
+            found(find_national_id, "order 111222333 shipped").is_empty(),
+            "no context word"
+        );
+    }
+
+    #[test]
+    fn phones_in_international_form_or_after_a_phone_word() {
+        assert_eq!(
+            found(find_phone, "call +31 6 12345678."),
+            ["+31 6 12345678"]
+        );
+        assert_eq!(
+            found(find_phone, "tel:+1 (415) 555-0123"),
+            ["+1 (415) 555-0123"]
+        );
+        assert_eq!(found(find_phone, "mobile 06-12345678"), ["06-12345678"]);
+        assert_eq!(
+            found(find_phone, "phone: (415) 555-0123 x"),
+            ["(415) 555-0123"]
+        );
+        for line in [
+            "2024-05-03 03:04:58 took 123456789 ms",
+            "offset +0100 at 12:00",
+            "order 0612345678 shipped",
+            "v1.2.3-4567.89012",
+        ] {
+            assert!(found(find_phone, line).is_empty(), "{line}");
+        }
+    }
+}
