@@ -111,12 +111,25 @@ fn detected() -> impl Strategy<Value = (&'static str, String, String)> {
             "hwaddr {} up".to_owned()
         )),
         (
-            prop::sample::select(vec![4u8, 5, 6]),
-            prop::collection::vec(0u8..10, 14)
+            // Issuer ranges and lengths: Visa, Mastercard (both ranges), Amex, Discover,
+            // UnionPay, JCB.
+            prop::sample::select(vec![
+                (&[4u8][..], 16usize),
+                (&[4], 13),
+                (&[4], 19),
+                (&[5, 3], 16),
+                (&[2, 5], 16),
+                (&[3, 7], 15),
+                (&[6, 0, 1, 1], 16),
+                (&[6, 5], 19),
+                (&[6, 2], 17),
+                (&[3, 5, 4], 16),
+            ]),
+            prop::collection::vec(0u8..10, 18)
         )
-            .prop_map(|(first, rest)| {
-                let mut p = vec![first];
-                p.extend(rest);
+            .prop_map(|((prefix, len), rest)| {
+                let mut p = prefix.to_vec();
+                p.extend(&rest[..len - 1 - prefix.len()]);
                 (
                     "credit_card",
                     luhn_complete(&p),

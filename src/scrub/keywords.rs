@@ -19,8 +19,8 @@ use super::values::{
     push, service_account, shell_word, skip_blanks, url_credentials, user_like, value_at,
 };
 use super::vocabulary::{
-    EXACT_SECRET_KEYS, EXACT_USER_ID_KEYS, PREFIXES, SECRET_KEYS, SLACK_WEBHOOK, USER_ID_KEYS,
-    USER_KEYS, USER_PHRASES, WEBHOOK_HOSTS, WEBHOOK_PATH,
+    EXACT_SECRET_KEYS, EXACT_USER_ID_KEYS, PREFIXES, SCHEMES, SECRET_KEYS, SLACK_WEBHOOK,
+    USER_ID_KEYS, USER_KEYS, USER_PHRASES, WEBHOOK_HOSTS, WEBHOOK_PATH,
 };
 use super::{Detector, Hit, Label, is_word};
 
@@ -191,7 +191,10 @@ impl Keywords {
             keys &= keys - 1;
             if ends_with_ignore_case(ident, k) {
                 let s = end - k.len();
-                if s == 0 || !line[s - 1].is_ascii_alphanumeric() {
+                // A word boundary, or a camel-case one (`TargetUserName`).
+                let camel =
+                    s > 0 && line[s - 1].is_ascii_lowercase() && line[s].is_ascii_uppercase();
+                if s == 0 || !line[s - 1].is_ascii_alphanumeric() || camel {
                     self.key(line, s, end, key, hits);
                 }
             }
@@ -220,7 +223,13 @@ impl Keywords {
             Key::Secret | Key::ExactSecret => {
                 let v = key_value(line, s, e, key == Key::ExactSecret)
                     .and_then(|v| past_scheme(line, v));
-                secret(hits, v.filter(|&(a, b)| !is_count(line, e, a, b)));
+                secret(
+                    hits,
+                    v.filter(|&(a, b)| {
+                        !is_count(line, e, a, b)
+                            && !is_setting(line, s, e, (a, b), key == Key::ExactSecret)
+                    }),
+                );
             }
             Key::Authorization => secret(
                 hits,
@@ -228,9 +237,9 @@ impl Keywords {
             ),
             Key::Cookie => cookie_values(line, s, e, hits),
             Key::User => {
-                if let Some((a, b)) =
-                    key_value(line, s, e, true).filter(|&(a, b)| user_like(&line[a..b]))
-                {
+                if let Some((a, b)) = key_value(line, s, e, true).filter(|&(a, b)| {
+                    user_like(&line[a..b]) && !system_uid(&line[s..e], &line[a..b])
+                }) {
                     push(hits, a, b, Detector::UserName, Label::UserName);
                 }
             }
@@ -264,7 +273,10 @@ impl Keywords {
             return;
         }
         if ends_with_ignore_case(before, b"bearer") && !inside_token(line, p - 6) {
-            if let Some((a, b)) = value_at(line, p + 1).filter(|(a, b)| b - a >= 8) {
+            // `Bearer realm="api"` is a challenge's parameters, not a token.
+            if let Some((a, b)) = value_at(line, p + 1)
+                .filter(|&(a, b)| b - a >= 8 && memmem::find(&line[a..b], b"=\"").is_none())
+            {
                 push(hits, a, b, Detector::Secret, Label::Secret);
             }
         } else if ends_with_ignore_case(before, b" -u") || ends_with_ignore_case(before, b" --user")
@@ -361,6 +373,60 @@ impl Prefixes {
         }
         best
     }
+}
+
+/// Values of a secret-named key that are settings or descriptions, not secrets: a number or
+/// a boolean when the key says more than the secret word (`password_min_length=10`,
+/// `token_ttl=3600`, `password_expired=true`), a switch word (`using password: NO`), a scheme
+/// alone (`"token_type": "Bearer"`), a short number after a short key (`sid:3`), a working
+/// directory (`PWD=/srv/app`), and PAM's `(passwd:chauthtok)`.
+fn is_setting(line: &[u8], s: usize, e: usize, (a, b): (usize, usize), exact: bool) -> bool {
+    let value = &line[a..b];
+    let mut is = s;
+    while is > 0 && is_ident(line[is - 1]) {
+        is -= 1;
+    }
+    let mut ie = e;
+    while ie < line.len() && is_ident(line[ie]) {
+        ie += 1;
+    }
+    let more_than_the_word = is < s || ie > e;
+    let number = value.iter().all(|c| c.is_ascii_digit() || *c == b'.') && value.len() <= 12;
+    const SWITCHES: [&[u8]; 12] = [
+        b"true",
+        b"false",
+        b"yes",
+        b"no",
+        b"on",
+        b"off",
+        b"none",
+        b"null",
+        b"nil",
+        b"enabled",
+        b"disabled",
+        b"required",
+    ];
+    let switch = SWITCHES.iter().any(|w| w.eq_ignore_ascii_case(value));
+    let scheme_alone = SCHEMES
+        .iter()
+        .any(|w| w.as_bytes().eq_ignore_ascii_case(value))
+        && line.get(b).is_none_or(|&c| c != b' ');
+    let pam = is > 0 && line[is - 1] == b'(' && line.get(b) == Some(&b')');
+    let directory =
+        exact && line[s..e].eq_ignore_ascii_case(b"pwd") && matches!(value[0], b'/' | b'~');
+    (more_than_the_word && number)
+        || switch
+        || scheme_alone
+        || pam
+        || directory
+        || (exact && number && value.len() <= 3)
+}
+
+/// `uid=0`, `euid=33`: a system account's number, which names no person.
+fn system_uid(key: &[u8], value: &[u8]) -> bool {
+    key.to_ascii_lowercase().ends_with(b"uid")
+        && value.len() <= 3
+        && value.iter().all(u8::is_ascii_digit)
 }
 
 /// `curl -u user:pass`, `--user user:pass`: the credentials, on a curl command line only.

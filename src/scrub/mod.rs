@@ -37,6 +37,7 @@ mod paths;
 mod stream;
 mod syntax;
 mod token;
+mod users;
 mod values;
 mod vocabulary;
 
@@ -519,6 +520,9 @@ impl Scrubber {
         self.keywords.find(line, classes, hits);
         if self.on[Detector::Secret.index()] {
             syntax::find(line, classes, hits);
+        }
+        if self.on[Detector::UserName.index()] {
+            users::find(line, classes, hits);
         }
         if let Some(names) = &self.names {
             keywords::listed_names(names, line, hits);

@@ -77,11 +77,46 @@ pub(super) fn find_ipv4(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
                 continue;
             }
             if let Some(end) = quad(line, start, sep).filter(|&e| clean_right(line, e, sep)) {
-                hits.push(hit(start, end, Detector::Ipv4, Label::Ipv4));
                 next_free = end;
+                if sep == b'.' && (names_no_host(&line[start..end]) || is_version(line, start)) {
+                    continue;
+                }
+                hits.push(hit(start, end, Detector::Ipv4, Label::Ipv4));
             }
         }
     }
+}
+
+/// `0.0.0.0` (every interface) and `255.255.255.255` (broadcast) name no host.
+fn names_no_host(address: &[u8]) -> bool {
+    address == b"0.0.0.0" || address == b"255.255.255.255"
+}
+
+/// A four-part version rather than an address: `v6.1.1.0`, or after a version key or word
+/// (`java.version=11.0.8.1`, `version 6.1.7601.0`, `Version: …`).
+fn is_version(line: &[u8], start: usize) -> bool {
+    if start > 0
+        && (line[start - 1] | 0x20) == b'v'
+        && (start == 1 || !line[start - 2].is_ascii_alphabetic())
+    {
+        return true;
+    }
+    let mut j = start;
+    while j > 0 && matches!(line[j - 1], b' ' | b'=' | b':' | b'"' | b'\'') {
+        j -= 1;
+    }
+    if j == start {
+        return false;
+    }
+    let mut k = j;
+    while k > 0 && line[k - 1].is_ascii_alphabetic() {
+        k -= 1;
+    }
+    let word = &line[k..j];
+    word.len() >= 3
+        && [&b"version"[..], b"ver", b"release", b"build"]
+            .iter()
+            .any(|w| word.len() >= w.len() && word[word.len() - w.len()..].eq_ignore_ascii_case(w))
 }
 
 fn is_hex(b: u8) -> bool {

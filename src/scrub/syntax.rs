@@ -150,6 +150,11 @@ fn prose(line: &[u8], mut v: usize, hits: &mut Vec<Hit>) {
         return;
     };
     let word = &line[a..b];
+    // `token Token{2d16dfd kind: …}` is an object printed, not a credential.
+    let printed = !verb && word.iter().any(|&c| matches!(c, b'{' | b'(' | b'['));
+    if printed {
+        return;
+    }
     if credential_shaped(word)
         || (verb && !STOP_WORDS.iter().any(|s| s.eq_ignore_ascii_case(word)) && word.len() >= 4)
     {

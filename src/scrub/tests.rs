@@ -51,7 +51,7 @@ fn log_lines_keep_their_shape() {
         ),
         (
             "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=61-220-159-99.hinet-ip.hinet.net  user=root",
-            "pam_unix(sshd:auth): authentication failure; logname= uid=[user_name] euid=[user_name] tty=ssh ruser= rhost=[ipv4]  user=[user_name]",
+            "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=[ipv4]  user=[user_name]",
         ),
     ];
     for (input, expected) in cases {

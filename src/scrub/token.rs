@@ -26,7 +26,10 @@ pub(super) fn find_opaque(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             continue;
         }
         let start = start.max(from);
-        if end - start >= MIN_LEN && credential_like(&line[start..end]) {
+        if end - start >= MIN_LEN
+            && credential_like(&line[start..end])
+            && !integrity(&line[start..end])
+        {
             push(hits, start, end);
         } else if line.get(end) == Some(&b'|')
             && let Some(token_end) = app_token(line, start, end)
@@ -76,6 +79,13 @@ fn credential_like(run: &[u8]) -> bool {
     let slashes = run.iter().filter(|&&b| b == b'/').count();
     let path_like = slashes >= 2 && run.len() / (slashes + 1) < 16;
     classes & 7 == 7 && distinct >= MIN_DISTINCT && changes * 20 >= run.len() * 9 && !path_like
+}
+
+/// `sha512-<base64>`: a subresource-integrity hash, which is public.
+fn integrity(run: &[u8]) -> bool {
+    [&b"sha256-"[..], b"sha384-", b"sha512-", b"sha1-"]
+        .iter()
+        .any(|p| run.starts_with(p))
 }
 
 /// `<15–16 digits>|<27+ token bytes>`: an app id and its secret.

@@ -50,7 +50,8 @@ pub(super) fn skip_blanks(line: &[u8], mut i: usize) -> usize {
 pub(super) fn key_value(line: &[u8], s: usize, e: usize, exact: bool) -> Option<(usize, usize)> {
     let mut i = e;
     if exact {
-        if (s > 0 && line[s - 1].is_ascii_alphanumeric())
+        let camel = s > 0 && line[s - 1].is_ascii_lowercase() && line[s].is_ascii_uppercase();
+        if (s > 0 && line[s - 1].is_ascii_alphanumeric() && !camel)
             || line.get(i).is_some_and(|&b| is_word(b))
         {
             return None;
@@ -416,6 +417,10 @@ pub(super) fn phrase_user(line: &[u8], e: usize) -> Option<(usize, usize)> {
             before_filler = Some(i + filler.len() - b"user ".len());
             i = skip_blanks(line, i + filler.len());
         }
+    }
+    // A quoted or bracketed name (`for user 'bob'@'localhost'`, `user <bob>`).
+    if matches!(line.get(i), Some(b'\'' | b'"' | b'<' | b'(')) {
+        i += 1;
     }
     let mut name = user_at(line, i);
     // `Invalid user user from …`: a user named `user`. When a filler is followed by no name, or

@@ -1,0 +1,154 @@
+//! User names in the phrases of su, sudo, cron, logind and Windows logs that the key and phrase
+//! rules of [`super::keywords`] do not reach: `… by NAME(uid=1000)` and a trailing `by NAME`,
+//! `sudo: NAME : TTY=…`, cron's `(NAME) CMD (…)`, `DOMAIN\NAME`, `user NAME logged in`.
+
+use memchr::memmem;
+
+use super::classes::{Class, Classes};
+use super::values::{inside_token, is_user_byte, push, skip_blanks, user_like};
+use super::{Detector, Hit, Label, is_token};
+
+/// The run of user-name bytes at `i`, without a trailing `.` or `-`, and not one of our tokens.
+fn name_at(line: &[u8], i: usize) -> Option<(usize, usize)> {
+    let mut j = i;
+    while j < line.len() && is_user_byte(line[j]) && line[j] != b'\\' {
+        j += 1;
+    }
+    while j > i && matches!(line[j - 1], b'.' | b'-') {
+        j -= 1;
+    }
+    (j > i && user_like(&line[i..j]) && !is_token(&line[i..j]) && !inside_token(line, i))
+        .then_some((i, j))
+}
+
+/// The run of user-name bytes that ends at `e`.
+fn name_before(line: &[u8], e: usize) -> Option<(usize, usize)> {
+    let mut s = e;
+    while s > 0 && is_user_byte(line[s - 1]) && line[s - 1] != b'\\' {
+        s -= 1;
+    }
+    name_at(line, s).filter(|&(_, b)| b == e)
+}
+
+fn user(hits: &mut Vec<Hit>, span: Option<(usize, usize)>) {
+    if let Some((a, b)) = span {
+        push(hits, a, b, Detector::UserName, Label::UserName);
+    }
+}
+
+/// Adds a hit for the user name of every phrase above in `line`.
+#[inline(never)]
+pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    for p in classes.ones_after(Class::Space, Class::Word) {
+        let before = &line[..p];
+        if before.len() >= 3 && before[before.len() - 3..].eq_ignore_ascii_case(b" by") {
+            // `by NAME(uid=…)`, or `by NAME` ending the line (`Successful su for root by NAME`).
+            let n = name_at(line, p + 1);
+            if let Some((_, b)) = n
+                && (line.get(b) == Some(&b'(') || line[b..].trim_ascii().is_empty())
+            {
+                user(hits, n);
+            }
+        } else if before.len() >= 4
+            && before[before.len() - 4..].eq_ignore_ascii_case(b"user")
+            && (before.len() == 4 || !before[before.len() - 5].is_ascii_alphanumeric())
+        {
+            // `user NAME logged in`.
+            if let Some((a, b)) = name_at(line, p + 1)
+                && line[b..].starts_with(b" logged ")
+            {
+                user(hits, Some((a, b)));
+            }
+        }
+    }
+    for c in classes.ones(Class::Colon) {
+        // `sudo: NAME : TTY=pts/0 ; …`
+        if c > 1 && line[c - 1] == b' ' && line.get(c + 1) == Some(&b' ') {
+            let e = c - 1;
+            if let Some((a, b)) = name_before(line, e) {
+                let lead = line[..a].trim_ascii_end();
+                if lead.ends_with(b"sudo:") {
+                    user(hits, Some((a, b)));
+                }
+            }
+        }
+    }
+    // vsftpd: `[NAME] OK LOGIN`, `[NAME] FAIL LOGIN`.
+    for phrase in [&b"] OK LOGIN"[..], b"] FAIL LOGIN"] {
+        if let Some(m) = memmem::find(line, phrase)
+            && let Some(open) = memchr::memrchr(b'[', &line[..m])
+        {
+            user(hits, name_at(line, open + 1).filter(|&(_, b)| b == m));
+        }
+    }
+    if let Some(m) = memmem::find(line, b") CMD (")
+        && let Some(open) = memchr::memrchr(b'(', &line[..m])
+    {
+        user(hits, name_at(line, open + 1).filter(|&(_, b)| b == m));
+    }
+    for bs in memchr::memchr_iter(b'\\', line) {
+        // `CORP\NAME`: an upper-case domain word, a backslash, a name.
+        let mut d = bs;
+        while d > 0
+            && (line[d - 1].is_ascii_uppercase()
+                || line[d - 1].is_ascii_digit()
+                || line[d - 1] == b'-')
+        {
+            d -= 1;
+        }
+        let domain = bs - d;
+        if (2..=15).contains(&domain)
+            && (d == 0 || !line[d - 1].is_ascii_alphanumeric())
+            && line[d].is_ascii_uppercase()
+        {
+            let v = skip_blanks(line, bs + 1);
+            if v == bs + 1 {
+                user(hits, name_at(line, v));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(line: &str) -> Vec<&str> {
+        let mut h = Vec::new();
+        find(line.as_bytes(), &Classes::of(line.as_bytes()), &mut h);
+        h.iter().map(|h| &line[h.start..h.end]).collect()
+    }
+
+    #[test]
+    fn names_in_su_sudo_cron_and_windows_phrases() {
+        assert_eq!(
+            found("session opened for user root by hx3(uid=1994)"),
+            ["hx3"]
+        );
+        assert_eq!(found("Successful su for root by poho_ct3"), ["poho_ct3"]);
+        assert_eq!(
+            found("sudo:     diva_hk3 : TTY=pts/0 ; PWD=/x"),
+            ["diva_hk3"]
+        );
+        assert_eq!(
+            found("CRON[6805]: (mjijm9) CMD (/usr/bin/php x)"),
+            ["mjijm9"]
+        );
+        assert_eq!(found(r"Account Name: CORP\kjakx1 Failure"), ["kjakx1"]);
+        assert_eq!(found("user tybql0 logged in via gdm"), ["tybql0"]);
+    }
+
+    #[test]
+    fn other_uses_of_the_same_words_stay() {
+        for line in [
+            "Connection closed by 10.0.0.1 port 22",
+            "closed by authenticating user x",
+            "written by the kernel",
+            "time: 12 : 30",
+            r"C:\Windows\system32",
+            "user not found",
+        ] {
+            assert!(found(line).is_empty(), "{line}: {:?}", found(line));
+        }
+    }
+}
