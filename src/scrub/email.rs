@@ -40,14 +40,30 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
 fn address_around(line: &[u8], at: usize) -> Option<(usize, usize)> {
     // Local part: back from `@`; `=`, `/`, `?`, `&` and quotes end it (queries, paths, JSON).
     let mut start = at;
-    while start > 0 && at - start < MAX_LOCAL && is_local(line[start - 1]) {
-        start -= 1;
-    }
-    while start < at && line[start] == b'.' {
-        start += 1;
+    if at > 1 && line[at - 1] == b'"' {
+        // A quoted local part: `"john doe"@example.org`.
+        let from = at.saturating_sub(MAX_LOCAL + 1);
+        start = memchr::memrchr(b'"', &line[from..at - 1]).map_or(at, |q| from + q);
+    } else {
+        while start > 0 && at - start < MAX_LOCAL && is_local(line[start - 1]) {
+            start -= 1;
+        }
+        while start < at && line[start] == b'.' {
+            start += 1;
+        }
     }
     if start == at || in_url_userinfo(line, at) {
         return None;
+    }
+    if line.get(at + 1) == Some(&b'[') {
+        // An address literal: `user@[192.0.2.1]`, `user@[IPv6:2001:db8::1]`.
+        let close = memchr::memchr(b']', &line[at + 2..line.len().min(at + 2 + 46)])?;
+        let inner = &line[at + 2..at + 2 + close];
+        let literal = !inner.is_empty()
+            && inner
+                .iter()
+                .all(|&b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'I' | b'P' | b'v'));
+        return literal.then_some((start, at + 3 + close));
     }
     // Domain: forward from `@`, labels of letters, digits, hyphens and UTF-8.
     let mut end = at + 1;
@@ -87,6 +103,20 @@ mod tests {
         let mut hits = Vec::new();
         find(line.as_bytes(), &Classes::of(line.as_bytes()), &mut hits);
         hits.iter().map(|h| &line[h.start..h.end]).collect()
+    }
+
+    #[test]
+    fn quoted_local_parts_and_address_literals() {
+        assert_eq!(
+            found(r#"bounce "copa.nohu..x"@zuse.eu: full"#),
+            [r#""copa.nohu..x"@zuse.eu"#]
+        );
+        assert_eq!(found("<tpade22@[192.0.2.226]>:"), ["tpade22@[192.0.2.226]"]);
+        assert_eq!(
+            found("to a@[IPv6:2001:db8::1] ok"),
+            ["a@[IPv6:2001:db8::1]"]
+        );
+        assert!(found("say \"hi\"@ noon").is_empty());
     }
 
     #[test]

@@ -39,6 +39,8 @@ enum Key {
     User,
     /// A key whose value identifies a user (`user_id`, `customerId`, `sub`).
     UserId,
+    /// HTTP Digest's `response`: a secret when it is a hash (16+ hex digits).
+    DigestResponse,
 }
 
 /// Bytes an identifier before a separator is made of (`db.password`, `api-key`).
@@ -92,6 +94,7 @@ impl Keywords {
                     .iter()
                     .map(|k| (k.as_bytes(), Key::ExactSecret)),
             );
+            exact.push((b"response", Key::DigestResponse));
         }
         if user {
             exact.extend(USER_KEYS.iter().map(|k| (k.as_bytes(), Key::User)));
@@ -236,6 +239,11 @@ impl Keywords {
                 key_value(line, s, e, false).and_then(|v| past_scheme(line, v)),
             ),
             Key::Cookie => cookie_values(line, s, e, hits),
+            Key::DigestResponse => secret(
+                hits,
+                key_value(line, s, e, true)
+                    .filter(|&(a, b)| b - a >= 16 && line[a..b].iter().all(u8::is_ascii_hexdigit)),
+            ),
             Key::User => {
                 if let Some((a, b)) = key_value(line, s, e, true).filter(|&(a, b)| {
                     user_like(&line[a..b]) && !system_uid(&line[s..e], &line[a..b])
@@ -414,11 +422,34 @@ fn is_setting(line: &[u8], s: usize, e: usize, (a, b): (usize, usize), exact: bo
     let pam = is > 0 && line[is - 1] == b'(' && line.get(b) == Some(&b')');
     let directory =
         exact && line[s..e].eq_ignore_ascii_case(b"pwd") && matches!(value[0], b'/' | b'~');
+    // nsswitch.conf: `passwd: files systemd` names where accounts are looked up.
+    const NSS_SOURCES: [&[u8]; 9] = [
+        b"files",
+        b"compat",
+        b"systemd",
+        b"sss",
+        b"ldap",
+        b"nis",
+        b"db",
+        b"winbind",
+        b"extrausers",
+    ];
+    let first_word = value
+        .split(u8::is_ascii_whitespace)
+        .next()
+        .unwrap_or_default();
+    let nsswitch = NSS_SOURCES
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(first_word))
+        && [&b"passwd"[..], b"shadow"]
+            .iter()
+            .any(|k| line[is..ie].eq_ignore_ascii_case(k));
     (more_than_the_word && number)
         || switch
         || scheme_alone
         || pam
         || directory
+        || nsswitch
         || (exact && number && value.len() <= 3)
 }
 

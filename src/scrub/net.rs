@@ -163,13 +163,15 @@ pub(super) fn find_colon_forms(
     }
 }
 
-/// `aa:bb:cc:dd:ee:ff` exactly, with word boundaries.
+/// `aa:bb:cc:dd:ee:ff` with word boundaries, octets of one or two hex digits as some tools print
+/// them (`4a:0:f3:6:eb:aa`), at least two of them two digits long.
 fn colon_mac(line: &[u8], start: usize, end: usize) -> Option<Hit> {
     let run = &line[start..end];
-    let ok = run.len() == 17
-        && run
-            .chunks(3)
-            .all(|c| is_hex(c[0]) && is_hex(c[1]) && (c.len() == 2 || c[2] == b':'));
+    let octets = || run.split(|&b| b == b':');
+    let ok = run.len() <= 17
+        && octets().count() == 6
+        && octets().all(|o| (1..=2).contains(&o.len()) && o.iter().all(|&b| is_hex(b)))
+        && octets().filter(|o| o.len() == 2).count() >= 2;
     let bounded =
         (start == 0 || !is_word(line[start - 1])) && (end == line.len() || !is_word(line[end]));
     (ok && bounded).then(|| hit(start, end, Detector::Mac, Label::Mac))
@@ -226,9 +228,48 @@ fn zone_end(line: &[u8], e: usize) -> usize {
     if z == e + 1 { e } else { z }
 }
 
-/// Adds MAC addresses written `aa-bb-cc-dd-ee-ff` or `aabb.ccdd.eeff`.
+/// Words after which 12 bare hex digits are a MAC address (`hwaddr b8444cbef727`).
+const MAC_WORDS: &[&[u8]] = &[
+    b"hwaddr",
+    b"mac",
+    b"ether",
+    b"lladdr",
+    b"chaddr",
+    b"macaddr",
+    b"mac_address",
+    b"macaddress",
+    b"bssid",
+];
+
+/// Adds a MAC address for 12 bare hex digits that a MAC word (key or label) stands before.
+fn bare_mac(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    for (s, e) in classes.long_runs(Class::Word, 12) {
+        if e - s != 12 || !line[s..e].iter().all(|&b| is_hex(b)) {
+            continue;
+        }
+        let mut k = s;
+        while k > 0 && matches!(line[k - 1], b' ' | b'=' | b':' | b'"' | b'\'') && s - k < 4 {
+            k -= 1;
+        }
+        let mut w = k;
+        while w > 0 && (line[w - 1].is_ascii_alphanumeric() || line[w - 1] == b'_') {
+            w -= 1;
+        }
+        let word = &line[w..k];
+        if k < s
+            && MAC_WORDS.iter().any(|m| {
+                word.len() >= m.len() && word[word.len() - m.len()..].eq_ignore_ascii_case(m)
+            })
+        {
+            hits.push(hit(s, e, Detector::Mac, Label::Mac));
+        }
+    }
+}
+
+/// Adds MAC addresses written `aa-bb-cc-dd-ee-ff`, `aabb.ccdd.eeff`, or bare after a MAC word.
 #[inline(never)]
 pub(super) fn find_mac_dash_dot(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    bare_mac(line, classes, hits);
     let mut next_free = 0;
     for p in classes.ones(Class::Dash) {
         if p < 2 || p - 2 < next_free {

@@ -29,6 +29,8 @@ enum Mode {
     Block(u16),
     /// The first word of the next line is a secret.
     NextWord,
+    /// This many more lines are key material (PuTTY's `Private-Lines: N`).
+    Lines(u16),
 }
 
 /// What the state says about one line, for the detectors.
@@ -48,6 +50,16 @@ impl LineState {
     /// The state at the start of `line`, which it returns, and the state after it, which it
     /// keeps. Cheap: one vector search for `-----`, and a look at the line's last bytes.
     pub fn advance(&mut self, line: &[u8]) -> LineState {
+        if super::normalise::has_controls(line) {
+            // The detectors see the line without its colours; so must the state.
+            let mut clean = Vec::with_capacity(line.len());
+            super::normalise::strip_controls(line, &mut clean);
+            return self.advance_clean(&clean);
+        }
+        self.advance_clean(line)
+    }
+
+    fn advance_clean(&mut self, line: &[u8]) -> LineState {
         let entry = *self;
         self.mode = match entry.mode {
             Mode::PrivateKey(n) => {
@@ -60,6 +72,7 @@ impl LineState {
             Mode::Block(indent) if is_blank(line) || indentation(line) > usize::from(indent) => {
                 Mode::Block(indent)
             }
+            Mode::Lines(n) if n > 1 => Mode::Lines(n - 1),
             _ => Self::opened_by(line),
         };
         entry
@@ -72,6 +85,7 @@ impl LineState {
             Mode::PrivateKey(n) => Some(format!("k{n}")),
             Mode::Block(i) => Some(format!("b{i}")),
             Mode::NextWord => Some("w".to_owned()),
+            Mode::Lines(n) => Some(format!("l{n}")),
         }
     }
 
@@ -82,6 +96,7 @@ impl LineState {
             Some(("k", n)) => number(n).map(Mode::PrivateKey),
             Some(("b", n)) => number(n).map(Mode::Block),
             Some(("w", "")) => Some(Mode::NextWord),
+            Some(("l", n)) => number(n).map(Mode::Lines),
             _ => None,
         };
         LineState {
@@ -96,6 +111,7 @@ impl LineState {
             Mode::PrivateKey(_) => Entry::PrivateKey,
             Mode::Block(i) => Entry::Block(i),
             Mode::NextWord => Entry::NextWord,
+            Mode::Lines(_) => Entry::PrivateKey,
         }
     }
 
@@ -107,6 +123,19 @@ impl LineState {
             && memmem::find(&line[close..], b"-----END").is_none()
         {
             return Mode::PrivateKey(0);
+        }
+        if let Some(p) = memmem::find(line, b"Private-Lines:") {
+            let count = line[p + 14..].trim_ascii();
+            if let Ok(n) = std::str::from_utf8(count)
+                .unwrap_or_default()
+                .parse::<u16>()
+            {
+                return if n == 0 {
+                    Mode::Plain
+                } else {
+                    Mode::Lines(n.min(MAX_KEY_LINES))
+                };
+            }
         }
         let body = trim_end(line);
         let Some(&last) = body.last() else {
@@ -226,6 +255,28 @@ mod tests {
     }
 
     #[test]
+    fn putty_private_lines_are_counted() {
+        let e = entries("Public-Lines: 1\nAAAA\nPrivate-Lines: 2\nBBBB\nCCCC\nPrivate-MAC: 00\n");
+        assert_eq!(
+            e,
+            [
+                Entry::Plain,
+                Entry::Plain,
+                Entry::Plain,
+                Entry::PrivateKey,
+                Entry::PrivateKey,
+                Entry::Plain
+            ]
+        );
+    }
+
+    #[test]
+    fn a_coloured_key_opens_its_block() {
+        let e = entries("\x1b[31mtoken\x1b[0m: >\n  abc\n");
+        assert_eq!(e[1], Entry::Block(0));
+    }
+
+    #[test]
     fn yaml_blocks_hold_their_deeper_lines() {
         let e = entries(
             "db:\n  password: |\n    line one\n\n    line two\n  user: x\n  token:\n    abc\n",
@@ -270,6 +321,7 @@ mod tests {
         }
         assert_eq!(LineState::default().encode(), None);
         assert_eq!(LineState::decode("zz"), LineState::default());
+        assert_eq!(LineState::decode("l3").encode().as_deref(), Some("l3"));
     }
 
     #[test]

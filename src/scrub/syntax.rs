@@ -54,6 +54,68 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     if memchr::memchr(b'<', line).is_some() {
         xml(line, hits);
     }
+    for t in memchr::memchr_iter(b'\t', line) {
+        tab_field(line, t, hits);
+    }
+    if memmem::find(line, b"\"-").is_some() {
+        quoted_flags(line, hits);
+    }
+    for q in memmem::find_iter(line, b"('") {
+        // `PASSWORD('X')`, `crypt_password('X')`: a secret-named function's argument.
+        let mut j = q;
+        while j > 0 && is_ident(line[j - 1]) {
+            j -= 1;
+        }
+        if is_secret_key(&line[j..q]) {
+            secret(hits, value_at(line, q + 1));
+        }
+    }
+}
+
+/// `password<TAB>X`: a tab-separated record whose field names a secret; the next field is it.
+fn tab_field(line: &[u8], t: usize, hits: &mut Vec<Hit>) {
+    let start = memchr::memrchr(b'\t', &line[..t]).map_or(0, |p| p + 1);
+    let name = line[start..t].trim_ascii();
+    if name.is_empty()
+        || name.len() > 40
+        || !name.iter().all(|&b| is_ident(b))
+        || !is_secret_key(name)
+    {
+        return;
+    }
+    let end = memchr::memchr(b'\t', &line[t + 1..]).map_or(line.len(), |p| t + 1 + p);
+    let (a, b) = (t + 1, t + 1 + line[t + 1..end].trim_ascii_end().len());
+    if b > a && !is_token(&line[a..b]) {
+        secret(hits, Some((a, b)));
+    }
+}
+
+/// Command lines written as quoted arguments (auditd's `a3="--password" a4="X"`, a JSON array
+/// `["mongosh", "-p", "X"]`): a secret flag's argument is the next quoted string.
+fn quoted_flags(line: &[u8], hits: &mut Vec<Hit>) {
+    for q in memmem::find_iter(line, b"\"-") {
+        let a = q + 1;
+        let Some(close) = memchr::memchr(b'"', &line[a..]).map(|c| a + c) else {
+            continue;
+        };
+        let flag = &line[a..close];
+        let short_password = flag == b"-p"
+            && [&b"mysql"[..], b"mariadb", b"mongo", b"sshpass"]
+                .iter()
+                .any(|c| memmem::find(line, c).is_some());
+        if !(flag.starts_with(b"--") && is_secret_key(flag) || short_password) {
+            continue;
+        }
+        let Some(open) = memchr::memchr(b'"', &line[close + 1..line.len().min(close + 16)])
+            .map(|o| close + 1 + o)
+        else {
+            continue;
+        };
+        secret(
+            hits,
+            value_at(line, open).filter(|&(x, y)| !line[x..y].starts_with(b"-")),
+        );
+    }
 }
 
 fn secret(hits: &mut Vec<Hit>, span: Option<(usize, usize)>) {
@@ -100,7 +162,8 @@ fn after_word(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
 
 /// After a secret word and a blank at `v`: `is X`, `was set to X`, `'X'`, or a credential.
 fn prose(line: &[u8], mut v: usize, hits: &mut Vec<Hit>) {
-    const VERBS: [&[u8]; 8] = [
+    const VERBS: [&[u8]; 9] = [
+        b"now ",
         b"is ",
         b"was ",
         b"set to ",
@@ -235,11 +298,11 @@ fn short_flag(line: &[u8], d: usize, hits: &mut Vec<Hit>) {
     match line[d + 1] {
         // `mysql -pSECRET` (attached: `-p SECRET` prompts, and SECRET is the database).
         b'p' if line.get(d + 2).is_some_and(|&b| !b.is_ascii_whitespace())
-            && (has(b"mysql") || has(b"mariadb")) =>
+            && (has(b"mysql") || has(b"mariadb") || has(b"mongo")) =>
         {
             secret(hits, shell_word(line, d + 2));
         }
-        b'p' if line.get(d + 2) == Some(&b' ') && has(b"sshpass") => {
+        b'p' if line.get(d + 2) == Some(&b' ') && (has(b"sshpass") || has(b"mongo")) => {
             secret(hits, shell_word(line, d + 3));
         }
         b'a' if line.get(d + 2) == Some(&b' ') && has(b"redis-cli") => {

@@ -401,3 +401,25 @@ fn url_passwords_keep_their_unescaped_reserved_characters() {
         assert_eq!(masked(input), expected, "{input}");
     }
 }
+
+#[test]
+fn macs_bare_after_their_word_and_with_short_octets() {
+    for (input, expected) in [
+        ("iface eth0 hwaddr b8444cbef727 mtu=1500", "iface eth0 hwaddr [mac] mtu=1500"),
+        ("at 6:5:5:2:c1:5f on en0", "at [mac] on en0"),
+        ("commit b8444cbef727 merged", "commit b8444cbef727 merged"),
+        ("time 12:30:45:10", "time 12:30:45:10"),
+        ("nsswitch.conf passwd: files systemd", "nsswitch.conf passwd: files systemd"),
+        (
+            "Authorization: Digest username=\"api\", response=\"6629fae49393a05397450978507c4ef1\"",
+            // The first parameter after the scheme goes with it: the user name is hidden too.
+            "Authorization: Digest [secret]\", response=\"[secret]\"",
+        ),
+        (
+            "dsn mongodb+srv://lralt0:9/s%U/Kmx@db.ronu.com/db",
+            "dsn mongodb+srv://[user_name]:[secret]@db.ronu.com/db",
+        ),
+    ] {
+        assert_eq!(masked(input), expected, "{input}");
+    }
+}

@@ -323,8 +323,19 @@ pub(super) fn userinfo_end(line: &[u8], after: usize) -> Option<usize> {
     let colon = colon?;
     let port = &url[colon + 1..first_special];
     if url[first_special] != b'@' && !port.is_empty() && port.iter().all(u8::is_ascii_digit) {
-        // `host:8080/path`: a port, not a password.
-        return None;
+        // `host:8080/path`: a port, not a password, unless a dotted host name follows a later
+        // `@` (`user:9/s%U/x@db.example.com`).
+        let dotted_host_later = memchr::memrchr(b'@', url).is_some_and(|at| {
+            let rest = &url[at + 1..];
+            let host = rest
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+                .count();
+            memchr::memchr(b'.', &rest[..host]).is_some()
+        });
+        if !dotted_host_later {
+            return None;
+        }
     }
     // The last `@` followed by a host, whose password part holds no query.
     let host_follows = |at: usize| {
