@@ -84,7 +84,13 @@ fn is_label(b: u8) -> bool {
 pub(super) fn find(line: &[u8], classes: &Classes, keep: &[Vec<u8>], hits: &mut Vec<Hit>) {
     let mut next_free = 0;
     for dot in classes.ones(Class::Dot) {
-        if dot < next_free || dot == 0 || !is_label(line[dot - 1]) {
+        // A host name's labels after a dot start with a letter (`.corp`, `.example`); digits
+        // after a dot are numbers, versions and addresses.
+        if dot < next_free
+            || dot == 0
+            || !is_label(line[dot - 1])
+            || !line.get(dot + 1).is_some_and(u8::is_ascii_alphabetic)
+        {
             continue;
         }
         let mut s = dot;

@@ -100,10 +100,10 @@ impl Keywords {
             exact.extend(USER_KEYS.iter().map(|k| (k.as_bytes(), Key::User)));
         }
         if on[Detector::UserId.index()] {
-            contained.extend(USER_ID_KEYS.iter().map(|k| (k.as_bytes(), Key::UserId)));
             exact.extend(
-                EXACT_USER_ID_KEYS
+                USER_ID_KEYS
                     .iter()
+                    .chain(EXACT_USER_ID_KEYS)
                     .map(|k| (k.as_bytes(), Key::UserId)),
             );
         }
@@ -252,9 +252,8 @@ impl Keywords {
                 }
             }
             Key::UserId => {
-                let exact = !matches!(line.get(e), Some(b) if is_word(*b));
                 if let Some((a, b)) =
-                    key_value(line, s, e, exact).filter(|&(a, b)| user_like(&line[a..b]))
+                    key_value(line, s, e, true).filter(|&(a, b)| user_like(&line[a..b]))
                 {
                     push(hits, a, b, Detector::UserId, Label::UserId);
                 }
@@ -444,7 +443,21 @@ fn is_setting(line: &[u8], s: usize, e: usize, (a, b): (usize, usize), exact: bo
         && [&b"passwd"[..], b"shadow"]
             .iter()
             .any(|k| line[is..ie].eq_ignore_ascii_case(k));
-    (more_than_the_word && number)
+    // `secretName: db-credentials`, `password_file=/run/x`, `tokenPath`: where a secret is, or
+    // what it is called, not the secret.
+    let ident = &line[is..ie];
+    let reference = [
+        &b"name"[..],
+        b"ref",
+        b"file",
+        b"path",
+        b"type",
+        b"arn",
+        b"mode",
+    ]
+    .iter()
+    .any(|w| ident.len() > w.len() && ident[ident.len() - w.len()..].eq_ignore_ascii_case(w));
+    (more_than_the_word && (number || reference))
         || switch
         || scheme_alone
         || pam

@@ -23,6 +23,16 @@ macro_rules! byte_table {
     }};
 }
 
+/// A substring searcher built once, for the literals searched on every line (building one per
+/// call cost more than the search).
+macro_rules! finder {
+    ($needle:expr) => {{
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($needle));
+        &*FINDER
+    }};
+}
+
 mod card;
 mod classes;
 mod digest;
@@ -607,7 +617,7 @@ fn carried_secret(line: &[u8], entry: stream::Entry, hits: &mut Vec<Hit>) -> boo
         }
     };
     match entry {
-        stream::Entry::PrivateKey => match memchr::memmem::find(line, b"-----END") {
+        stream::Entry::PrivateKey => match finder!(b"-----END").find(line) {
             Some(p) => {
                 secret(hits, values::skip_blanks(line, 0), p);
                 false

@@ -87,9 +87,10 @@ pub(super) fn find_ipv4(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     }
 }
 
-/// `0.0.0.0` (every interface) and `255.255.255.255` (broadcast) name no host.
+/// `0.0.0.0` (every interface), `255.255.255.255` (broadcast) and loopback (`127.0.0.1`) name
+/// no host.
 fn names_no_host(address: &[u8]) -> bool {
-    address == b"0.0.0.0" || address == b"255.255.255.255"
+    address == b"0.0.0.0" || address == b"255.255.255.255" || address.starts_with(b"127.")
 }
 
 /// A four-part version rather than an address: `v6.1.1.0`, or after a version key or word

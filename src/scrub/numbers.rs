@@ -123,17 +123,36 @@ const PHONE_WORDS: &[&[u8]] = &[
 
 /// Whether one of `words` stands in the `reach` bytes before `at`, case-insensitively.
 fn announced(line: &[u8], at: usize, reach: usize, words: &[&[u8]]) -> bool {
-    let window = &line[at.saturating_sub(reach)..at];
+    let window = &line[at.saturating_sub(reach.min(64))..at];
+    let mut lower = [0u8; 64];
+    for (l, b) in lower.iter_mut().zip(window) {
+        *l = b.to_ascii_lowercase();
+    }
+    let lower = &lower[..window.len()];
     words
         .iter()
-        .any(|w| window.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)))
+        .any(|w| memchr::memchr_iter(w[0], lower).any(|i| lower[i..].starts_with(w)))
 }
 
 /// Adds a hit for every Dutch BSN (nine digits, or `1234.56.782`, passing the 11-check) that a
 /// context word announces.
 #[inline(never)]
 pub(super) fn find_national_id(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
-    for s in classes.starts(Class::Digit) {
+    // Nine digits in a row, or groups joined by dots (`1234.56.782`): the runs of nine, and the
+    // runs of three or four digits before a dot.
+    let dotted = classes
+        .ones_after(Class::Dot, Class::Digit)
+        .filter_map(|p| {
+            let mut s = p;
+            while s > 0 && p - s < 5 && line[s - 1].is_ascii_digit() {
+                s -= 1;
+            }
+            (3..=4).contains(&(p - s)).then_some(s)
+        });
+    let whole = classes
+        .long_runs(Class::Digit, 9)
+        .filter_map(|(s, e)| (e - s == 9).then_some(s));
+    for s in whole.chain(dotted) {
         if s > 0 && (line[s - 1].is_ascii_alphanumeric() || line[s - 1] == b'.') {
             continue;
         }
@@ -147,7 +166,7 @@ pub(super) fn find_national_id(line: &[u8], classes: &Classes, hits: &mut Vec<Hi
                     }
                     n += 1;
                 }
-                b'.' | b' ' | b'-' if line.get(j + 1).is_some_and(u8::is_ascii_digit) && n < 9 => {}
+                b'.' if line.get(j + 1).is_some_and(u8::is_ascii_digit) && n < 9 => {}
                 _ => break,
             }
             j += 1;
@@ -187,7 +206,8 @@ pub(super) fn find_phone(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         };
         if start > 0
             && (line[start - 1].is_ascii_alphanumeric()
-                || matches!(line[start - 1], b'.' | b'-' | b'_' | b'/'))
+                || matches!(line[start - 1], b'.' | b'-' | b'_' | b'/')
+                || (!plus && matches!(line[start - 1], b':' | b'[')))
         {
             continue;
         }
@@ -213,6 +233,11 @@ pub(super) fn find_phone(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             .get(end)
             .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b':')
         {
+            continue;
+        }
+        // Dotted groups are a phone only as `415.555.0123`; more dots make an address or a version.
+        if line[start..end].iter().filter(|&&b| b == b'.').count() > 2 {
+            next_free = end;
             continue;
         }
         let ok = if plus {

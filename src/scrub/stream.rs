@@ -63,7 +63,7 @@ impl LineState {
         let entry = *self;
         self.mode = match entry.mode {
             Mode::PrivateKey(n) => {
-                if memmem::find(line, b"-----END").is_some() || n >= MAX_KEY_LINES {
+                if finder!(b"-----END").find(line).is_some() || n >= MAX_KEY_LINES {
                     Mode::Plain
                 } else {
                     Mode::PrivateKey(n + 1)
@@ -117,14 +117,16 @@ impl LineState {
 
     /// The state a line opens for the lines after it.
     fn opened_by(line: &[u8]) -> Mode {
-        if let Some(b) = memmem::find(line, b"-----BEGIN")
+        if let Some(b) = finder!(b"-----BEGIN").find(line)
             && let Some(close) = memmem::find(&line[b + 10..], b"-----").map(|c| b + 15 + c)
             && memmem::find(&line[b..close], b"PRIVATE KEY").is_some()
             && memmem::find(&line[close..], b"-----END").is_none()
         {
             return Mode::PrivateKey(0);
         }
-        if let Some(p) = memmem::find(line, b"Private-Lines:") {
+        // PuTTY key files start the line with it (a log prefix, if any, is short).
+        let head = &line[..line.len().min(80)];
+        if let Some(p) = finder!(b"Private-Lines:").find(head) {
             let count = line[p + 14..].trim_ascii();
             if let Ok(n) = std::str::from_utf8(count)
                 .unwrap_or_default()

@@ -6,6 +6,9 @@
 //!   credential, or one after a verb);
 //! - XML: `<password>X</password>`, `<add key="Password" value="X"/>`.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 use memchr::memmem;
 
 use super::classes::{Class, Classes};
@@ -32,6 +35,27 @@ pub(super) fn is_secret_key(ident: &[u8]) -> bool {
         })
 }
 
+/// Whether an identifier ends like a secret word (`…word`, `…wd`, `…ret`, `…ken`, `…key`, …),
+/// plural or not: a table look at its last three bytes before the full check.
+fn ends_in_secret_word(ident: &[u8]) -> bool {
+    let ident = ident
+        .strip_suffix(b"s")
+        .filter(|i| i.len() >= 3)
+        .unwrap_or(ident);
+    let Some(tail) = ident
+        .get(ident.len().saturating_sub(3)..)
+        .filter(|t| t.len() == 3)
+    else {
+        return false;
+    };
+    let tail = [tail[0] | 0x20, tail[1] | 0x20, tail[2] | 0x20];
+    const TAILS: [&[u8; 3]; 14] = [
+        b"ord", b"swd", b"ase", b"ret", b"ken", b"key", b"ial", b"_id", b"nid", b"-id", b"ure",
+        b"pwd", b"ass", b"otp",
+    ];
+    TAILS.contains(&&tail) || tail[1..] == *b"ig" || tail[1..] == *b"id"
+}
+
 /// Last letters of the words this module starts from (`password`, `secret`, `token`, `key`,
 /// `credential`, `pass`, `identified`), lower-cased.
 fn ends_a_trigger(b: u8) -> bool {
@@ -42,7 +66,14 @@ fn ends_a_trigger(b: u8) -> bool {
 #[inline(never)]
 pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for p in classes.ones_after(Class::Space, Class::Word) {
-        if ends_a_trigger(line[p - 1]) {
+        if p >= 4 && &line[p - 4..p] == b"AUTH" && (p == 4 || line[p - 5] == b' ') {
+            auth_command(line, p + 1, hits);
+            continue;
+        }
+        if ends_a_trigger(line[p - 1])
+            && (ends_in_secret_word(&line[p.saturating_sub(12)..p])
+                || (p >= 10 && line[p - 10..p].eq_ignore_ascii_case(b"identified")))
+        {
             after_word(line, p, hits);
         }
     }
@@ -57,11 +88,16 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for t in memchr::memchr_iter(b'\t', line) {
         tab_field(line, t, hits);
     }
-    if memmem::find(line, b"\"-").is_some() {
-        quoted_flags(line, hits);
-    }
-    for q in memmem::find_iter(line, b"('") {
-        // `PASSWORD('X')`, `crypt_password('X')`: a secret-named function's argument.
+    // Quoted flags (`"--password"`) and secret-named functions (`PASSWORD('X')`): one search.
+    static LITERALS: LazyLock<AhoCorasick> =
+        LazyLock::new(|| AhoCorasick::new(["\"-", "('"]).expect("two literals always compile"));
+    let mut flags = false;
+    for m in LITERALS.find_iter(line) {
+        if m.pattern().as_usize() == 0 {
+            flags = true;
+            continue;
+        }
+        let q = m.start();
         let mut j = q;
         while j > 0 && is_ident(line[j - 1]) {
             j -= 1;
@@ -69,6 +105,9 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         if is_secret_key(&line[j..q]) {
             secret(hits, value_at(line, q + 1));
         }
+    }
+    if flags {
+        quoted_flags(line, hits);
     }
 }
 
@@ -144,7 +183,17 @@ fn after_word(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
         }
         return;
     }
-    if !is_secret_key(ident) {
+    if ident.eq_ignore_ascii_case(b"key") {
+        // `using key 11730e835d…`: a bare key, when it is long and shaped like one.
+        if let Some((a, b)) = value_at(line, v)
+            && b - a >= 20
+            && credential_shaped(&line[a..b])
+        {
+            secret(hits, Some((a, b)));
+        }
+        return;
+    }
+    if !ends_in_secret_word(ident) || !is_secret_key(ident) {
         return;
     }
     if ident.starts_with(b"-") {
@@ -175,17 +224,30 @@ fn prose(line: &[u8], mut v: usize, hits: &mut Vec<Hit>) {
     ];
     let mut verb = false;
     // `password for admin was set to X`: a verb a few words on.
-    const LATER: [&[u8]; 5] = [
+    const LATER: [&[u8]; 7] = [
         b" set to ",
         b" changed to ",
         b" reset to ",
         b" is ",
         b" was ",
+        b" now ",
+        b": ",
     ];
     let window = &line[v..line.len().min(v + 48)];
+    // A colon only over plain words (`password for the new hire: X`), not over a printed
+    // object (`token Token{2d16dfd kind: X}`).
+    let words_only = |i: usize| {
+        window[..i]
+            .iter()
+            .all(|b| b.is_ascii_alphabetic() || *b == b' ' || *b >= 0x80)
+    };
     if let Some(at) = LATER
         .iter()
-        .filter_map(|w| memmem::find(window, w).map(|i| v + i + w.len()))
+        .filter_map(|w| {
+            memmem::find(window, w)
+                .filter(|&i| *w != b": " || words_only(i))
+                .map(|i| v + i + w.len())
+        })
         .min()
     {
         verb = true;
@@ -291,6 +353,34 @@ fn credential_shaped(word: &[u8]) -> bool {
     (letters > 0 && (digits > 0 || symbols > 0)) || camel >= 2 || (symbols > 0 && digits > 0)
 }
 
+/// Redis' `AUTH [user] X` and SMTP's `AUTH PLAIN <base64>`: the credential after the command
+/// (and after a SASL mechanism's name).
+fn auth_command(line: &[u8], v: usize, hits: &mut Vec<Hit>) {
+    const MECHANISMS: [&[u8]; 6] = [
+        b"PLAIN",
+        b"LOGIN",
+        b"XOAUTH2",
+        b"CRAM-MD5",
+        b"DIGEST-MD5",
+        b"OAUTHBEARER",
+    ];
+    let Some((a, b)) = shell_word(line, v) else {
+        return;
+    };
+    if MECHANISMS
+        .iter()
+        .any(|m| line[a..b].eq_ignore_ascii_case(m))
+    {
+        secret(hits, shell_word(line, b).filter(|&(x, y)| y - x >= 4));
+    } else {
+        // `AUTH user password`: the last word is the password.
+        let (a, b) = shell_word(line, b)
+            .filter(|&(x, _)| x == b + 1)
+            .unwrap_or((a, b));
+        secret(hits, Some((a, b)).filter(|&(x, y)| !is_token(&line[x..y])));
+    }
+}
+
 /// `-p…`/`-a …` at `d`, on the command lines that take a password there.
 fn short_flag(line: &[u8], d: usize, hits: &mut Vec<Hit>) {
     let before = &line[..d];
@@ -302,7 +392,10 @@ fn short_flag(line: &[u8], d: usize, hits: &mut Vec<Hit>) {
         {
             secret(hits, shell_word(line, d + 2));
         }
-        b'p' if line.get(d + 2) == Some(&b' ') && (has(b"sshpass") || has(b"mongo")) => {
+        // `sshpass -p X`, `mongosh -p X`, `docker login -p X` (and podman's, helm's).
+        b'p' if line.get(d + 2) == Some(&b' ')
+            && (has(b"sshpass") || has(b"mongo") || has(b" login")) =>
+        {
             secret(hits, shell_word(line, d + 3));
         }
         b'a' if line.get(d + 2) == Some(&b' ') && has(b"redis-cli") => {
@@ -380,6 +473,34 @@ mod tests {
             found(r#"<add key="DbPassword" value="p4ss w0rd"/>"#),
             ["p4ss w0rd"]
         );
+        assert_eq!(
+            found("SET PASSWORD FOR 'r'@'h' = PASSWORD('nWj#cP8')"),
+            ["nWj#cP8"]
+        );
+        assert_eq!(found("auth\tpassword\tdGy4 rWb\tresult=fail"), ["dGy4 rWb"]);
+        assert_eq!(
+            found(r#"a2="backup" a3="--password" a4="Rore22""#),
+            ["Rore22"]
+        );
+        assert_eq!(found(r#"["mongosh", "-p", "0uocm"]"#), ["0uocm"]);
+        assert_eq!(found("reset done, passphrase now Bogo5240"), ["Bogo5240"]);
+        assert_eq!(found("redis-cli -h cache AUTH ctEq8oB7"), ["ctEq8oB7"]);
+        assert_eq!(
+            found("C: AUTH PLAIN AGJvYgBzM2NyZXQ="),
+            ["AGJvYgBzM2NyZXQ="]
+        );
+        assert_eq!(
+            found("docker login -u ci -p .ArQE+o9 registry"),
+            [".ArQE+o9"]
+        );
+        assert_eq!(
+            found("request failed using key 11730e835d10217241e499e8c55cc91f"),
+            ["11730e835d10217241e499e8c55cc91f"]
+        );
+        assert_eq!(
+            found("Tijdelijk wachtwoord voor medewerker: jESOvlQ5b"),
+            ["jESOvlQ5b"]
+        );
     }
 
     #[test]
@@ -393,6 +514,8 @@ mod tests {
             "ls -a /tmp",
             "--password --verbose",
             "session token refresh scheduled",
+            "AUTH LOGIN",
+            "the key to success is here",
         ] {
             assert!(found(line).is_empty(), "{line}: {:?}", found(line));
         }

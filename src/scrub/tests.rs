@@ -405,11 +405,17 @@ fn url_passwords_keep_their_unescaped_reserved_characters() {
 #[test]
 fn macs_bare_after_their_word_and_with_short_octets() {
     for (input, expected) in [
-        ("iface eth0 hwaddr b8444cbef727 mtu=1500", "iface eth0 hwaddr [mac] mtu=1500"),
+        (
+            "iface eth0 hwaddr b8444cbef727 mtu=1500",
+            "iface eth0 hwaddr [mac] mtu=1500",
+        ),
         ("at 6:5:5:2:c1:5f on en0", "at [mac] on en0"),
         ("commit b8444cbef727 merged", "commit b8444cbef727 merged"),
         ("time 12:30:45:10", "time 12:30:45:10"),
-        ("nsswitch.conf passwd: files systemd", "nsswitch.conf passwd: files systemd"),
+        (
+            "nsswitch.conf passwd: files systemd",
+            "nsswitch.conf passwd: files systemd",
+        ),
         (
             "Authorization: Digest username=\"api\", response=\"6629fae49393a05397450978507c4ef1\"",
             // The first parameter after the scheme goes with it: the user name is hidden too.

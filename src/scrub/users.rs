@@ -2,11 +2,38 @@
 //! rules of [`super::keywords`] do not reach: `… by NAME(uid=1000)` and a trailing `by NAME`,
 //! `sudo: NAME : TTY=…`, cron's `(NAME) CMD (…)`, `DOMAIN\NAME`, `user NAME logged in`.
 
-use memchr::memmem;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 use super::classes::{Class, Classes};
 use super::values::{inside_token, is_user_byte, push, skip_blanks, user_like};
 use super::{Detector, Hit, Label, is_token};
+
+/// Words after which a name stands (`username 'bob'`, `gebruiker bob is ingelogd`).
+const NAMING_WORDS: [&[u8]; 5] = [
+    b"username",
+    b"user name",
+    b"gebruiker",
+    b"gebruikersnaam",
+    b"account",
+];
+
+/// What follows a named account in a log phrase.
+const FOLLOWERS: [&[u8]; 12] = [
+    b"logged",
+    b"is ingelogd",
+    b"is uitgelogd",
+    b"ingelogd",
+    b"uitgelogd",
+    b"aangemeld",
+    b"authenticated",
+    b"succeeded",
+    b"failed",
+    b"signed",
+    b"connected",
+    b"disconnected",
+];
 
 /// The run of user-name bytes at `i`, without a trailing `.` or `-`, and not one of our tokens.
 fn name_at(line: &[u8], i: usize) -> Option<(usize, usize)> {
@@ -49,6 +76,28 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             {
                 user(hits, n);
             }
+        } else if let Some(word) = NAMING_WORDS.iter().find(|w| {
+            before.len() >= w.len()
+                && before[before.len() - w.len()..].eq_ignore_ascii_case(w)
+                && (before.len() == w.len()
+                    || !before[before.len() - w.len() - 1].is_ascii_alphanumeric())
+        }) {
+            // `username 'bob'`, `gebruiker bob is ingelogd`: quoted, or followed by what
+            // happened to the account.
+            let _ = word;
+            let v = p + 1;
+            let quoted = matches!(line.get(v), Some(b'\'' | b'"'));
+            let n = name_at(line, v + usize::from(quoted));
+            if let Some((a, b)) = n
+                && ((quoted && line.get(b) == line.get(v))
+                    || FOLLOWERS.iter().any(|f| {
+                        line[b..].len() > f.len()
+                            && line[b] == b' '
+                            && line[b + 1..b + 1 + f.len()].eq_ignore_ascii_case(f)
+                    }))
+            {
+                user(hits, Some((a, b)));
+            }
         } else if before.len() >= 4
             && before[before.len() - 4..].eq_ignore_ascii_case(b"user")
             && (before.len() == 4 || !before[before.len() - 5].is_ascii_alphanumeric())
@@ -73,18 +122,28 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             }
         }
     }
-    // vsftpd: `[NAME] OK LOGIN`, `[NAME] FAIL LOGIN`.
-    for phrase in [&b"] OK LOGIN"[..], b"] FAIL LOGIN"] {
-        if let Some(m) = memmem::find(line, phrase)
-            && let Some(open) = memchr::memrchr(b'[', &line[..m])
-        {
-            user(hits, name_at(line, open + 1).filter(|&(_, b)| b == m));
+    // vsftpd's `[NAME] OK LOGIN` and `[NAME] FAIL LOGIN`, cron's `(NAME) CMD (…)`: one search.
+    static PHRASES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::new(["] OK LOGIN", "] FAIL LOGIN", ") CMD (", "\" <", "Name:"])
+            .expect("literal phrases always compile")
+    });
+    for m in PHRASES.find_iter(line) {
+        if m.pattern().as_usize() == 3 {
+            display_name(line, m.start(), hits);
+            continue;
         }
-    }
-    if let Some(m) = memmem::find(line, b") CMD (")
-        && let Some(open) = memchr::memrchr(b'(', &line[..m])
-    {
-        user(hits, name_at(line, open + 1).filter(|&(_, b)| b == m));
+        if m.pattern().as_usize() == 4 {
+            account_name(line, m.start(), m.end(), hits);
+            continue;
+        }
+        let open = if m.pattern().as_usize() == 2 {
+            b'('
+        } else {
+            b'['
+        };
+        if let Some(o) = memchr::memrchr(open, &line[..m.start()]) {
+            user(hits, name_at(line, o + 1).filter(|&(_, b)| b == m.start()));
+        }
     }
     for bs in memchr::memchr_iter(b'\\', line) {
         // `CORP\NAME`: an upper-case domain word, a backslash, a name.
@@ -105,6 +164,39 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             if v == bs + 1 {
                 user(hits, name_at(line, v));
             }
+        }
+    }
+}
+
+/// `"Jane Doe" <jane@example.org>`, `"bob" <sip:bob@pbx>`: a mailbox's display name.
+fn display_name(line: &[u8], close: usize, hits: &mut Vec<Hit>) {
+    let from = close.saturating_sub(64);
+    let Some(open) = memchr::memrchr(b'"', &line[from..close]).map(|o| from + o) else {
+        return;
+    };
+    let addr = &line[close + 3..line.len().min(close + 3 + 128)];
+    let mailbox =
+        memchr::memchr(b'>', addr).is_some_and(|gt| memchr::memchr(b'@', &addr[..gt]).is_some());
+    if mailbox && close > open + 1 && !is_token(&line[open + 1..close]) {
+        user(hits, Some((open + 1, close)));
+    }
+}
+
+/// Windows' `Account Name:`, `User Name:`, `Logon Name:` fields, values after tabs or blanks.
+fn account_name(line: &[u8], name: usize, colon_end: usize, hits: &mut Vec<Hit>) {
+    let before = line[..name].trim_ascii_end();
+    let named = [&b"account"[..], b"user", b"logon", b"target user"]
+        .iter()
+        .any(|w| {
+            before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(w)
+        });
+    if named && name > before.len() {
+        let v = skip_blanks(line, colon_end);
+        // `CORP\name` is the domain rule's.
+        if let Some((a, b)) =
+            name_at(line, v).filter(|&(a, b)| line[a..b] != *b"-" && line.get(b) != Some(&b'\\'))
+        {
+            user(hits, Some((a, b)));
         }
     }
 }
@@ -136,6 +228,13 @@ mod tests {
         );
         assert_eq!(found(r"Account Name: CORP\kjakx1 Failure"), ["kjakx1"]);
         assert_eq!(found("user tybql0 logged in via gdm"), ["tybql0"]);
+        assert_eq!(found("auth succeeded for username 'mujezo'"), ["mujezo"]);
+        assert_eq!(found("INFO gebruiker jov3ehe is ingelogd"), ["jov3ehe"]);
+        assert_eq!(found("\tAccount Name:\t\tdeba5ve"), ["deba5ve"]);
+        assert_eq!(
+            found("from '\"Jan de Vries\" <sip:jdv@pbx.local>'"),
+            ["Jan de Vries"]
+        );
     }
 
     #[test]
@@ -147,6 +246,9 @@ mod tests {
             "time: 12 : 30",
             r"C:\Windows\system32",
             "user not found",
+            "gebruiker niet gevonden",
+            "username must be set",
+            "\"Example\" <no address>",
         ] {
             assert!(found(line).is_empty(), "{line}: {:?}", found(line));
         }

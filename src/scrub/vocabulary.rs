@@ -22,6 +22,9 @@ pub(super) const SECRET_KEYS: &[&str] = &[
     "sessionid",
     "session-id",
     "signature",
+    "wachtwoord",
+    "wachtzin",
+    "toegangscode",
 ];
 /// Short secret keys, taken only as whole words (`pwd=`, `sig=`).
 pub(super) const EXACT_SECRET_KEYS: &[&str] = &["pwd", "pass", "sig", "sid", "otp"];
@@ -102,9 +105,12 @@ pub(super) const USER_KEYS: &[&str] = &[
     "euid",
     "ruser",
     "logname",
+    "gebruiker",
+    "gebruikersnaam",
+    "inlognaam",
 ];
-/// Words that make a key's value an identifier of a user wherever they stand in it
-/// (`userId`, `X-User-Id`, `customer_id`).
+/// Keys whose value identifies a user, as the identifier's last word (`userId`,
+/// `X-User-Id`, `customer_id`).
 pub(super) const USER_ID_KEYS: &[&str] = &[
     "userid",
     "user_id",
@@ -116,6 +122,9 @@ pub(super) const USER_ID_KEYS: &[&str] = &[
     "account_id",
     "memberid",
     "member_id",
+    "gebruiker_id",
+    "gebruikerid",
+    "klant_id",
 ];
 /// Short keys whose value identifies a user, as whole words (a token's `sub` claim).
 pub(super) const EXACT_USER_ID_KEYS: &[&str] = &["sub"];
@@ -124,6 +133,7 @@ pub(super) const USER_PHRASES: &[&str] = &[
     "invalid user ",
     "illegal user ",
     "for user ",
+    "by user ",
     "of user ",
     "from user ",
     "authenticating user ",
