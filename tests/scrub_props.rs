@@ -168,6 +168,69 @@ fn detected() -> impl Strategy<Value = (&'static str, String, String)> {
     ]
 }
 
+/// `NL` IBAN of `bank` (four letters) and `account` (ten digits), with its check digits.
+fn iban_nl(bank: &str, account: &str) -> String {
+    let digits: String = format!("{bank}{account}NL00")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_uppercase() {
+                (c as u32 - 'A' as u32 + 10).to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    let rem = digits
+        .bytes()
+        .fold(0u32, |r, d| (r * 10 + u32::from(d - b'0')) % 97);
+    format!("NL{:02}{bank}{account}", 98 - rem)
+}
+
+/// Eight digits and the ninth that passes the BSN 11-check, when one does.
+fn bsn(first: &[u8]) -> Option<String> {
+    let sum: i32 = (0..8).map(|i| (9 - i as i32) * i32::from(first[i])).sum();
+    let last = sum % 11;
+    (last < 10 && sum != 0).then(|| {
+        first
+            .iter()
+            .chain(std::iter::once(&(last as u8)))
+            .map(|d| char::from(b'0' + d))
+            .collect()
+    })
+}
+
+/// A value of each class the scrubber's entity detectors find, and the context it is planted in.
+fn entities() -> impl Strategy<Value = (&'static str, String, String)> {
+    let name = "[a-z][0-9][a-z0-9]{2,8}";
+    prop_oneof![
+        ("[A-Z]{4}", "[0-9]{10}").prop_map(|(bank, account)| (
+            "iban",
+            iban_nl(&bank, &account),
+            "refund to {} today".to_owned()
+        )),
+        prop::collection::vec(0u8..10, 8)
+            .prop_filter_map("no 11-check digit", |d| bsn(&d))
+            .prop_map(|n| ("national_id", n, "klant met BSN {} gevonden".to_owned())),
+        "[1-9][0-9]{8}".prop_map(|n| ("phone", format!("+31 6 {}", &n[..8]), "call {} now".to_owned())),
+        (-89.0f64..89.0, -179.0f64..179.0).prop_map(|(lat, lon)| (
+            "gps",
+            format!("{lat:.5},{lon:.5}"),
+            "checkin at {} ok".to_owned()
+        )),
+        name.prop_map(|n| ("home_path", n, "open /home/{}/notes.txt".to_owned())),
+        ("[a-z][a-z0-9]{4,8}", "[a-z]{3,6}").prop_map(|(h, d)| (
+            "hostname",
+            format!("{h}.{d}.example"),
+            "connect to {} failed".to_owned()
+        )),
+        "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".prop_map(|u| (
+            "user_id",
+            u,
+            "request user_id={} done".to_owned()
+        )),
+    ]
+}
+
 /// Benign filler around the planted value.
 fn filler() -> impl Strategy<Value = String> {
     prop::collection::vec(
@@ -190,6 +253,17 @@ proptest! {
 
     #[test]
     fn planted_values_never_leak((detector, value, context) in detected(), before in filler(), after in filler(), mask in any::<bool>()) {
+        let s: &Scrubber = if mask { &MASKING } else { &PSEUDONYMIZING };
+        let (head, tail) = context.split_once("{}").unwrap();
+        let line = format!("{before} {head}{value}{tail} {after}");
+        let at = before.len() + 1 + head.len();
+        let out = String::from_utf8(scrub(s, line.as_bytes())).unwrap();
+        let piece = leak::surviving_piece(detector, &line, at..at + value.len(), &out);
+        prop_assert!(piece.is_none(), "{} `{}`: `{}` survived in {}", detector, value, piece.unwrap_or_default(), out);
+    }
+
+    #[test]
+    fn planted_entities_never_leak((detector, value, context) in entities(), before in filler(), after in filler(), mask in any::<bool>()) {
         let s: &Scrubber = if mask { &MASKING } else { &PSEUDONYMIZING };
         let (head, tail) = context.split_once("{}").unwrap();
         let line = format!("{before} {head}{value}{tail} {after}");

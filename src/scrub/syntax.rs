@@ -6,9 +6,6 @@
 //!   credential, or one after a verb);
 //! - XML: `<password>X</password>`, `<add key="Password" value="X"/>`.
 
-use std::sync::LazyLock;
-
-use aho_corasick::AhoCorasick;
 use memchr::memmem;
 
 use super::classes::{Class, Classes};
@@ -88,16 +85,11 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for t in memchr::memchr_iter(b'\t', line) {
         tab_field(line, t, hits);
     }
-    // Quoted flags (`"--password"`) and secret-named functions (`PASSWORD('X')`): one search.
-    static LITERALS: LazyLock<AhoCorasick> =
-        LazyLock::new(|| AhoCorasick::new(["\"-", "('"]).expect("two literals always compile"));
-    let mut flags = false;
-    for m in LITERALS.find_iter(line) {
-        if m.pattern().as_usize() == 0 {
-            flags = true;
-            continue;
-        }
-        let q = m.start();
+    // Quoted flags (`"--password"`) and secret-named functions (`PASSWORD('X')`).
+    if finder!(b"\"-").find(line).is_some() {
+        quoted_flags(line, hits);
+    }
+    for q in finder!(b"('").find_iter(line) {
         let mut j = q;
         while j > 0 && is_ident(line[j - 1]) {
             j -= 1;
@@ -105,9 +97,6 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         if is_secret_key(&line[j..q]) {
             secret(hits, value_at(line, q + 1));
         }
-    }
-    if flags {
-        quoted_flags(line, hits);
     }
 }
 

@@ -2,10 +2,6 @@
 //! rules of [`super::keywords`] do not reach: `… by NAME(uid=1000)` and a trailing `by NAME`,
 //! `sudo: NAME : TTY=…`, cron's `(NAME) CMD (…)`, `DOMAIN\NAME`, `user NAME logged in`.
 
-use std::sync::LazyLock;
-
-use aho_corasick::AhoCorasick;
-
 use super::classes::{Class, Classes};
 use super::values::{inside_token, is_user_byte, push, skip_blanks, user_like};
 use super::{Detector, Hit, Label, is_token};
@@ -122,28 +118,27 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             }
         }
     }
-    // vsftpd's `[NAME] OK LOGIN` and `[NAME] FAIL LOGIN`, cron's `(NAME) CMD (…)`: one search.
-    static PHRASES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::new(["] OK LOGIN", "] FAIL LOGIN", ") CMD (", "\" <", "Name:"])
-            .expect("literal phrases always compile")
-    });
-    for m in PHRASES.find_iter(line) {
-        if m.pattern().as_usize() == 3 {
-            display_name(line, m.start(), hits);
-            continue;
+    // vsftpd's `[NAME] OK LOGIN` and `[NAME] FAIL LOGIN`, cron's `(NAME) CMD (…)`.
+    for m in finder!(b" LOGIN").find_iter(line) {
+        for verdict in [&b"] OK"[..], b"] FAIL"] {
+            if line[..m].ends_with(verdict) {
+                let end = m - verdict.len();
+                if let Some(o) = memchr::memrchr(b'[', &line[..end]) {
+                    user(hits, name_at(line, o + 1).filter(|&(_, b)| b == end));
+                }
+            }
         }
-        if m.pattern().as_usize() == 4 {
-            account_name(line, m.start(), m.end(), hits);
-            continue;
-        }
-        let open = if m.pattern().as_usize() == 2 {
-            b'('
-        } else {
-            b'['
-        };
-        if let Some(o) = memchr::memrchr(open, &line[..m.start()]) {
-            user(hits, name_at(line, o + 1).filter(|&(_, b)| b == m.start()));
-        }
+    }
+    if let Some(m) = finder!(b") CMD (").find(line)
+        && let Some(o) = memchr::memrchr(b'(', &line[..m])
+    {
+        user(hits, name_at(line, o + 1).filter(|&(_, b)| b == m));
+    }
+    for m in finder!(b"\" <").find_iter(line) {
+        display_name(line, m, hits);
+    }
+    for m in finder!(b"Name:").find_iter(line) {
+        account_name(line, m, m + 5, hits);
     }
     for bs in memchr::memchr_iter(b'\\', line) {
         // `CORP\NAME`: an upper-case domain word, a backslash, a name.
