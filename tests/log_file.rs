@@ -232,3 +232,66 @@ fn the_agent_stores_what_noticed_scrub_prints_for_the_same_file() {
     }
     assert!(printed.iter().all(|l| !l.contains('\x1b')));
 }
+
+#[test]
+fn free_text_goes_out_raw_only_when_the_policy_acknowledges_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let collector = Collector::start(&tmp.path().join("collector"));
+    let (p, _) = log_file_policy(
+        tmp.path(),
+        &collector.endpoint(),
+        "login from 192.0.2.9 by alice@example.com\n",
+        "",
+    );
+    // The same policy, its log lines allowed as they are.
+    let raw = std::fs::read_to_string(&p).unwrap().replace(
+        "allow = [\"file\"]\nscrub = [\"message\"]",
+        "allow = [\"file\", \"message\"]",
+    );
+    std::fs::write(&p, &raw).unwrap();
+    let refused = run_once(&p);
+    assert_eq!(refused.status.code(), Some(78), "{}", text(&refused));
+    let line = raw
+        .lines()
+        .position(|l| l.contains("\"message\"]"))
+        .unwrap()
+        + 1;
+    assert!(
+        text(&refused).contains(&format!("p.toml:{line}:"))
+            && text(&refused).contains("send_unscrubbed_free_text"),
+        "{}",
+        text(&refused)
+    );
+    assert!(
+        collector.records().is_empty(),
+        "nothing ran on a refused policy"
+    );
+
+    std::fs::write(
+        &p,
+        raw.replace(
+            "[[source]]",
+            "[scrub]\nsend_unscrubbed_free_text = true\n\n[[source]]",
+        ),
+    )
+    .unwrap();
+    let once = run_once(&p);
+    assert!(once.status.success(), "{}", text(&once));
+    let messages: Vec<String> = collector
+        .records()
+        .iter()
+        .map(|r| {
+            r["fields"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        ["login from 192.0.2.9 by alice@example.com"],
+        "sent as the admin acknowledged"
+    );
+    let notice = text(&run(&["notice", "--policy", p.to_str().unwrap()]));
+    assert!(notice.contains("without scrubbing it"), "{notice}");
+}

@@ -109,3 +109,23 @@ fn the_notice_follows_the_policy_and_escapes_it_in_html() {
     );
     assert!(!html.contains("<script>"), "{html}");
 }
+
+#[test]
+fn a_policy_that_sends_free_text_raw_says_so_in_its_notice() {
+    let head = "[notice]\ntitle = \"t\"\nversion = \"1\"\ncontact = \"c\"\n";
+    let raw = format!(
+        "{head}[scrub]\nsend_unscrubbed_free_text = true\n[category.service-logs]\npurpose = \"service-operational\"\nallow = [\"message\"]\n"
+    );
+    let scrubbed = format!(
+        "{head}[category.service-logs]\npurpose = \"service-operational\"\nscrub = [\"message\"]\n"
+    );
+    let notice = |text: &str, lang| {
+        let p = Policy::parse(text, "p.toml").unwrap();
+        render(&Notice::from_policy(&p.file), lang, Format::Markdown)
+    };
+    assert!(notice(&raw, Lang::En).contains("without scrubbing it:\n\n- Service logs"));
+    assert!(notice(&raw, Lang::Nl).contains("zonder opschonen te versturen"));
+    let plain = notice(&scrubbed, Lang::En);
+    assert!(!plain.contains("without scrubbing"), "{plain}");
+    assert!(plain.contains("Not looked for: personal names in running text"));
+}

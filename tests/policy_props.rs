@@ -96,12 +96,29 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
+    fn a_policy_that_would_send_free_text_raw_is_refused_unless_acknowledged(
+        allow in patterns(), drop in patterns(), mask in patterns(), scrub in patterns(), ack in any::<bool>(),
+    ) {
+        let text = format!(
+            "[notice]\ntitle = \"t\"\nversion = \"1\"\ncontact = \"c\"\n[scrub]\nsend_unscrubbed_free_text = {ack}\n[category.service-logs]\npurpose = \"service-operational\"\nallow = {}\ndrop = {}\nmask = {}\nscrub = {}\n",
+            toml_list(&allow), toml_list(&drop), toml_list(&mask), toml_list(&scrub)
+        );
+        let raw = covered(&allow, "message")
+            && !covered(&drop, "message")
+            && !covered(&mask, "message")
+            && !covered(&scrub, "message");
+        let parsed = Policy::parse(&text, "prop.toml");
+        prop_assert_eq!(parsed.is_ok(), !raw || ack, "{:?}", parsed.err());
+    }
+
+    #[test]
     fn nothing_leaves_that_no_rule_allows(
         fields in prop::collection::btree_map(prop::sample::select(KEYS), tree(), 0..5),
         allow in patterns(), drop in patterns(), pseudo in patterns(), mask in patterns(),
     ) {
+        // Field rules alone: free text raw is acknowledged here (its refusal is tested below).
         let text = format!(
-            "[notice]\ntitle = \"t\"\nversion = \"1\"\ncontact = \"c\"\n[category.performance]\npurpose = \"service-operational\"\nallow = {}\ndrop = {}\npseudonymize = {}\nmask = {}\n",
+            "[notice]\ntitle = \"t\"\nversion = \"1\"\ncontact = \"c\"\n[scrub]\nsend_unscrubbed_free_text = true\n[category.performance]\npurpose = \"service-operational\"\nallow = {}\ndrop = {}\npseudonymize = {}\nmask = {}\n",
             toml_list(&allow), toml_list(&drop), toml_list(&pseudo), toml_list(&mask)
         );
         let policy = Policy::parse(&text, "prop.toml").unwrap();

@@ -45,6 +45,8 @@ pub struct Notice {
     pub categories: Vec<CategoryNotice>,
     /// Detectors on for free text, and whether hits are pseudonymised (else masked).
     pub scrub: (Vec<Detector>, bool),
+    /// Categories whose free text goes out unscrubbed (the admin acknowledged it).
+    pub raw_free_text: Vec<Category>,
     /// Unsent and sent-history retention per purpose, in days (rounded up).
     pub retention: Vec<(Purpose, u64, u64)>,
 }
@@ -127,6 +129,12 @@ impl Notice {
                 p.scrub.detectors.clone(),
                 p.scrub.action == crate::scrub::ScrubAction::Pseudonymize,
             ),
+            raw_free_text: p
+                .categories
+                .iter()
+                .filter(|(_, r)| !r.unscrubbed_free_text().is_empty())
+                .map(|(c, _)| *c)
+                .collect(),
             retention: Purpose::ALL
                 .iter()
                 .map(|p| (*p, days(p, true), days(p, false)))

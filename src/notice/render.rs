@@ -74,6 +74,16 @@ fn blocks(n: &Notice, lang: Lang) -> Vec<Block> {
                 .map(|d| detector(lang, *d).to_owned())
                 .collect(),
         ));
+        out.push(Block::Para(p("scrub_limits")));
+    }
+    if !n.raw_free_text.is_empty() {
+        out.push(Block::Para(p("scrub_raw")));
+        out.push(Block::List(
+            n.raw_free_text
+                .iter()
+                .map(|c| category(lang, *c).to_owned())
+                .collect(),
+        ));
     }
     out.push(Block::Heading(p("where")));
     out.push(Block::Para(match &n.destination {

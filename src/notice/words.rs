@@ -58,6 +58,14 @@ pub fn phrase(lang: Lang, key: &str) -> &'static str {
             "Log lines and other free text are scrubbed before they are stored. What is found is replaced by its kind, such as [email]; secrets become [secret]. Looked for:",
             "Logregels en andere vrije tekst worden opgeschoond voordat ze worden opgeslagen. Wat gevonden wordt, wordt vervangen door de soort, zoals [email]; geheimen worden [secret]. Er wordt gezocht naar:",
         ),
+        "scrub_limits" => (
+            "Not looked for: personal names in running text, street addresses, dates of birth, and national identification numbers other than the Dutch BSN.",
+            "Niet gezocht naar: persoonsnamen in lopende tekst, adressen, geboortedata, en nationale identificatienummers anders dan het Nederlandse BSN.",
+        ),
+        "scrub_raw" => (
+            "The administrator has chosen to send the free text of these categories without scrubbing it:",
+            "De beheerder heeft ervoor gekozen de vrije tekst van deze categorieën zonder opschonen te versturen:",
+        ),
         "scrub_off" => (
             "Free text is not scrubbed, so no category keeps free text.",
             "Vrije tekst wordt niet opgeschoond; geen categorie bewaart dus vrije tekst.",

@@ -366,7 +366,7 @@ mod tests {
     #[test]
     fn drop_beats_every_other_rule() {
         let p = policy(
-            "[category.performance]\npurpose = \"service-operational\"\nallow = [\"*\"]\npseudonymize = [\"user.*\"]\ndrop = [\"user.email\"]\n",
+            "[category.performance]\npurpose = \"service-operational\"\nallow = [\"*\"]\nscrub = [\"message\"]\npseudonymize = [\"user.*\"]\ndrop = [\"user.email\"]\n",
         );
         let r = keep(
             &p,
@@ -469,7 +469,9 @@ mod tests {
 
     #[test]
     fn refusals_need_no_field_rules() {
-        let p = policy("[category.feature-usage]\npurpose = \"usage\"\nallow = [\"*\"]\n");
+        let p = policy(
+            "[category.feature-usage]\npurpose = \"usage\"\nallow = [\"*\"]\nscrub = [\"message\"]\n",
+        );
         let d = draft(Category::FeatureUsage, json!({"feature": "x"}));
         assert_eq!(
             evaluate(&p, &key(), d.clone()),
@@ -481,7 +483,7 @@ mod tests {
             Verdict::Refuse(Refusal::CategoryNotCollected)
         );
         let consenting = policy(
-            "[consent]\nusage = true\n[category.feature-usage]\npurpose = \"usage\"\nallow = [\"*\"]\n",
+            "[consent]\nusage = true\n[category.feature-usage]\npurpose = \"usage\"\nallow = [\"*\"]\nscrub = [\"message\"]\n",
         );
         assert_eq!(keep(&consenting, d).purpose, Purpose::Usage);
     }
@@ -489,7 +491,7 @@ mod tests {
     #[test]
     fn an_event_rule_gives_matching_events_another_purpose() {
         let p = policy(
-            "[category.feature-usage]\npurpose = \"usage\"\nallow = [\"*\"]\n[[rule]]\ncategory = \"feature-usage\"\nmatch = { event = \"license.*\" }\npurpose = \"service-operational\"\n",
+            "[category.feature-usage]\npurpose = \"usage\"\nallow = [\"*\"]\nscrub = [\"message\"]\n[[rule]]\ncategory = \"feature-usage\"\nmatch = { event = \"license.*\" }\npurpose = \"service-operational\"\n",
         );
         let mut d = draft(Category::FeatureUsage, json!({"seats": 5}));
         d.event = Some("license.check".into());
@@ -512,8 +514,9 @@ mod tests {
 
     #[test]
     fn free_text_is_removed_unless_listed_for_scrubbing() {
-        let p =
-            policy("[category.service-logs]\npurpose = \"service-operational\"\nallow = [\"*\"]\n");
+        let p = policy(
+            "[category.service-logs]\npurpose = \"service-operational\"\nallow = [\"*\"]\nscrub = [\"message\"]\n",
+        );
         let mut d = draft(Category::ServiceLogs, json!({}));
         d.body = Some("login by alice@example.com".into());
         let r = keep(&p, d.clone());

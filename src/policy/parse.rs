@@ -46,7 +46,69 @@ pub(super) fn policy_file(text: &str) -> Result<PolicyFile, Fault> {
     if let Some(c) = &file.collector {
         check_collector(c)?;
     }
+    check_free_text(text, &file)?;
     Ok(file)
+}
+
+/// Fail closed on free text: a category that allows a free-text field without scrubbing it,
+/// or a scrubber with every detector off, needs `[scrub] send_unscrubbed_free_text = true`.
+/// Reported at the allow pattern (or the detector list) that lets the text through.
+fn check_free_text(text: &str, file: &PolicyFile) -> Result<(), Fault> {
+    if file.scrub.send_unscrubbed_free_text {
+        return Ok(());
+    }
+    let ack = "set [scrub] send_unscrubbed_free_text = true to acknowledge that it is sent as it is (the notice then says so)";
+    for (category, rules) in &file.categories {
+        if let Some(field) = rules.unscrubbed_free_text().first() {
+            let pattern = rules
+                .allow
+                .iter()
+                .find(|g| g.covers(field))
+                .map_or("", |g| g.as_str());
+            return Err(Fault {
+                span: find_allow(text, category.as_str(), pattern),
+                message: format!(
+                    "category.{category}.allow pattern `{pattern}` sends `{field}` (free text) without scrubbing it: add `{field}` to its `scrub` list, or {ack}"
+                ),
+            });
+        }
+    }
+    let scrubs = file.categories.values().any(|r| !r.scrub.is_empty());
+    if file.scrub.detectors.is_empty() && scrubs {
+        return Err(Fault {
+            span: key_span(text, "detectors"),
+            message: format!(
+                "[scrub] detectors is empty, so the free text categories scrub would be sent as it is: list the detectors, or {ack}"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Where `pattern` stands in `[category.NAME]`'s `allow` list, found in the text (the schema
+/// keeps no positions for patterns).
+fn find_allow(text: &str, category: &str, pattern: &str) -> Option<Range<usize>> {
+    let table = [
+        format!("[category.{category}]"),
+        format!("[category.\"{category}\"]"),
+    ]
+    .iter()
+    .find_map(|h| text.find(h.as_str()))?;
+    let rest = &text[table..];
+    let section_end = rest[1..].find("\n[").map_or(rest.len(), |e| e + 1);
+    let section = &rest[..section_end];
+    let allow = section.find("allow")?;
+    let quoted = format!("\"{pattern}\"");
+    let at = section[allow..].find(&quoted)?;
+    let start = table + allow + at;
+    Some(start..start + quoted.len())
+}
+
+/// Where `key` stands in the `[scrub]` table.
+fn key_span(text: &str, key: &str) -> Option<Range<usize>> {
+    let table = text.find("[scrub]")?;
+    let at = text[table..].find(key)?;
+    Some(table + at..table + at + key.len())
 }
 
 /// Rules across `[collector]` keys, reported at the endpoint.

@@ -80,6 +80,26 @@ pub struct EventMatch {
     pub event: PathGlob,
 }
 
+/// Fields that hold free text wherever a source writes them (log lines, journal messages,
+/// event messages).
+pub const FREE_TEXT_FIELDS: [&str; 1] = ["message"];
+
+impl CategoryRules {
+    /// Free-text fields this category sends without scrubbing: allowed, and neither scrubbed,
+    /// dropped, pseudonymised nor masked (those rules come first).
+    pub fn unscrubbed_free_text(&self) -> Vec<&'static str> {
+        FREE_TEXT_FIELDS
+            .into_iter()
+            .filter(|f| {
+                self.allow.iter().any(|g| g.covers(f))
+                    && ![&self.scrub, &self.drop, &self.pseudonymize, &self.mask]
+                        .iter()
+                        .any(|list| list.iter().any(|g| g.covers(f)))
+            })
+            .collect()
+    }
+}
+
 /// `[scrub]`: the detectors free text passes through, and what a hit becomes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +116,10 @@ pub struct ScrubSection {
     /// Domains of infrastructure whose host names are kept as written.
     #[serde(default)]
     pub keep_domains: Vec<String>,
+    /// The admin's acknowledgement that some free text (a `message` a category allows without
+    /// scrubbing, or every detector off) is sent as it is; without it such a policy is refused.
+    #[serde(default)]
+    pub send_unscrubbed_free_text: bool,
 }
 
 fn all_detectors() -> Vec<Detector> {
@@ -109,6 +133,7 @@ impl Default for ScrubSection {
             action: ScrubAction::Pseudonymize,
             user_names: Vec::new(),
             keep_domains: Vec::new(),
+            send_unscrubbed_free_text: false,
         }
     }
 }

@@ -51,6 +51,35 @@ fn the_embedded_default_is_local_only_and_without_usage() {
 }
 
 #[test]
+fn the_embedded_default_keeps_mount_points_but_not_the_user_in_them() {
+    use crate::record::{Category, Draft};
+    let p = Policy::embedded_default();
+    let key = PseudonymKey::from_bytes(&[4; KEY_LEN]);
+    for (category, field) in [
+        (Category::Configuration, "disks"),
+        (Category::Performance, "disk"),
+    ] {
+        let fields = serde_json::json!({ field: { "mounts": [{ "mount": "/media/alice.smith/USB STICK" }] } });
+        let serde_json::Value::Object(map) = fields else {
+            unreachable!()
+        };
+        let crate::policy::Verdict::Keep(r) =
+            crate::policy::evaluate(&p, &key, Draft::new(category, "test", map))
+        else {
+            panic!("{category} is collected by default");
+        };
+        let mount = r.fields[field]["mounts"][0]["mount"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            mount.starts_with("/media/[user_name:h:") && mount.ends_with("]/USB STICK"),
+            "{mount}"
+        );
+    }
+}
+
+#[test]
 fn the_hash_ignores_comments_and_layout_but_not_content() {
     let a = Policy::parse(EXAMPLE, "a").unwrap();
     let spaced = EXAMPLE.replace("usage = false", "usage    =   false   # still off");
@@ -211,6 +240,24 @@ fn broken_policies_name_line_and_column() {
             (7, 9),
             "empty field pattern",
         ),
+        (
+            "free text allowed raw by a wildcard",
+            "[category.service-logs]\npurpose = \"service-operational\"\nallow = [\"file\", \"*\"]\n",
+            (7, 18),
+            "sends `message` (free text) without scrubbing it",
+        ),
+        (
+            "free text allowed raw by name",
+            "[category.feature-usage]\npurpose = \"usage\"\nallow = [\"message\"]\n",
+            (7, 10),
+            "send_unscrubbed_free_text",
+        ),
+        (
+            "every detector off while a category scrubs",
+            "[scrub]\ndetectors = []\n[category.service-logs]\npurpose = \"usage\"\nscrub = [\"message\"]\n",
+            (6, 1),
+            "detectors is empty",
+        ),
     ];
     for (what, body, (line, column), fragment) in cases {
         let text = format!("{notice}{body}");
@@ -222,6 +269,20 @@ fn broken_policies_name_line_and_column() {
                 .starts_with(&format!("p.toml:{line}:{column}: ")),
             "{what}: {err}"
         );
+    }
+}
+
+#[test]
+fn raw_free_text_passes_only_when_acknowledged_or_scrubbed() {
+    let notice = "[notice]\ntitle = \"t\"\nversion = \"1\"\ncontact = \"c\"\n";
+    for body in [
+        "[scrub]\nsend_unscrubbed_free_text = true\n[category.service-logs]\npurpose = \"usage\"\nallow = [\"*\"]\n",
+        "[category.service-logs]\npurpose = \"usage\"\nallow = [\"*\"]\nscrub = [\"message\"]\n",
+        "[category.service-logs]\npurpose = \"usage\"\nallow = [\"*\"]\ndrop = [\"message\"]\n",
+        "[scrub]\ndetectors = []\n[category.performance]\npurpose = \"usage\"\nallow = [\"cpu.*\"]\n",
+    ] {
+        let text = format!("{notice}{body}");
+        assert!(Policy::parse(&text, "p.toml").is_ok(), "{body}");
     }
 }
 
