@@ -211,7 +211,11 @@ fn entities() -> impl Strategy<Value = (&'static str, String, String)> {
         prop::collection::vec(0u8..10, 8)
             .prop_filter_map("no 11-check digit", |d| bsn(&d))
             .prop_map(|n| ("national_id", n, "klant met BSN {} gevonden".to_owned())),
-        "[1-9][0-9]{8}".prop_map(|n| ("phone", format!("+31 6 {}", &n[..8]), "call {} now".to_owned())),
+        "[1-9][0-9]{8}".prop_map(|n| (
+            "phone",
+            format!("+31 6 {}", &n[..8]),
+            "call {} now".to_owned()
+        )),
         (-89.0f64..89.0, -179.0f64..179.0).prop_map(|(lat, lon)| (
             "gps",
             format!("{lat:.5},{lon:.5}"),
