@@ -109,6 +109,33 @@ pub(super) fn find(line: &[u8], classes: &Classes, keep: &[Vec<u8>], hits: &mut 
             push(hits, a, b, Detector::Hostname, Label::Hostname);
         }
     }
+    windows_machine_names(line, classes, hits);
+}
+
+/// Windows' generated machine names, which carry no dot: `DESKTOP-9J4YOMS`, `LAPTOP-…`,
+/// `WIN-…` (an upper-case prefix, a dash, 6–15 capitals and digits).
+fn windows_machine_names(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    for d in classes.ones(Class::Dash) {
+        let prefix = [&b"DESKTOP"[..], b"LAPTOP", b"WIN"]
+            .into_iter()
+            .find(|p| d >= p.len() && &line[d - p.len()..d] == *p);
+        let Some(prefix) = prefix else {
+            continue;
+        };
+        let s = d - prefix.len();
+        if s > 0 && is_label(line[s - 1]) {
+            continue;
+        }
+        let mut e = d + 1;
+        while e < line.len() && (line[e].is_ascii_uppercase() || line[e].is_ascii_digit()) {
+            e += 1;
+        }
+        if (6..=15).contains(&(e - d - 1))
+            && !line.get(e).is_some_and(|&b| is_label(b) || b == b'.')
+        {
+            push(hits, s, e, Detector::Hostname, Label::Hostname);
+        }
+    }
 }
 
 /// Whether `line[s..e]` (labels and dots) is a host name to hide.
@@ -120,9 +147,11 @@ fn host_name(line: &[u8], s: usize, e: usize, keep: &[Vec<u8>]) -> Option<(usize
     let last_dot = memchr::memrchr(b'.', name)?;
     let tld = &name[last_dot + 1..];
     let first = &name[..memchr::memchr(b'.', name)?];
+    // Host names' labels hold no `_` (`azurerm_dns_a_record.app` is a resource address).
     if !TLDS.iter().any(|t| t.eq_ignore_ascii_case(tld))
         || REVERSE_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(first))
         || name.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        || memchr::memchr(b'_', name).is_some()
     {
         return None;
     }
@@ -185,6 +214,8 @@ mod tests {
             "loaded libc.so.6 and config.json from app.log",
             "version 1.2.3 at 10.0.0.1",
             "alice@example.com",
+            "resource azurerm_dns_a_record.app created",
+            "WIN-32 build",
         ] {
             assert!(
                 found(line, &[]).is_empty(),

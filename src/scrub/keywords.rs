@@ -41,6 +41,9 @@ enum Key {
     UserId,
     /// HTTP Digest's `response`: a secret when it is a hash (16+ hex digits).
     DigestResponse,
+    /// `APP_KEY`, `stripeKey`: a secret when the value is long and shaped like one (a cache
+    /// or sort key is a word).
+    Long,
 }
 
 /// Bytes an identifier before a separator is made of (`db.password`, `api-key`).
@@ -72,7 +75,7 @@ pub(super) struct Keywords {
     /// Keys matched as an identifier's last word (lower case).
     exact: Vec<(&'static [u8], Key)>,
     /// For each last letter, the `exact` keys that end with it (bit i: key i).
-    last_letters: [u32; 27],
+    last_letters: [u64; 27],
     /// Token prefixes, case-sensitive; `None` when secrets are off.
     prefixes: Option<Prefixes>,
     hooks: memmem::Finder<'static>,
@@ -95,6 +98,7 @@ impl Keywords {
                     .map(|k| (k.as_bytes(), Key::ExactSecret)),
             );
             exact.push((b"response", Key::DigestResponse));
+            exact.push((b"key", Key::Long));
         }
         if user {
             exact.extend(USER_KEYS.iter().map(|k| (k.as_bytes(), Key::User)));
@@ -112,8 +116,8 @@ impl Keywords {
         for (i, (k, _)) in contained.iter().enumerate() {
             pairs[letter(k[0]) * 27 + letter(k[1])] |= 1 << i;
         }
-        assert!(exact.len() <= 32, "one bit per exact key");
-        let mut last_letters = [0u32; 27];
+        assert!(exact.len() <= 64, "one bit per exact key");
+        let mut last_letters = [0u64; 27];
         for (i, (k, _)) in exact.iter().enumerate() {
             last_letters[letter(k[k.len() - 1])] |= 1 << i;
         }
@@ -167,7 +171,8 @@ impl Keywords {
         while j > 0 && matches!(line[j - 1], b' ' | b'\t') {
             j -= 1;
         }
-        if j > 0 && matches!(line[j - 1], b'"' | b'\'') {
+        // `"key":`, and a form field's `user[password]=`.
+        if j > 0 && matches!(line[j - 1], b'"' | b'\'' | b']') {
             j -= 1;
         }
         let end = j;
@@ -239,6 +244,12 @@ impl Keywords {
                 key_value(line, s, e, false).and_then(|v| past_scheme(line, v)),
             ),
             Key::Cookie => cookie_values(line, s, e, hits),
+            Key::Long => secret(
+                hits,
+                key_value(line, s, e, true)
+                    .and_then(|v| past_scheme(line, v))
+                    .filter(|&(a, b)| b - a >= 16 && super::syntax::credential_shaped(&line[a..b])),
+            ),
             Key::DigestResponse => secret(
                 hits,
                 key_value(line, s, e, true)
@@ -280,10 +291,20 @@ impl Keywords {
             return;
         }
         if ends_with_ignore_case(before, b"bearer") && !inside_token(line, p - 6) {
-            // `Bearer realm="api"` is a challenge's parameters, not a token.
-            if let Some((a, b)) = value_at(line, p + 1)
-                .filter(|&(a, b)| b - a >= 8 && memmem::find(&line[a..b], b"=\"").is_none())
-            {
+            // `Bearer realm="api"` is a challenge's parameters, and `Bearer expires_in=300` the
+            // next field, not a token (base64 padding `=` ends a token).
+            if let Some((a, b)) = value_at(line, p + 1).filter(|&(a, b)| {
+                let v = &line[a..b];
+                b - a >= 8
+                    && memchr::memchr(
+                        b'=',
+                        v.trim_ascii_end()
+                            .strip_suffix(b"==")
+                            .or(v.strip_suffix(b"="))
+                            .unwrap_or(v),
+                    )
+                    .is_none()
+            }) {
                 push(hits, a, b, Detector::Secret, Label::Secret);
             }
         } else if ends_with_ignore_case(before, b" -u") || ends_with_ignore_case(before, b" --user")

@@ -114,10 +114,12 @@ fn is_version(line: &[u8], start: usize) -> bool {
         k -= 1;
     }
     let word = &line[k..j];
-    word.len() >= 3
-        && [&b"version"[..], b"ver", b"release", b"build"]
+    // `version`, `FileVersion`, `ver`, `release`, `build`; not a word that merely ends in one
+    // (`DataXceiver: 10.251.…`).
+    (word.len() >= 7 && word[word.len() - 7..].eq_ignore_ascii_case(b"version"))
+        || [&b"ver"[..], b"release", b"build", b"rev"]
             .iter()
-            .any(|w| word.len() >= w.len() && word[word.len() - w.len()..].eq_ignore_ascii_case(w))
+            .any(|w| word.eq_ignore_ascii_case(w))
 }
 
 fn is_hex(b: u8) -> bool {
@@ -159,7 +161,10 @@ pub(super) fn find_colon_forms(
         }
         if ipv6 && let Some(h) = ipv6_in(line, start, end) {
             next_free = next_free.max(h.end);
-            hits.push(h);
+            // Loopback names no host.
+            if &line[h.start..h.end] != b"::1" {
+                hits.push(h);
+            }
         }
     }
 }
@@ -168,6 +173,10 @@ pub(super) fn find_colon_forms(
 /// them (`4a:0:f3:6:eb:aa`), at least two of them two digits long.
 fn colon_mac(line: &[u8], start: usize, end: usize) -> Option<Hit> {
     let run = &line[start..end];
+    // Six octets of one or two digits and five colons: 11 to 17 bytes (times are shorter).
+    if !(11..=17).contains(&run.len()) {
+        return None;
+    }
     let octets = || run.split(|&b| b == b':');
     let ok = run.len() <= 17
         && octets().count() == 6
@@ -312,6 +321,26 @@ pub(super) fn find_mac_dash_dot(line: &[u8], classes: &Classes, hits: &mut Vec<H
 }
 
 #[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn versions_stay_and_addresses_after_words_ending_like_one_go() {
+        let found = |line: &str| {
+            let mut h = Vec::new();
+            find_ipv4(line.as_bytes(), &Classes::of(line.as_bytes()), &mut h);
+            h.len()
+        };
+        assert_eq!(
+            found("java.version=11.0.8.1 FileVersion: 6.1.7601.0 v6.6.4.2"),
+            0
+        );
+        assert_eq!(found("dfs.DataNode$DataXceiver: 10.251.194.213:50010"), 1);
+        assert_eq!(found("listening on 0.0.0.0:80 and 127.0.0.1:81"), 0);
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -364,7 +393,6 @@ mod tests {
     fn ipv6_in_its_forms() {
         for addr in [
             "2001:db8::1",
-            "::1",
             "fe80::1%eth0",
             "::ffff:192.0.2.1",
             "2001:db8:0:0:0:0:2:1",
@@ -375,6 +403,7 @@ mod tests {
         }
         assert_eq!(colon("[2001:db8::7]:443"), [("2001:db8::7", Label::Ipv6)]);
         assert_eq!(colon("ip=2001:db8::2,"), [("2001:db8::2", Label::Ipv6)]);
+        assert!(colon("listen [::1]:8080").is_empty(), "loopback");
     }
 
     #[test]

@@ -33,8 +33,12 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
 #[inline(never)]
 pub(super) fn find_iban(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     let mut next_free = 0;
-    for s in classes.starts(Class::Word) {
-        if s < next_free || line.len() < s + 15 {
+    // From the check digits: a digit run whose two bytes before are capitals starting a word.
+    for d in classes.starts(Class::Digit) {
+        let Some(s) = d.checked_sub(2) else {
+            continue;
+        };
+        if s < next_free || line.len() < s + 15 || (s > 0 && super::is_word(line[s - 1])) {
             continue;
         }
         let head = &line[s..s + 4];
@@ -117,8 +121,23 @@ const NATIONAL_ID_WORDS: &[&[u8]] = &[
 
 /// Words that announce a telephone number, lower case.
 const PHONE_WORDS: &[&[u8]] = &[
-    b"tel", b"phone", b"mobile", b"mobiel", b"gsm", b"fax", b"cell", b"sms", b"msisdn", b"call",
+    b"tel",
+    b"phone",
+    b"mobile",
+    b"mobiel",
+    b"gsm",
+    b"fax",
+    b"cell",
+    b"sms",
+    b"msisdn",
+    b"call",
     b"bel",
+    "t\u{e9}l".as_bytes(),
+    b"telefon",
+    b"handy",
+    b"rufnummer",
+    b"portable",
+    b"contact",
 ];
 
 /// Whether one of `words` stands in the `reach` bytes before `at`, case-insensitively.
@@ -218,7 +237,7 @@ pub(super) fn find_phone(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
                 digits += 1;
                 j += 1;
                 end = j;
-            } else if matches!(b, b' ' | b'-' | b'.' | b'(' | b')')
+            } else if matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/')
                 && line
                     .get(j + 1)
                     .is_some_and(|&n| n.is_ascii_digit() || n == b'(')
@@ -235,12 +254,19 @@ pub(super) fn find_phone(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         {
             continue;
         }
-        // Dotted groups are a phone only as `415.555.0123`; more dots make an address or a version.
-        if line[start..end].iter().filter(|&&b| b == b'.').count() > 2 {
+        // Three dots make an address or a version (`10.1.2.3`, `12.0.5.104`); two (`415.555.0123`)
+        // or four (`06.88.14.24.19`) a phone.
+        if line[start..end].iter().filter(|&&b| b == b'.').count() == 3 {
             next_free = end;
             continue;
         }
-        let ok = if plus {
+        // `0031 6 …`: the international prefix written with two zeros.
+        let double_zero = line[start..].starts_with(b"00")
+            && line[start + 2..end]
+                .iter()
+                .position(|b| !b.is_ascii_digit())
+                .is_some_and(|g| (1..=3).contains(&g));
+        let ok = if plus || double_zero {
             (8..=15).contains(&digits)
         } else {
             (9..=12).contains(&digits) && announced(line, start, 32, PHONE_WORDS)

@@ -46,9 +46,9 @@ fn ends_in_secret_word(ident: &[u8]) -> bool {
         return false;
     };
     let tail = [tail[0] | 0x20, tail[1] | 0x20, tail[2] | 0x20];
-    const TAILS: [&[u8; 3]; 14] = [
+    const TAILS: [&[u8; 3]; 15] = [
         b"ord", b"swd", b"ase", b"ret", b"ken", b"key", b"ial", b"_id", b"nid", b"-id", b"ure",
-        b"pwd", b"ass", b"otp",
+        b"pwd", b"ass", b"otp", b"ity",
     ];
     TAILS.contains(&&tail) || tail[1..] == *b"ig" || tail[1..] == *b"id"
 }
@@ -253,6 +253,11 @@ fn prose(line: &[u8], mut v: usize, hits: &mut Vec<Hit>) {
         verb = true;
         v = skip_blanks(line, v + w.len());
     }
+    // Cisco's `secret 5 $1$…` and `password 7 0822…`: a type digit, then the value.
+    if line.get(v).is_some_and(u8::is_ascii_digit) && line.get(v + 1) == Some(&b' ') {
+        v = skip_blanks(line, v + 1);
+        verb = true;
+    }
     let Some(&first) = line.get(v) else {
         return;
     };
@@ -264,6 +269,10 @@ fn prose(line: &[u8], mut v: usize, hits: &mut Vec<Hit>) {
         return;
     };
     let word = &line[a..b];
+    // `client_credentials scope=openid`: the next field, not a value of this one.
+    if !verb && memchr::memchr(b'=', &word[..word.len().saturating_sub(2)]).is_some() {
+        return;
+    }
     // `token Token{2d16dfd kind: …}` is an object printed, not a credential.
     let printed = !verb && word.iter().any(|&c| matches!(c, b'{' | b'(' | b'['));
     if printed {
@@ -325,7 +334,7 @@ const STOP_WORDS: &[&[u8]] = &[
 
 /// A word that looks like a credential rather than a word of prose: at least six bytes, with
 /// letters and digits or symbols mixed in, or upper case after lower case.
-fn credential_shaped(word: &[u8]) -> bool {
+pub(super) fn credential_shaped(word: &[u8]) -> bool {
     if word.len() < 6 || is_token(word) {
         return false;
     }

@@ -7,16 +7,32 @@ use super::values::{inside_token, is_user_byte, push, skip_blanks, user_like};
 use super::{Detector, Hit, Label, is_token};
 
 /// Words after which a name stands (`username 'bob'`, `gebruiker bob is ingelogd`).
-const NAMING_WORDS: [&[u8]; 5] = [
+const NAMING_WORDS: [&[u8]; 9] = [
     b"username",
     b"user name",
     b"gebruiker",
     b"gebruikersnaam",
     b"account",
+    b"user",
+    b"benutzer",
+    b"utilisateur",
+    b"usuario",
 ];
 
 /// What follows a named account in a log phrase.
-const FOLLOWERS: [&[u8]; 12] = [
+const FOLLOWERS: [&[u8]; 24] = [
+    b"locked",
+    b"unlocked",
+    b"created",
+    b"deleted",
+    b"removed",
+    b"disabled",
+    b"enabled",
+    b"added",
+    b"wurde",
+    b"hat sich",
+    b"s'est",
+    b"a \xc3\xa9t\xc3\xa9",
     b"logged",
     b"is ingelogd",
     b"is uitgelogd",
@@ -63,10 +79,16 @@ fn user(hits: &mut Vec<Hit>, span: Option<(usize, usize)>) {
 #[inline(never)]
 pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for p in classes.ones_after(Class::Space, Class::Word) {
+        // The last letters of `by`, `user`, `username`, `user name`, `gebruiker`,
+        // `gebruikersnaam`, `account`.
+        if !matches!(line[p - 1] | 0x20, b'y' | b'r' | b'e' | b'm' | b't' | b'o') {
+            continue;
+        }
         let before = &line[..p];
         if before.len() >= 3 && before[before.len() - 3..].eq_ignore_ascii_case(b" by") {
-            // `by NAME(uid=…)`, or `by NAME` ending the line (`Successful su for root by NAME`).
-            let n = name_at(line, p + 1);
+            // `by NAME(uid=…)`, or `by NAME` ending the line (`Successful su for root by NAME`);
+            // `by @NAME` is a mention, found below.
+            let n = name_at(line, p + 1).filter(|&(a, _)| line[a] != b'@');
             if let Some((_, b)) = n
                 && (line.get(b) == Some(&b'(') || line[b..].trim_ascii().is_empty())
             {
@@ -137,9 +159,13 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for m in finder!(b"\" <").find_iter(line) {
         display_name(line, m, hits);
     }
-    for m in finder!(b"Name:").find_iter(line) {
+    for m in finder!(b"Name:")
+        .find_iter(line)
+        .chain(finder!(b"name:").find_iter(line))
+    {
         account_name(line, m, m + 5, hits);
     }
+    mentions(line, classes, hits);
     for bs in memchr::memchr_iter(b'\\', line) {
         // `CORP\NAME`: an upper-case domain word, a backslash, a name.
         let mut d = bs;
@@ -174,6 +200,28 @@ fn display_name(line: &[u8], close: usize, hits: &mut Vec<Hit>) {
         memchr::memchr(b'>', addr).is_some_and(|gt| memchr::memchr(b'@', &addr[..gt]).is_some());
     if mailbox && close > open + 1 && !is_token(&line[open + 1..close]) {
         user(hits, Some((open + 1, close)));
+    }
+}
+
+/// `triggered by @zufa33`: a mention. Not an e-mail (`a@b`), a scoped package (`@babel/core`),
+/// an annotation's dotted path or one of our tokens.
+fn mentions(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    for at in classes.ones(Class::At) {
+        if at > 0 && !matches!(line[at - 1], b' ' | b'(' | b'"' | b'\'') {
+            continue;
+        }
+        if let Some((a, b)) = name_at(line, at + 1)
+            && b - a >= 3
+            && !matches!(line.get(b), Some(b'/' | b'.' | b'@' | b'('))
+            && !line[a..b].contains(&b'@')
+            && !line[a..b].eq_ignore_ascii_case(b"here")
+            && !line[a..b].eq_ignore_ascii_case(b"channel")
+            && !line[a..b].eq_ignore_ascii_case(b"everyone")
+            // `@Override`, `@Autowired`: an annotation.
+            && !(line[a].is_ascii_uppercase() && line[a + 1].is_ascii_lowercase())
+        {
+            user(hits, Some((a, b)));
+        }
     }
 }
 
@@ -225,6 +273,13 @@ mod tests {
         assert_eq!(found("user tybql0 logged in via gdm"), ["tybql0"]);
         assert_eq!(found("auth succeeded for username 'mujezo'"), ["mujezo"]);
         assert_eq!(found("INFO gebruiker jov3ehe is ingelogd"), ["jov3ehe"]);
+        assert_eq!(
+            found("SAP SM21: User kahe46 locked due to logon"),
+            ["kahe46"]
+        );
+        assert_eq!(found("Benutzer ffarexu wurde gesperrt"), ["ffarexu"]);
+        assert_eq!(found("GlobalProtect User name: sogi32 from"), ["sogi32"]);
+        assert_eq!(found("workflow triggered by @zufa33"), ["zufa33"]);
         assert_eq!(found("\tAccount Name:\t\tdeba5ve"), ["deba5ve"]);
         assert_eq!(
             found("from '\"Jan de Vries\" <sip:jdv@pbx.local>'"),
@@ -242,6 +297,7 @@ mod tests {
             r"C:\Windows\system32",
             "user not found",
             "gebruiker niet gevonden",
+            "npm i @babel/core and @Override and @here",
             "username must be set",
             "\"Example\" <no address>",
         ] {

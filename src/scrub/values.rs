@@ -61,7 +61,7 @@ pub(super) fn key_value(line: &[u8], s: usize, e: usize, exact: bool) -> Option<
             i += 1;
         }
     }
-    if i < line.len() && matches!(line[i], b'"' | b'\'') {
+    if i < line.len() && matches!(line[i], b'"' | b'\'' | b']') {
         i += 1;
     }
     let key_end = i;

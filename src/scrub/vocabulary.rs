@@ -22,6 +22,7 @@ pub(super) const SECRET_KEYS: &[&str] = &[
     "sessionid",
     "session-id",
     "signature",
+    "community",
     "wachtwoord",
     "wachtzin",
     "toegangscode",
@@ -108,6 +109,10 @@ pub(super) const USER_KEYS: &[&str] = &[
     "gebruiker",
     "gebruikersnaam",
     "inlognaam",
+    "displayname",
+    "display_name",
+    "fullname",
+    "full_name",
 ];
 /// Keys whose value identifies a user, as the identifier's last word (`userId`,
 /// `X-User-Id`, `customer_id`).
