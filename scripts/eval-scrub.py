@@ -163,8 +163,19 @@ CAND6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(?![\w:])")
 USER = re.compile(r"(?:password for |[Ii]nvalid user |for user |user=|publickey for )(?!\[|invalid user )([^\s\[\]]+)")
 
 
+def names_a_host(address, sep="."):
+    # 0.0.0.0 (every interface), broadcast and loopback name no host; the scrubber keeps them.
+    return not (address in ("0.0.0.0", "255.255.255.255") or address.startswith("127" + sep))
+
+
+VERSION = re.compile(r"(?:version|ver|v)[ =:]*$", re.I)
+
+
 def v4(line):
-    return sum(1 for m in IP4.findall(line) if all(int(p) <= 255 for p in m.split("."))) + \
+    # A four-part number after a version word is a version (`wcp.dll version 0.0.0.6`).
+    return sum(1 for m in IP4.finditer(line)
+               if all(int(p) <= 255 for p in m.group().split(".")) and names_a_host(m.group())
+               and not VERSION.search(line[:m.start()])) + \
         sum(1 for m in IP4DASH.findall(line) if all(int(p) <= 255 for p in m.split("-")))
 
 

@@ -417,6 +417,18 @@ fn macs_bare_after_their_word_and_with_short_octets() {
             "nsswitch.conf passwd: files systemd",
         ),
         (
+            "APP_KEY=base64:k2/9Xq+Lm0pZ7vW3rT8yB1nC4dF6gH5j=",
+            "APP_KEY=[secret]",
+        ),
+        (
+            "cache_key=user_profile sort key: name",
+            "cache_key=user_profile sort key: name",
+        ),
+        (
+            "metadata[customer_id]=29831528 user[password]=hunter22",
+            "metadata[customer_id]=[user_id] user[password]=[secret]",
+        ),
+        (
             "Authorization: Digest username=\"api\", response=\"6629fae49393a05397450978507c4ef1\"",
             // The first parameter after the scheme goes with it: the user name is hidden too.
             "Authorization: Digest [secret]\", response=\"[secret]\"",
