@@ -91,7 +91,8 @@ fn in_url_userinfo(line: &[u8], at: usize) -> bool {
         .iter()
         .rposition(|b| b.is_ascii_whitespace())
         .map_or(0, |p| p + 1);
-    memchr::memmem::find(&line[word_start..at], b"://")
+    finder!(b"://")
+        .find(&line[word_start..at])
         .is_some_and(|p| userinfo_end(line, word_start + p + 3) == Some(at))
 }
 

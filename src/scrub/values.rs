@@ -95,7 +95,7 @@ pub(super) fn key_value(line: &[u8], s: usize, e: usize, exact: bool) -> Option<
         && word.0 == v
         && !matches!(line[v], b'[' | b'{' | b'|' | b'>')
         && memchr::memchr(b'=', rest).is_none()
-        && memmem::find(rest, b": ").is_none()
+        && finder!(b": ").find(rest).is_none()
         && !SCHEMES
             .iter()
             .any(|k| k.as_bytes().eq_ignore_ascii_case(&line[word.0..word.1]))
