@@ -248,7 +248,13 @@ impl Keywords {
                 hits,
                 key_value(line, s, e, true)
                     .and_then(|v| past_scheme(line, v))
-                    .filter(|&(a, b)| b - a >= 16 && super::syntax::credential_shaped(&line[a..b])),
+                    .filter(|&(a, b)| {
+                        let v = &line[a..b];
+                        // A key has digits; an Objective-C selector (`key:atLOI:ofKind:`) none.
+                        b - a >= 16
+                            && super::syntax::credential_shaped(v)
+                            && v.iter().any(u8::is_ascii_digit)
+                    }),
             ),
             Key::DigestResponse => secret(
                 hits,

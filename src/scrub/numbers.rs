@@ -148,9 +148,11 @@ fn announced(line: &[u8], at: usize, reach: usize, words: &[&[u8]]) -> bool {
         *l = b.to_ascii_lowercase();
     }
     let lower = &lower[..window.len()];
-    words
-        .iter()
-        .any(|w| memchr::memchr_iter(w[0], lower).any(|i| lower[i..].starts_with(w)))
+    // A word of its own (`tel:`, `Tel.`), not one inside another (`updatelocked`).
+    words.iter().any(|w| {
+        memchr::memchr_iter(w[0], lower)
+            .any(|i| lower[i..].starts_with(w) && (i == 0 || !lower[i - 1].is_ascii_alphabetic()))
+    })
 }
 
 /// Adds a hit for every Dutch BSN (nine digits, or `1234.56.782`, passing the 11-check) that a
@@ -345,6 +347,7 @@ mod tests {
             "offset +0100 at 12:00",
             "order 0612345678 shipped",
             "v1.2.3-4567.89012",
+            "userActivityNoUpdateLocked: eventTime=261843648, event=0",
         ] {
             assert!(found(find_phone, line).is_empty(), "{line}");
         }

@@ -81,11 +81,13 @@ fn credential_like(run: &[u8]) -> bool {
     classes & 7 == 7 && distinct >= MIN_DISTINCT && changes * 20 >= run.len() * 9 && !path_like
 }
 
-/// `sha512-<base64>`: a subresource-integrity hash, which is public.
+/// `sha512-<base64>`: a subresource-integrity hash, which is public; and a Windows package
+/// identity (`Package_for_KB2928120~31bf3856ad364e35~amd64~~6.1.1.0`), fields joined by `~`.
 fn integrity(run: &[u8]) -> bool {
     [&b"sha256-"[..], b"sha384-", b"sha512-", b"sha1-"]
         .iter()
         .any(|p| run.starts_with(p))
+        || run.iter().filter(|&&b| b == b'~').count() >= 3
 }
 
 /// `<15–16 digits>|<27+ token bytes>`: an app id and its secret.
@@ -135,5 +137,6 @@ mod tests {
         assert!(found("org.apache.hadoop.mapreduce.v2.app.MRAppMaster").is_empty());
         assert!(found("blk_-1608999687919862906 blk_7503483334202473044").is_empty());
         assert!(found("AbstractSingletonProxyFactoryBean2Helper").is_empty());
+        assert!(found("package: Package_for_KB2928120~31bf3856ad364e35~amd64~~6.1.1.0").is_empty());
     }
 }
