@@ -484,7 +484,12 @@ fn is_setting(line: &[u8], s: usize, e: usize, (a, b): (usize, usize), exact: bo
     ]
     .iter()
     .any(|w| ident.len() > w.len() && ident[ident.len() - w.len()..].eq_ignore_ascii_case(w));
-    (more_than_the_word && (number || reference))
+    // `token=d6a9a4a`: an object's short hex handle (Android's window tokens), not a credential.
+    let handle = line[s..e].eq_ignore_ascii_case(b"token")
+        && value.len() <= 10
+        && value.iter().all(u8::is_ascii_hexdigit);
+    handle
+        || (more_than_the_word && (number || reference))
         || switch
         || scheme_alone
         || pam

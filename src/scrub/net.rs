@@ -161,8 +161,11 @@ pub(super) fn find_colon_forms(
         }
         if ipv6 && let Some(h) = ipv6_in(line, start, end) {
             next_free = next_free.max(h.end);
-            // Loopback names no host.
-            if &line[h.start..h.end] != b"::1" {
+            // Loopback and the unspecified address (`0:0:0:0:0:0:0:0`, `::`) name no host.
+            let text = &line[h.start..h.end];
+            let unspecified = text.iter().all(|&b| b == b'0' || b == b':');
+            let loopback = text == b"::1" || text == b"0:0:0:0:0:0:0:1";
+            if !(unspecified || loopback) {
                 hits.push(h);
             }
         }

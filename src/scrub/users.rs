@@ -89,8 +89,13 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             // `by NAME(uid=…)`, or `by NAME` ending the line (`Successful su for root by NAME`);
             // `by @NAME` is a mention, found below.
             let n = name_at(line, p + 1).filter(|&(a, _)| line[a] != b'@');
+            // A trailing `by NAME` only after `for …` (`su for root by NAME`), not in `caused by
+            // parity`.
+            let after_for = finder!(b" for ")
+                .find(&line[p.saturating_sub(48)..p])
+                .is_some();
             if let Some((_, b)) = n
-                && (line.get(b) == Some(&b'(') || line[b..].trim_ascii().is_empty())
+                && (line.get(b) == Some(&b'(') || (line[b..].trim_ascii().is_empty() && after_for))
             {
                 user(hits, n);
             }
@@ -177,8 +182,9 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             d -= 1;
         }
         let domain = bs - d;
+        // Not a path's segment (`\\?\GLOBALROOT\Device`).
         if (2..=15).contains(&domain)
-            && (d == 0 || !line[d - 1].is_ascii_alphanumeric())
+            && (d == 0 || !(line[d - 1].is_ascii_alphanumeric() || line[d - 1] == b'\\'))
             && line[d].is_ascii_uppercase()
         {
             let v = skip_blanks(line, bs + 1);
@@ -217,8 +223,9 @@ fn mentions(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             && !line[a..b].eq_ignore_ascii_case(b"here")
             && !line[a..b].eq_ignore_ascii_case(b"channel")
             && !line[a..b].eq_ignore_ascii_case(b"everyone")
-            // `@Override`, `@Autowired`: an annotation.
+            // `@Override`, `@Autowired`: an annotation; `@0x7fed806eb5d`: an address.
             && !(line[a].is_ascii_uppercase() && line[a + 1].is_ascii_lowercase())
+            && line[a].is_ascii_alphabetic()
         {
             user(hits, Some((a, b)));
         }
@@ -298,6 +305,9 @@ mod tests {
             "user not found",
             "gebruiker niet gevonden",
             "npm i @babel/core and @Override and @here",
+            "called (stack @0x7fed806eb5d @0x7fef9fb9b6d)",
+            "data store interrupt caused by parity",
+            r"from path '\\?\GLOBALROOT\Device\HarddiskVolume2'",
             "username must be set",
             "\"Example\" <no address>",
         ] {
