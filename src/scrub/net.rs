@@ -96,6 +96,10 @@ fn names_no_host(address: &[u8]) -> bool {
 /// A four-part version rather than an address: `v6.1.1.0`, or after a version key or word
 /// (`java.version=11.0.8.1`, `version 6.1.7601.0`, `Version: …`).
 fn is_version(line: &[u8], start: usize) -> bool {
+    // Windows package identities end `~amd64~~6.1.34.0`.
+    if start > 0 && line[start - 1] == b'~' {
+        return true;
+    }
     if start > 0
         && (line[start - 1] | 0x20) == b'v'
         && (start == 1 || !line[start - 2].is_ascii_alphabetic())
@@ -336,6 +340,10 @@ mod version_tests {
         };
         assert_eq!(
             found("java.version=11.0.8.1 FileVersion: 6.1.7601.0 v6.6.4.2"),
+            0
+        );
+        assert_eq!(
+            found("Package_for_KB947821~31bf3856ad364e35~amd64~~6.1.34.0, x"),
             0
         );
         assert_eq!(found("dfs.DataNode$DataXceiver: 10.251.194.213:50010"), 1);
