@@ -485,9 +485,21 @@ fn is_setting(line: &[u8], s: usize, e: usize, (a, b): (usize, usize), exact: bo
     .iter()
     .any(|w| ident.len() > w.len() && ident[ident.len() - w.len()..].eq_ignore_ascii_case(w));
     // `token=d6a9a4a`: an object's short hex handle (Android's window tokens), not a credential.
-    let handle = line[s..e].eq_ignore_ascii_case(b"token")
-        && value.len() <= 10
-        && value.iter().all(u8::is_ascii_hexdigit);
+    // `token=Token{a64f992 …}`, `BinderProxy@2bd79ce`: a printed object.
+    let printed = memchr::memchr2(b'{', b'@', value).is_some_and(|at| {
+        let (class, hash) = (&value[..at], &value[at + 1..]);
+        class.len() >= 4
+            && class
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
+            && class.iter().any(u8::is_ascii_uppercase)
+            && hash.len() >= 6
+            && hash.iter().take_while(|b| b.is_ascii_hexdigit()).count() >= 6
+    });
+    let handle = printed
+        || (line[s..e].eq_ignore_ascii_case(b"token")
+            && value.len() <= 10
+            && value.iter().all(u8::is_ascii_hexdigit));
     handle
         || (more_than_the_word && (number || reference))
         || switch
@@ -498,11 +510,13 @@ fn is_setting(line: &[u8], s: usize, e: usize, (a, b): (usize, usize), exact: bo
         || (exact && number && value.len() <= 3)
 }
 
-/// `uid=0`, `euid=33`: a system account's number, which names no person.
+/// `uid=0`, `euid=33`, `uid=10113`: an account's number, which names no person.
 fn system_uid(key: &[u8], value: &[u8]) -> bool {
-    key.to_ascii_lowercase().ends_with(b"uid")
-        && value.len() <= 3
-        && value.iter().all(u8::is_ascii_digit)
+    // A uid is an account's number (Android gives one to every app), not a name; `user=0` is
+    // Android's owner profile.
+    let number = !value.is_empty() && value.len() <= 6 && value.iter().all(u8::is_ascii_digit);
+    let lower = key.to_ascii_lowercase();
+    number && (lower.ends_with(b"uid") || (lower == b"user" && value.len() <= 2))
 }
 
 /// `curl -u user:pass`, `--user user:pass`: the credentials, on a curl command line only.

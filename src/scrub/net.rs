@@ -90,7 +90,11 @@ pub(super) fn find_ipv4(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
 /// `0.0.0.0` (every interface), `255.255.255.255` (broadcast) and loopback (`127.0.0.1`) name
 /// no host.
 fn names_no_host(address: &[u8]) -> bool {
-    address == b"0.0.0.0" || address == b"255.255.255.255" || address.starts_with(b"127.")
+    address == b"0.0.0.0"
+        || address == b"255.255.255.255"
+        || address.starts_with(b"127.")
+        // A network's number (`10.128.0.0`), not a host's.
+        || address.ends_with(b".0")
 }
 
 /// A four-part version rather than an address: `v6.1.1.0`, or after a version key or word
@@ -205,7 +209,8 @@ const MAX_STARTS: usize = 8;
 fn ipv6_in(line: &[u8], start: usize, end: usize) -> Option<Hit> {
     let run = &line[start..end];
     let colons = run.iter().filter(|&&b| b == b':').count();
-    if colons < 2
+    // More than eight groups is a serial or a hardware id, not an address.
+    if !(2..=8).contains(&colons)
         || (colons < 6 && !run.windows(2).any(|w| w == b"::"))
         || !run.iter().any(|&b| is_hex(b))
     {

@@ -177,7 +177,7 @@ fn after_word(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
         if let Some((a, b)) = value_at(line, v)
             && b - a >= 20
             && credential_shaped(&line[a..b])
-            && memchr::memchr(b'\\', &line[a..b]).is_none()
+            && memchr::memchr2(b'\\', b'/', &line[a..b]).is_none()
         {
             secret(hits, Some((a, b)));
         }
