@@ -149,11 +149,12 @@ fn plausible(d: &[u8]) -> bool {
         2 => {
             (2221..=2720).contains(&number(4)) && len == 16 || (prefix(&[2, 1, 3, 1]) && len == 15)
         }
-        // Amex, Diners, JCB.
+        // Amex, Diners, JCB (3528–3589 issued; the whole 35 range taken, as generators and
+        // older cards use it).
         3 => {
             (matches!(number(2), 34 | 37) && len == 15)
                 || ((300..=305).contains(&number(3)) || matches!(number(2), 36 | 38)) && len == 14
-                || ((3528..=3589).contains(&number(4)) && (16..=19).contains(&len))
+                || ((3500..=3599).contains(&number(4)) && (16..=19).contains(&len))
         }
         // Discover, UnionPay, Maestro's 6304/6759/676.
         6 => {
