@@ -93,8 +93,9 @@ fn names_no_host(address: &[u8]) -> bool {
     address == b"0.0.0.0"
         || address == b"255.255.255.255"
         || address.starts_with(b"127.")
-        // A network's number (`10.128.0.0`), not a host's.
-        || address.ends_with(b".0")
+        // A large network's number (`10.128.0.0`), not a host's; a small one (`172.16.30.0/29`)
+        // can name a customer, and goes.
+        || address.ends_with(b".0.0")
 }
 
 /// A four-part version rather than an address: `v6.1.1.0`, or after a version key or word

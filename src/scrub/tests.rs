@@ -425,8 +425,8 @@ fn macs_bare_after_their_word_and_with_short_octets() {
             "cache_key=user_profile sort key: name",
         ),
         (
-            "token=Token{a64f992 kind} uid=10113 user=0 net 10.128.0.0 chip FF:F2:9F:16:DC:81:00:0D:60:E9",
-            "token=Token{a64f992 kind} uid=10113 user=0 net 10.128.0.0 chip FF:F2:9F:16:DC:81:00:0D:60:E9",
+            "token=Token{a64f992 kind} uid=10113 user=0 net 10.128.0.0 chip FF:F2:9F:16:DC:81:00:0D:60:E9 acl 172.16.30.0/29",
+            "token=Token{a64f992 kind} uid=10113 user=0 net 10.128.0.0 chip FF:F2:9F:16:DC:81:00:0D:60:E9 acl [ipv4]/29",
         ),
         (
             "metadata[customer_id]=29831528 user[password]=hunter22",
