@@ -165,14 +165,17 @@ USER = re.compile(r"(?:password for |[Ii]nvalid user |for user |user=|publickey 
 
 def names_a_host(address, sep="."):
     # 0.0.0.0 (every interface), broadcast and loopback name no host; the scrubber keeps them.
-    return not (address in ("0.0.0.0", "255.255.255.255") or address.startswith("127" + sep))
+    # So do large networks' numbers (10.128.0.0).
+    return not (address in ("0.0.0.0", "255.255.255.255") or address.startswith("127" + sep)
+                or address.endswith(sep + "0" + sep + "0"))
 
 
-VERSION = re.compile(r"(?:version|ver|v)[ =:]*$", re.I)
+VERSION = re.compile(r"(?:(?:version|ver|v)[ =:]*|~)$", re.I)
 
 
 def v4(line):
-    # A four-part number after a version word is a version (`wcp.dll version 0.0.0.6`).
+    # A four-part number after a version word, or ending a Windows package identity
+    # (`~amd64~~6.1.1.0`), is a version.
     return sum(1 for m in IP4.finditer(line)
                if all(int(p) <= 255 for p in m.group().split(".")) and names_a_host(m.group())
                and not VERSION.search(line[:m.start()])) + \
