@@ -235,6 +235,25 @@ fn entities() -> impl Strategy<Value = (&'static str, String, String)> {
     ]
 }
 
+/// Plants `value` in `context` (`{}` marks its place) between fillers, scrubs the line, and
+/// says what survived, if anything.
+fn leaked(
+    detector: &str,
+    value: &str,
+    context: &str,
+    before: &str,
+    after: &str,
+    mask: bool,
+) -> Option<String> {
+    let s: &Scrubber = if mask { &MASKING } else { &PSEUDONYMIZING };
+    let (head, tail) = context.split_once("{}").unwrap();
+    let line = format!("{before} {head}{value}{tail} {after}");
+    let at = before.len() + 1 + head.len();
+    let out = String::from_utf8(scrub(s, line.as_bytes())).unwrap();
+    leak::surviving_piece(detector, &line, at..at + value.len(), &out)
+        .map(|piece| format!("{detector} `{value}`: `{piece}` survived in {out}"))
+}
+
 /// Benign filler around the planted value.
 fn filler() -> impl Strategy<Value = String> {
     prop::collection::vec(
@@ -257,24 +276,14 @@ proptest! {
 
     #[test]
     fn planted_values_never_leak((detector, value, context) in detected(), before in filler(), after in filler(), mask in any::<bool>()) {
-        let s: &Scrubber = if mask { &MASKING } else { &PSEUDONYMIZING };
-        let (head, tail) = context.split_once("{}").unwrap();
-        let line = format!("{before} {head}{value}{tail} {after}");
-        let at = before.len() + 1 + head.len();
-        let out = String::from_utf8(scrub(s, line.as_bytes())).unwrap();
-        let piece = leak::surviving_piece(detector, &line, at..at + value.len(), &out);
-        prop_assert!(piece.is_none(), "{} `{}`: `{}` survived in {}", detector, value, piece.unwrap_or_default(), out);
+        let leaked = leaked(detector, &value, &context, &before, &after, mask);
+        prop_assert!(leaked.is_none(), "{}", leaked.unwrap_or_default());
     }
 
     #[test]
     fn planted_entities_never_leak((detector, value, context) in entities(), before in filler(), after in filler(), mask in any::<bool>()) {
-        let s: &Scrubber = if mask { &MASKING } else { &PSEUDONYMIZING };
-        let (head, tail) = context.split_once("{}").unwrap();
-        let line = format!("{before} {head}{value}{tail} {after}");
-        let at = before.len() + 1 + head.len();
-        let out = String::from_utf8(scrub(s, line.as_bytes())).unwrap();
-        let piece = leak::surviving_piece(detector, &line, at..at + value.len(), &out);
-        prop_assert!(piece.is_none(), "{} `{}`: `{}` survived in {}", detector, value, piece.unwrap_or_default(), out);
+        let leaked = leaked(detector, &value, &context, &before, &after, mask);
+        prop_assert!(leaked.is_none(), "{}", leaked.unwrap_or_default());
     }
 
     #[test]

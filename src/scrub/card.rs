@@ -192,9 +192,7 @@ mod tests {
     use super::*;
 
     fn found(line: &str) -> Vec<&str> {
-        let mut h = Vec::new();
-        find(line.as_bytes(), &Classes::of(line.as_bytes()), &mut h);
-        h.iter().map(|h| &line[h.start..h.end]).collect()
+        crate::scrub::spans(line, find)
     }
 
     #[test]

@@ -101,9 +101,7 @@ mod tests {
     use super::*;
 
     fn found(line: &str) -> Vec<&str> {
-        let mut hits = Vec::new();
-        find(line.as_bytes(), &Classes::of(line.as_bytes()), &mut hits);
-        hits.iter().map(|h| &line[h.start..h.end]).collect()
+        crate::scrub::spans(line, find)
     }
 
     #[test]

@@ -712,5 +712,19 @@ fn is_token(text: &[u8]) -> bool {
         })
 }
 
+/// The spans a detector finds in `line`, in order and each once, for the detectors' own tests.
+#[cfg(test)]
+fn spans(line: &str, find: fn(&[u8], &classes::Classes, &mut Vec<Hit>)) -> Vec<&str> {
+    let mut hits = Vec::new();
+    find(
+        line.as_bytes(),
+        &classes::Classes::of(line.as_bytes()),
+        &mut hits,
+    );
+    hits.sort_by_key(|h| (h.start, h.end));
+    hits.dedup_by_key(|h| (h.start, h.end));
+    hits.iter().map(|h| &line[h.start..h.end]).collect()
+}
+
 #[cfg(test)]
 mod tests;
