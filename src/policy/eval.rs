@@ -264,13 +264,12 @@ impl Walker<'_> {
     /// Free text through the scrubber; each hit is noted with its detector and span.
     fn scrubbed(&mut self, field: &str, text: String) -> String {
         let scrubber = self.policy.scrubber();
-        let mut stream = if matches!(field, "message" | "body") {
+        let entry = if matches!(field, "message" | "body") {
             self.stream
         } else {
             LineState::default()
         };
-        let Some((out, hits)) =
-            scrubber.scrub_stream_text(self.key, &text, &mut stream, self.scratch)
+        let Some((out, hits)) = scrubber.scrub_stream_text(self.key, &text, entry, self.scratch)
         else {
             return text;
         };

@@ -476,31 +476,39 @@ impl Scrubber {
         text: &str,
         scratch: &mut Scratch,
     ) -> Option<(String, Vec<Hit>)> {
-        self.scrub_stream_text(key, text, &mut LineState::default(), scratch)
+        self.scrub_stream_text(key, text, LineState::default(), scratch)
     }
 
     /// Like [`Scrubber::scrub_text_with`], for a text that continues a stream whose state at
-    /// its start is `state` (a log line read after others of its file); `state` is advanced
-    /// past the text.
+    /// its start is `entry` (a log line read after others of its file, whose reader advanced
+    /// the state). The state is advanced only between the text's own lines: the reader has
+    /// already computed where the stream stands after it.
     pub fn scrub_stream_text(
         &self,
         key: &PseudonymKey,
         text: &str,
-        state: &mut LineState,
+        entry: LineState,
         scratch: &mut Scratch,
     ) -> Option<(String, Vec<Hit>)> {
+        let mut state = entry;
         // Room for the text and a few tokens longer than what they replace, so a line is
         // written without regrowing.
         let mut out: Vec<u8> = Vec::with_capacity(text.len() + text.len() / 4 + 32);
         let mut hits = Vec::new();
         let mut changed = false;
         let mut offset = 0;
-        for line in text.as_bytes().split_inclusive(|&b| b == b'\n') {
+        let mut lines = text.as_bytes().split_inclusive(|&b| b == b'\n').peekable();
+        while let Some(line) = lines.next() {
             let (body, ending) = match line.strip_suffix(b"\n") {
                 Some(b) => (b, &b"\n"[..]),
                 None => (line, &b""[..]),
             };
-            if self.scrub_line(key, body, state, scratch, &mut out) {
+            let entry = if lines.peek().is_some() {
+                state.advance(body)
+            } else {
+                state
+            };
+            if self.scrub_from(key, body, 0, entry, scratch, &mut out) {
                 changed = true;
                 hits.extend(scratch.hits().iter().map(|h| Hit {
                     start: h.start + offset,
