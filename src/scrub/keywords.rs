@@ -47,7 +47,7 @@ enum Key {
 }
 
 /// Bytes an identifier before a separator is made of (`db.password`, `api-key`).
-fn is_ident(b: u8) -> bool {
+pub(super) fn is_ident(b: u8) -> bool {
     static IDENT: [bool; 256] =
         byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
     IDENT[usize::from(b)]
@@ -547,6 +547,19 @@ pub(super) fn listed_names(names: &AhoCorasick, line: &[u8], hits: &mut Vec<Hit>
     }
 }
 
+/// A `-----BEGIN … PRIVATE KEY-----` marker on `line`: where it closes, and where an
+/// `-----END` after it starts, if the block ends on the same line. The one reading of the
+/// marker, for the line's own hits and for the stream state after it.
+pub(super) fn private_key_marker(line: &[u8]) -> Option<(usize, Option<usize>)> {
+    let b = finder!(b"-----BEGIN").find(line)?;
+    let close = memmem::find(&line[b + 10..], b"-----").map(|c| b + 10 + c + 5)?;
+    memmem::find(&line[b..close], b"PRIVATE KEY")?;
+    Some((
+        close,
+        finder!(b"-----END").find(&line[close..]).map(|p| close + p),
+    ))
+}
+
 /// A private-key block that begins on this line: its body after the BEGIN marker, to the END
 /// marker or the line's end (the lines after it are [`super::stream::LineState`]'s).
 #[inline(never)]
@@ -554,18 +567,10 @@ pub(super) fn private_key_begins(line: &[u8], classes: &Classes, hits: &mut Vec<
     if classes.long_runs(Class::Dash, 5).next().is_none() {
         return;
     }
-    static BEGIN: std::sync::LazyLock<memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memmem::Finder::new(b"-----BEGIN"));
-    let Some(b) = BEGIN.find(line) else {
+    let Some((close, end)) = private_key_marker(line) else {
         return;
     };
-    let Some(close) = memmem::find(&line[b + 10..], b"-----").map(|c| b + 10 + c + 5) else {
-        return;
-    };
-    if memmem::find(&line[b..close], b"PRIVATE KEY").is_none() {
-        return;
-    }
-    let end = memmem::find(&line[close..], b"-----END").map_or(line.len(), |p| close + p);
+    let end = end.unwrap_or(line.len());
     let a = skip_blanks(line, close);
     if end > a {
         push(hits, a, end, Detector::Secret, Label::Secret);

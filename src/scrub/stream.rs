@@ -4,8 +4,7 @@
 //! scrubs a stream (`noticed scrub`, log files, journald, bundles) advances the same state with
 //! [`LineState::advance`], so one file gives the same text whichever path read it.
 
-use memchr::memmem;
-
+use super::keywords::{is_ident, private_key_marker};
 use super::syntax::is_secret_key;
 
 /// Most lines a private-key block may span before its END is given up on (an RSA 8192 PEM is
@@ -117,11 +116,7 @@ impl LineState {
 
     /// The state a line opens for the lines after it.
     fn opened_by(line: &[u8]) -> Mode {
-        if let Some(b) = finder!(b"-----BEGIN").find(line)
-            && let Some(close) = memmem::find(&line[b + 10..], b"-----").map(|c| b + 15 + c)
-            && memmem::find(&line[b..close], b"PRIVATE KEY").is_some()
-            && memmem::find(&line[close..], b"-----END").is_none()
-        {
+        if let Some((_, None)) = private_key_marker(line) {
             return Mode::PrivateKey(0);
         }
         // PuTTY key files start the line with it (a log prefix, if any, is short).
@@ -196,10 +191,6 @@ impl LineState {
             _ => Mode::Plain,
         }
     }
-}
-
-fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
 }
 
 fn is_blank(line: &[u8]) -> bool {

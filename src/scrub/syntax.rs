@@ -9,15 +9,12 @@
 use memchr::memmem;
 
 use super::classes::{Class, Classes};
+use super::keywords::is_ident;
 use super::values::{push, shell_word, skip_blanks, value_at};
 use super::vocabulary::{EXACT_SECRET_KEYS, SECRET_KEYS};
 use super::{Detector, Hit, Label, is_token, is_word};
 
 /// Bytes an identifier is made of (`db-password`, `api_key`, `--token`).
-fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
-}
-
 /// Whether an identifier names a secret: a secret word anywhere in it (`db_password`), or a
 /// short secret key as its last word (`--pwd`). Case-insensitive, without allocating.
 pub(super) fn is_secret_key(ident: &[u8]) -> bool {
