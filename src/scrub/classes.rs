@@ -33,9 +33,25 @@ pub(super) enum Class {
     /// `r`, `s` and `u` in either case: the last letters of the phrases before a user name or
     /// a credential (`for`, `user`, `Bearer`, `-u`).
     PhraseEnd,
+    /// `<`: markup.
+    Lt,
+    /// A tab.
+    Tab,
+    /// `(`.
+    Paren,
+    /// `\\`.
+    Backslash,
+    /// `%`, `&`, `#` and `\\`: where an escape (`%40`, `&#64;`, `\u0040`, `#033[`) can start.
+    Escape,
+    /// Control bytes other than tab, and DEL: what [`super::normalise`] strips.
+    Control,
+    /// `A`–`Z`.
+    Upper,
+    /// Digits and what a written phone number holds besides: ` - . ( ) / +`.
+    PhoneStretch,
 }
 
-const CLASSES: usize = 13;
+const CLASSES: usize = 21;
 
 /// Where each class stands in the last line scanned; buffers are reused from line to line.
 #[derive(Default)]
@@ -62,8 +78,8 @@ impl Classes {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            // NUL belongs to no class, so the padding sets no bit.
-            let mut last = [0u8; 64];
+            // 0x80 (a UTF-8 continuation byte) belongs to no class, so the padding sets no bit.
+            let mut last = [0x80u8; 64];
             last[..rest.len()].copy_from_slice(rest);
             let block = classify(&last);
             self.store(w, &block);
@@ -116,18 +132,16 @@ impl Classes {
 
     /// The positions of the bytes in `class`, in order.
     pub(super) fn ones(&self, class: Class) -> impl Iterator<Item = usize> + '_ {
-        self.class(class)
-            .iter()
-            .enumerate()
-            .flat_map(|(w, &bits)| Ones(bits).map(move |b| w * 64 + b))
+        let of = self.class(class);
+        Positions::new(of.len(), move |w| of[w])
     }
 
     /// The positions of the bytes in `class` that follow a byte in `prev`, in order.
     pub(super) fn ones_after(&self, class: Class, prev: Class) -> impl Iterator<Item = usize> + '_ {
         let (of, after) = (self.class(class), self.class(prev));
-        (0..self.words).flat_map(move |w| {
+        Positions::new(self.words, move |w| {
             let carry = if w > 0 { after[w - 1] >> 63 } else { 0 };
-            Ones(of[w] & (after[w] << 1 | carry)).map(move |b| w * 64 + b)
+            of[w] & (after[w] << 1 | carry)
         })
     }
 
@@ -135,9 +149,19 @@ impl Classes {
     /// start, in order.
     pub(super) fn starts(&self, class: Class) -> impl Iterator<Item = usize> + '_ {
         let of = self.class(class);
-        (0..self.words).flat_map(move |w| {
+        Positions::new(self.words, move |w| {
             let carry = if w > 0 { of[w - 1] >> 63 } else { 0 };
-            Ones(of[w] & !(of[w] << 1 | carry)).map(move |b| w * 64 + b)
+            of[w] & !(of[w] << 1 | carry)
+        })
+    }
+
+    /// Where the runs of digits that start in `start..end` start, in order.
+    pub(super) fn digit_runs(&self, start: usize, end: usize) -> impl Iterator<Item = usize> + '_ {
+        let mut from = start;
+        std::iter::from_fn(move || {
+            let s = self.next_in(Class::Digit, from).filter(|&s| s < end)?;
+            from = self.next_out(Class::Digit, s);
+            Some(s)
         })
     }
 
@@ -248,34 +272,62 @@ fn low_bits(n: usize) -> u64 {
 }
 
 /// The set bits of a word, lowest first.
-struct Ones(u64);
+/// The set bits of words computed one at a time by `word`, as byte positions in order: the
+/// loop every detector walks, written out because a `flat_map` of per-word iterators cost more
+/// than the detectors' own work.
+struct Positions<F> {
+    word: F,
+    words: usize,
+    next_word: usize,
+    base: usize,
+    bits: u64,
+}
 
-impl Iterator for Ones {
-    type Item = usize;
-    fn next(&mut self) -> Option<usize> {
-        if self.0 == 0 {
-            return None;
+impl<F: Fn(usize) -> u64> Positions<F> {
+    fn new(words: usize, word: F) -> Self {
+        Positions {
+            word,
+            words,
+            next_word: 0,
+            base: 0,
+            bits: 0,
         }
-        let b = self.0.trailing_zeros() as usize;
-        self.0 &= self.0 - 1;
-        Some(b)
+    }
+}
+
+impl<F: Fn(usize) -> u64> Iterator for Positions<F> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            if self.next_word == self.words {
+                return None;
+            }
+            self.bits = (self.word)(self.next_word);
+            self.base = self.next_word * 64;
+            self.next_word += 1;
+        }
+        let b = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(self.base + b)
     }
 }
 
 /// The classes of one byte, as bits indexed by [`Class`]; the portable path and the reference
 /// the SIMD path is tested against.
 #[cfg(any(test, not(target_arch = "x86_64")))]
-const fn classes_of(b: u8) -> u16 {
+const fn classes_of(b: u8) -> u32 {
     let digit = b.is_ascii_digit();
-    let mut c = 0u16;
+    let mut c = 0u32;
     if digit {
-        c |= 1 << Class::Digit as u16;
+        c |= 1 << Class::Digit as u32;
     }
     if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/' | b'~') {
-        c |= 1 << Class::Token as u16;
+        c |= 1 << Class::Token as u32;
     }
     if b == b'=' || b == b':' {
-        c |= 1 << Class::Separator as u16;
+        c |= 1 << Class::Separator as u32;
     }
     let single = [
         (b':', Class::Colon),
@@ -285,29 +337,45 @@ const fn classes_of(b: u8) -> u16 {
         (b'-', Class::Dash),
         (b'~', Class::Tilde),
         (b'_', Class::Underscore),
+        (b'<', Class::Lt),
+        (b'\t', Class::Tab),
+        (b'(', Class::Paren),
+        (b'\\', Class::Backslash),
     ];
     let mut i = 0;
     while i < single.len() {
         if b == single[i].0 {
-            c |= 1 << single[i].1 as u16;
+            c |= 1 << single[i].1 as u32;
         }
         i += 1;
     }
     if digit || b == b' ' || b == b'-' {
-        c |= 1 << Class::CardStretch as u16;
+        c |= 1 << Class::CardStretch as u32;
     }
     if b.is_ascii_alphanumeric() || b == b'_' {
-        c |= 1 << Class::Word as u16;
+        c |= 1 << Class::Word as u32;
     }
     if matches!(b | 0x20, b'r' | b's' | b'u') {
-        c |= 1 << Class::PhraseEnd as u16;
+        c |= 1 << Class::PhraseEnd as u32;
+    }
+    if matches!(b, b'%' | b'&' | b'#' | b'\\') {
+        c |= 1 << Class::Escape as u32;
+    }
+    if (b < 0x20 && b != b'\t') || b == 0x7f {
+        c |= 1 << Class::Control as u32;
+    }
+    if b.is_ascii_uppercase() {
+        c |= 1 << Class::Upper as u32;
+    }
+    if digit || matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'+') {
+        c |= 1 << Class::PhoneStretch as u32;
     }
     c
 }
 
 #[cfg(any(test, not(target_arch = "x86_64")))]
-static TABLE: [u16; 256] = {
-    let mut t = [0u16; 256];
+static TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
     let mut b = 0;
     while b < 256 {
         t[b] = classes_of(b as u8);
@@ -355,7 +423,8 @@ mod simd {
 
     macro_rules! classify_with {
         ($name:ident, $feature:literal, $vec:ty, $width:literal, $load:ident, $splat:ident,
-         $eq:ident, $sub:ident, $min:ident, $or:ident, $movemask:ident) => {
+         $eq:ident, $sub:ident, $min:ident, $or:ident, $movemask:ident, $gt:ident,
+         $xor:ident, $andnot:ident) => {
             #[target_feature(enable = $feature)]
             pub(super) fn $name(chunk: &[u8; 64]) -> [u64; CLASSES] {
                 let splat = |b: u8| $splat(i8::from_ne_bytes([b]));
@@ -370,6 +439,7 @@ mod simd {
                     let v = unsafe { $load(chunk.as_ptr().add(q * $width).cast()) };
                     let eq = |b: u8| $eq(v, splat(b));
                     let digit = within(v, b'0', 10);
+                    let upper = within(v, b'A', 26);
                     let lower = $or(v, splat(0x20));
                     let letter = within(lower, b'a', 26);
                     let phrase_end = $or(
@@ -382,27 +452,52 @@ mod simd {
                     let tilde = eq(b'~');
                     let underscore = eq(b'_');
                     let word = $or($or(digit, letter), underscore);
+                    let backslash = eq(b'\\');
+                    let tab = eq(b'\t');
+                    // Below 0x20 (tab aside) or DEL: `v ^ 0x80` is signed-below `0x20 ^ 0x80`.
+                    let control =
+                        $andnot(tab, $or($gt(splat(0xa0), $xor(v, splat(0x80))), eq(0x7f)));
                     let token = $or($or(word, $or(dash, tilde)), $or(eq(b'+'), eq(b'/')));
-                    let masks = [
-                        (Class::Digit, digit),
-                        (Class::Token, token),
-                        (Class::Separator, $or(colon, eq(b'='))),
-                        (Class::Colon, colon),
-                        (Class::Space, space),
-                        (Class::At, eq(b'@')),
-                        (Class::Dot, eq(b'.')),
-                        (Class::Dash, dash),
-                        (Class::Tilde, tilde),
-                        (Class::Underscore, underscore),
-                        (Class::CardStretch, $or(digit, $or(space, dash))),
-                        (Class::Word, word),
-                        (Class::PhraseEnd, phrase_end),
-                    ];
-                    for (class, m) in masks {
+                    // Each mask goes to its word as soon as it is computed: a list of all
+                    // of them first would hold more vectors than there are registers.
+                    let mut put = |class: Class, m: $vec| {
                         let bits = u64::from($movemask(m).cast_unsigned());
                         block[class as usize] |=
                             (bits & (u64::MAX >> (64 - $width))) << (q * $width);
-                    }
+                    };
+                    put(Class::Digit, digit);
+                    put(Class::Token, token);
+                    put(Class::Separator, $or(colon, eq(b'=')));
+                    put(Class::Colon, colon);
+                    put(Class::Space, space);
+                    put(Class::At, eq(b'@'));
+                    put(Class::Dot, eq(b'.'));
+                    put(Class::Dash, dash);
+                    put(Class::Tilde, tilde);
+                    put(Class::Underscore, underscore);
+                    put(Class::CardStretch, $or(digit, $or(space, dash)));
+                    put(Class::Word, word);
+                    put(Class::PhraseEnd, phrase_end);
+                    put(Class::Lt, eq(b'<'));
+                    put(Class::Tab, tab);
+                    put(Class::Paren, eq(b'('));
+                    put(Class::Backslash, backslash);
+                    put(
+                        Class::Escape,
+                        $or($or(eq(b'%'), eq(b'&')), $or(eq(b'#'), backslash)),
+                    );
+                    put(Class::Control, control);
+                    put(Class::Upper, upper);
+                    put(
+                        Class::PhoneStretch,
+                        $or(
+                            $or(digit, $or(space, dash)),
+                            $or(
+                                $or(eq(b'.'), eq(b'/')),
+                                $or($or(eq(b'('), eq(b')')), eq(b'+')),
+                            ),
+                        ),
+                    );
                 }
                 block
             }
@@ -420,7 +515,10 @@ mod simd {
         _mm_sub_epi8,
         _mm_min_epu8,
         _mm_or_si128,
-        _mm_movemask_epi8
+        _mm_movemask_epi8,
+        _mm_cmpgt_epi8,
+        _mm_xor_si128,
+        _mm_andnot_si128
     );
     classify_with!(
         classify_avx2,
@@ -433,7 +531,10 @@ mod simd {
         _mm256_sub_epi8,
         _mm256_min_epu8,
         _mm256_or_si256,
-        _mm256_movemask_epi8
+        _mm256_movemask_epi8,
+        _mm256_cmpgt_epi8,
+        _mm256_xor_si256,
+        _mm256_andnot_si256
     );
 }
 
@@ -444,7 +545,7 @@ mod tests {
 
     fn reference(line: &[u8], class: Class) -> Vec<usize> {
         (0..line.len())
-            .filter(|&i| TABLE[usize::from(line[i])] & (1 << class as u16) != 0)
+            .filter(|&i| TABLE[usize::from(line[i])] & (1 << class as u32) != 0)
             .collect()
     }
 
@@ -462,6 +563,14 @@ mod tests {
         Class::CardStretch,
         Class::Word,
         Class::PhraseEnd,
+        Class::Lt,
+        Class::Tab,
+        Class::Paren,
+        Class::Backslash,
+        Class::Escape,
+        Class::Control,
+        Class::Upper,
+        Class::PhoneStretch,
     ];
 
     #[test]

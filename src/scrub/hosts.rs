@@ -162,9 +162,10 @@ fn host_name(line: &[u8], s: usize, e: usize, keep: &[Vec<u8>]) -> Option<(usize
     if after_slash || call || word_glued {
         return None;
     }
-    let lower = name.to_ascii_lowercase();
     let kept = keep.iter().any(|k| {
-        lower.ends_with(k) && (lower.len() == k.len() || lower[lower.len() - k.len() - 1] == b'.')
+        name.len() >= k.len()
+            && name[name.len() - k.len()..].eq_ignore_ascii_case(k)
+            && (name.len() == k.len() || name[name.len() - k.len() - 1] == b'.')
     });
     (!kept).then_some((s, e))
 }

@@ -22,7 +22,7 @@ use super::vocabulary::{
     EXACT_SECRET_KEYS, EXACT_USER_ID_KEYS, PREFIXES, SCHEMES, SECRET_KEYS, SLACK_WEBHOOK,
     USER_ID_KEYS, USER_KEYS, USER_PHRASES, WEBHOOK_HOSTS, WEBHOOK_PATH,
 };
-use super::{Detector, Hit, Label, is_word};
+use super::{Detector, Hit, Label, eq_fold, is_word};
 
 /// What an identifier before `=` or `:` can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ fn letter(b: u8) -> usize {
 }
 
 fn ends_with_ignore_case(hay: &[u8], tail: &[u8]) -> bool {
-    hay.len() >= tail.len() && hay[hay.len() - tail.len()..].eq_ignore_ascii_case(tail)
+    hay.len() >= tail.len() && eq_fold(&hay[hay.len() - tail.len()..], tail)
 }
 
 /// The compiled triggers for the enabled detectors.
@@ -188,7 +188,7 @@ impl Keywords {
             while keys != 0 {
                 let (k, key) = self.contained[keys.trailing_zeros() as usize];
                 keys &= keys - 1;
-                if ident[w..].len() >= k.len() && ident[w..w + k.len()].eq_ignore_ascii_case(k) {
+                if ident[w..].len() >= k.len() && eq_fold(&ident[w..w + k.len()], k) {
                     self.key(line, j + w, j + w + k.len(), key, hits);
                 }
             }
@@ -282,7 +282,11 @@ impl Keywords {
     /// phrase that ends there, if any.
     fn at_space(&self, line: &[u8], p: usize, hits: &mut Vec<Hit>) {
         let before = &line[..p];
-        if self.user {
+        // Every phrase ends in `user`, `for` or `as`: one look at the last word spares the rest.
+        let phrase_word = [&b"user"[..], b"for", b"as"]
+            .iter()
+            .any(|w| ends_with_ignore_case(before, w));
+        if self.user && phrase_word {
             for phrase in USER_PHRASES {
                 let phrase = &phrase.as_bytes()[..phrase.len() - 1];
                 if ends_with_ignore_case(before, phrase)

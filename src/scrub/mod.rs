@@ -391,7 +391,8 @@ impl Scrubber {
         scratch: &mut Scratch,
         out: &mut Vec<u8>,
     ) -> bool {
-        if !normalise::has_controls(line) {
+        scratch.classes.scan(line);
+        if !normalise::has_controls_in(line, &scratch.classes) {
             return self.scrub_clean(key, line, from, entry, scratch, out);
         }
         let mut clean = std::mem::take(&mut scratch.clean);
@@ -400,11 +401,13 @@ impl Scrubber {
         normalise::strip_controls(&line[..from], &mut clean);
         let clean_from = clean.len();
         normalise::strip_controls(&line[from..], &mut clean);
+        scratch.classes.scan(&clean);
         let changed = self.scrub_clean(key, &clean, clean_from, entry, scratch, out);
         scratch.clean = clean;
         changed
     }
 
+    /// Scrubs a line free of control bytes whose classes `scratch.classes` holds.
     fn scrub_clean(
         &self,
         key: &PseudonymKey,
@@ -415,9 +418,10 @@ impl Scrubber {
         out: &mut Vec<u8>,
     ) -> bool {
         scratch.found.clear();
-        scratch.classes.scan(line);
         self.find(line, &scratch.classes, entry, &mut scratch.found);
-        if normalise::decode(line, &mut scratch.decoded) {
+        if scratch.classes.any(classes::Class::Escape)
+            && normalise::decode(line, &mut scratch.decoded)
+        {
             // Escaped forms (`bob%40example.com`) are found in the decoded line and replaced
             // where they stand in the original.
             let decoded = &scratch.decoded;
@@ -684,6 +688,13 @@ fn merge(line: &[u8], hits: &mut [Hit], merged: &mut Vec<Hit>) {
 }
 
 /// Whether `b` can be part of a word (for boundary checks).
+/// ASCII case-insensitive equality of two byte strings, inlined: detectors compare short words
+/// several times a line, where the standard library's compare costs a call each.
+#[inline]
+fn eq_fold(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
 fn is_word(b: u8) -> bool {
     static WORD: [bool; 256] = byte_table!(|b| b.is_ascii_alphanumeric() || b == b'_');
     WORD[usize::from(b)]

@@ -5,6 +5,8 @@
 
 use memchr::memchr3_iter;
 
+use super::classes::{Class, Classes};
+
 /// Whether `line` holds a control byte (tab aside) or a written-out escape sequence
 /// (`#033[`, `\x1b[`, `\u001b[`, `\033[`, `\e[`), which [`strip_controls`] removes.
 pub(super) fn has_controls(line: &[u8]) -> bool {
@@ -14,6 +16,16 @@ pub(super) fn has_controls(line: &[u8]) -> bool {
     });
     raw || (memchr::memchr2(b'#', b'\\', line).is_some()
         && memchr::memchr2_iter(b'#', b'\\', line).any(|i| written_escape(line, i).is_some()))
+}
+
+/// [`has_controls`] for a line whose classes are known: no pass over its bytes unless it holds
+/// a control byte or an escape's first byte.
+pub(super) fn has_controls_in(line: &[u8], classes: &Classes) -> bool {
+    classes.any(Class::Control)
+        || (classes.any(Class::Escape)
+            && classes
+                .ones(Class::Escape)
+                .any(|i| written_escape(line, i).is_some()))
 }
 
 /// The length of a written-out escape introducer at `i` (`#033[` is 5), if one stands there

@@ -34,7 +34,8 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
 pub(super) fn find_iban(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     let mut next_free = 0;
     // From the check digits: a digit run whose two bytes before are capitals starting a word.
-    for d in classes.starts(Class::Digit) {
+    // `NL91…`: the check digits follow a capital.
+    for d in classes.ones_after(Class::Digit, Class::Upper) {
         let Some(s) = d.checked_sub(2) else {
             continue;
         };
@@ -215,7 +216,11 @@ fn eleven_check(d: &[u8; 9]) -> bool {
 #[inline(never)]
 pub(super) fn find_phone(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     let mut next_free = 0;
-    for s in classes.starts(Class::Digit) {
+    // A phone number has eight digits or more, so it stands in a long enough stretch.
+    let starts = classes
+        .long_runs(Class::PhoneStretch, 8)
+        .flat_map(|(a, b)| classes.digit_runs(a, b));
+    for s in starts {
         if s < next_free {
             continue;
         }

@@ -12,18 +12,18 @@ use super::classes::{Class, Classes};
 use super::keywords::is_ident;
 use super::values::{push, shell_word, skip_blanks, value_at};
 use super::vocabulary::{EXACT_SECRET_KEYS, SECRET_KEYS};
-use super::{Detector, Hit, Label, is_token, is_word};
+use super::{Detector, Hit, Label, eq_fold, is_token, is_word};
 
 /// Bytes an identifier is made of (`db-password`, `api_key`, `--token`).
 /// Whether an identifier names a secret: a secret word anywhere in it (`db_password`), or a
 /// short secret key as its last word (`--pwd`). Case-insensitive, without allocating.
 pub(super) fn is_secret_key(ident: &[u8]) -> bool {
-    let contains = |k: &[u8]| ident.windows(k.len()).any(|w| w.eq_ignore_ascii_case(k));
+    let contains = |k: &[u8]| ident.windows(k.len()).any(|w| eq_fold(w, k));
     SECRET_KEYS.iter().any(|k| contains(k.as_bytes()))
         || EXACT_SECRET_KEYS.iter().any(|k| {
             let k = k.as_bytes();
             ident.len() >= k.len()
-                && ident[ident.len() - k.len()..].eq_ignore_ascii_case(k)
+                && eq_fold(&ident[ident.len() - k.len()..], k)
                 && (ident.len() == k.len()
                     || !ident[ident.len() - k.len() - 1].is_ascii_alphanumeric())
         })
@@ -76,17 +76,20 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             short_flag(line, d, hits);
         }
     }
-    if memchr::memchr(b'<', line).is_some() {
+    if classes.any(Class::Lt) {
         xml(line, hits);
     }
-    for t in memchr::memchr_iter(b'\t', line) {
+    for t in classes.ones(Class::Tab) {
         tab_field(line, t, hits);
     }
     // Quoted flags (`"--password"`) and secret-named functions (`PASSWORD('X')`).
     if finder!(b"\"-").find(line).is_some() {
         quoted_flags(line, hits);
     }
-    for q in finder!(b"('").find_iter(line) {
+    for q in classes
+        .ones(Class::Paren)
+        .filter(|&q| line.get(q + 1) == Some(&b'\''))
+    {
         let mut j = q;
         while j > 0 && is_ident(line[j - 1]) {
             j -= 1;

@@ -61,6 +61,13 @@ fn credential_like(run: &[u8]) -> bool {
         b'0'..=b'9' => 4,
         _ => 8,
     };
+    // Most long runs are hex or words, without one of the three classes: no need to count.
+    if !(run.iter().any(u8::is_ascii_uppercase)
+        && run.iter().any(u8::is_ascii_lowercase)
+        && run.iter().any(u8::is_ascii_digit))
+    {
+        return false;
+    }
     let mut classes = 0u8;
     let mut changes = 0;
     let mut seen = [false; 128];

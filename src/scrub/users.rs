@@ -6,10 +6,10 @@ use super::classes::{Class, Classes};
 use super::values::{inside_token, is_user_byte, push, skip_blanks, user_like};
 use super::{Detector, Hit, Label, is_token};
 
-/// Words after which a name stands (`username 'bob'`, `gebruiker bob is ingelogd`).
-const NAMING_WORDS: [&[u8]; 9] = [
+/// Words after which a name stands (`username 'bob'`, `gebruiker bob is ingelogd`); `user name`
+/// too, matched as two words.
+const NAMING_WORDS: [&[u8]; 8] = [
     b"username",
-    b"user name",
     b"gebruiker",
     b"gebruikersnaam",
     b"account",
@@ -79,58 +79,26 @@ fn user(hits: &mut Vec<Hit>, span: Option<(usize, usize)>) {
 #[inline(never)]
 pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for p in classes.ones_after(Class::Space, Class::Word) {
-        // The last letters of `by`, `user`, `username`, `user name`, `gebruiker`,
-        // `gebruikersnaam`, `account`.
+        // The last letters of `by` and of the naming words.
         if !matches!(line[p - 1] | 0x20, b'y' | b'r' | b'e' | b'm' | b't' | b'o') {
             continue;
         }
-        let before = &line[..p];
-        if before.len() >= 3 && before[before.len() - 3..].eq_ignore_ascii_case(b" by") {
-            // `by NAME(uid=…)`, or `by NAME` ending the line (`Successful su for root by NAME`);
-            // `by @NAME` is a mention, found below.
-            let n = name_at(line, p + 1).filter(|&(a, _)| line[a] != b'@');
-            // A trailing `by NAME` only after `for …` (`su for root by NAME`), not in `caused by
-            // parity`.
-            let after_for = finder!(b" for ")
-                .find(&line[p.saturating_sub(48)..p])
-                .is_some();
-            if let Some((_, b)) = n
-                && (line.get(b) == Some(&b'(') || (line[b..].trim_ascii().is_empty() && after_for))
-            {
-                user(hits, n);
+        let mut s = p;
+        while s > 0 && line[s - 1].is_ascii_alphanumeric() {
+            s -= 1;
+        }
+        let word = &line[s..p];
+        if word.eq_ignore_ascii_case(b"by") {
+            if s > 0 && line[s - 1] == b' ' {
+                named_by(line, p, hits);
             }
-        } else if let Some(word) = NAMING_WORDS.iter().find(|w| {
-            before.len() >= w.len()
-                && before[before.len() - w.len()..].eq_ignore_ascii_case(w)
-                && (before.len() == w.len()
-                    || !before[before.len() - w.len() - 1].is_ascii_alphanumeric())
-        }) {
-            // `username 'bob'`, `gebruiker bob is ingelogd`: quoted, or followed by what
-            // happened to the account.
-            let _ = word;
-            let v = p + 1;
-            let quoted = matches!(line.get(v), Some(b'\'' | b'"'));
-            let n = name_at(line, v + usize::from(quoted));
-            if let Some((a, b)) = n
-                && ((quoted && line.get(b) == line.get(v))
-                    || FOLLOWERS.iter().any(|f| {
-                        line[b..].len() > f.len()
-                            && line[b] == b' '
-                            && line[b + 1..b + 1 + f.len()].eq_ignore_ascii_case(f)
-                    }))
-            {
-                user(hits, Some((a, b)));
-            }
-        } else if before.len() >= 4
-            && before[before.len() - 4..].eq_ignore_ascii_case(b"user")
-            && (before.len() == 4 || !before[before.len() - 5].is_ascii_alphanumeric())
+        } else if NAMING_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w))
+            || (word.eq_ignore_ascii_case(b"name")
+                && s >= 5
+                && line[s - 5..s].eq_ignore_ascii_case(b"user ")
+                && (s == 5 || !line[s - 6].is_ascii_alphanumeric()))
         {
-            // `user NAME logged in`.
-            if let Some((a, b)) = name_at(line, p + 1)
-                && line[b..].starts_with(b" logged ")
-            {
-                user(hits, Some((a, b)));
-            }
+            named(line, p + 1, hits);
         }
     }
     for c in classes.ones(Class::Colon) {
@@ -156,22 +124,24 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             }
         }
     }
-    if let Some(m) = finder!(b") CMD (").find(line)
+    if classes.any(Class::Paren)
+        && let Some(m) = finder!(b") CMD (").find(line)
         && let Some(o) = memchr::memrchr(b'(', &line[..m])
     {
         user(hits, name_at(line, o + 1).filter(|&(_, b)| b == m));
     }
-    for m in finder!(b"\" <").find_iter(line) {
-        display_name(line, m, hits);
+    if classes.any(Class::Lt) {
+        for m in finder!(b"\" <").find_iter(line) {
+            display_name(line, m, hits);
+        }
     }
-    for m in finder!(b"Name:")
-        .find_iter(line)
-        .chain(finder!(b"name:").find_iter(line))
-    {
-        account_name(line, m, m + 5, hits);
+    for m in finder!(b"ame:").find_iter(line) {
+        if m > 0 && matches!(line[m - 1], b'N' | b'n') {
+            account_name(line, m - 1, m + 4, hits);
+        }
     }
     mentions(line, classes, hits);
-    for bs in memchr::memchr_iter(b'\\', line) {
+    for bs in classes.ones(Class::Backslash) {
         // `CORP\NAME`: an upper-case domain word, a backslash, a name.
         let mut d = bs;
         while d > 0
@@ -192,6 +162,40 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
                 user(hits, name_at(line, v));
             }
         }
+    }
+}
+
+/// `by NAME(uid=…)`, or `by NAME` ending the line (`Successful su for root by NAME`), the space
+/// after `by` at `p`; `by @NAME` is a mention, found elsewhere.
+fn named_by(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
+    let n = name_at(line, p + 1).filter(|&(a, _)| line[a] != b'@');
+    let Some((_, b)) = n else {
+        return;
+    };
+    // A trailing `by NAME` only after `for …` (`su for root by NAME`), not in `caused by parity`.
+    if line.get(b) == Some(&b'(')
+        || (line[b..].trim_ascii().is_empty()
+            && finder!(b" for ")
+                .find(&line[p.saturating_sub(48)..p])
+                .is_some())
+    {
+        user(hits, n);
+    }
+}
+
+/// `username 'bob'`, `gebruiker bob is ingelogd`: after a naming word, a name quoted, or
+/// followed by what happened to the account; `v` is where the name may start.
+fn named(line: &[u8], v: usize, hits: &mut Vec<Hit>) {
+    let quoted = matches!(line.get(v), Some(b'\'' | b'"'));
+    if let Some((a, b)) = name_at(line, v + usize::from(quoted))
+        && ((quoted && line.get(b) == line.get(v))
+            || FOLLOWERS.iter().any(|f| {
+                line[b..].len() > f.len()
+                    && line[b] == b' '
+                    && line[b + 1..b + 1 + f.len()].eq_ignore_ascii_case(f)
+            }))
+    {
+        user(hits, Some((a, b)));
     }
 }
 
