@@ -158,7 +158,9 @@ fn host_name(line: &[u8], s: usize, e: usize, keep: &[Vec<u8>]) -> Option<(usize
     // A path segment (`/lib/x.so`) or a method call (`a.b.run(`) is not a host; `//host` is.
     let after_slash = s > 0 && line[s - 1] == b'/' && !(s > 1 && line[s - 2] == b'/');
     let call = line.get(e) == Some(&b'(');
-    let word_glued = line.get(e).is_some_and(|&b| b == b'@') || (s > 0 && line[s - 1] == b'@');
+    // An address's domain is the e-mail rule's; a URL's host after its userinfo is ours.
+    let word_glued = line.get(e).is_some_and(|&b| b == b'@')
+        || (s > 0 && line[s - 1] == b'@' && !after_userinfo(line, s - 1));
     if after_slash || call || word_glued {
         return None;
     }
@@ -168,6 +170,15 @@ fn host_name(line: &[u8], s: usize, e: usize, keep: &[Vec<u8>]) -> Option<(usize
             && (name.len() == k.len() || name[name.len() - k.len() - 1] == b'.')
     });
     (!kept).then_some((s, e))
+}
+
+/// Whether the `@` at `at` ends a URL's userinfo: `://` stands before it in the same word.
+fn after_userinfo(line: &[u8], at: usize) -> bool {
+    let start = line[..at]
+        .iter()
+        .rposition(|&b| matches!(b, b' ' | b'"' | b'\'' | b'<' | b'(' | b'\t'))
+        .map_or(0, |p| p + 1);
+    memchr::memmem::find(&line[start..at], b"://").is_some()
 }
 
 #[cfg(test)]
@@ -199,6 +210,13 @@ mod tests {
         assert_eq!(
             found("GET https://git.kivoge.fr/repo", &[]),
             ["git.kivoge.fr"]
+        );
+        assert_eq!(
+            found(
+                "DATABASE_URL=postgres://app:p@ss@db3.ad.hooli.corp:5432/app",
+                &[]
+            ),
+            ["db3.ad.hooli.corp"]
         );
         assert_eq!(
             found("query[A] db.prod.acme.com from x", &["acme.com"]),

@@ -45,7 +45,14 @@ fn clean_left(line: &[u8], start: usize, sep: u8) -> bool {
     match start.checked_sub(1).map(|i| line[i]) {
         None => true,
         Some(b) if b.is_ascii_digit() => false,
-        Some(b) if b == sep => !(start >= 2 && line[start - 2].is_ascii_digit()),
+        Some(b) if b == sep => !(start >= 2 && line[start - 2].is_ascii_digit()) || {
+            // `ec2-172-4-197-118`: a dashed address after a label that merely ends in a digit.
+            let label = line[..start - 1]
+                .iter()
+                .rev()
+                .take_while(|b| b.is_ascii_alphanumeric());
+            sep == b'-' && label.clone().any(u8::is_ascii_alphabetic)
+        },
         Some(_) => true,
     }
 }
@@ -185,6 +192,9 @@ pub(super) fn find_colon_forms(
 /// them (`4a:0:f3:6:eb:aa`), at least two of them two digits long.
 fn colon_mac(line: &[u8], start: usize, end: usize) -> Option<Hit> {
     let run = &line[start..end];
+    if link_header(line, start, end) {
+        return Some(hit(start, end, Detector::Mac, Label::Mac));
+    }
     // Six octets of one or two digits and five colons: 11 to 17 bytes (times are shorter).
     if !(11..=17).contains(&run.len()) {
         return None;
@@ -197,6 +207,20 @@ fn colon_mac(line: &[u8], start: usize, end: usize) -> Option<Hit> {
     let bounded =
         (start == 0 || !is_word(line[start - 1])) && (end == line.len() || !is_word(line[end]));
     (ok && bounded).then(|| hit(start, end, Detector::Mac, Label::Mac))
+}
+
+/// Netfilter's `MAC=` field: the frame's link header, destination and source addresses and the
+/// type, as 14 (or, for other links, up to 16) two-digit octets: `MAC=f0:66:…:e9:08:00`.
+fn link_header(line: &[u8], start: usize, end: usize) -> bool {
+    let run = &line[start..end];
+    start >= 4
+        && &line[start - 4..start] == b"MAC="
+        && (14 * 3 - 1..=16 * 3 - 1).contains(&run.len())
+        && run.chunks(3).all(|o| {
+            o[0].is_ascii_hexdigit()
+                && o.get(1).is_some_and(u8::is_ascii_hexdigit)
+                && o.get(2).is_none_or(|&c| c == b':')
+        })
 }
 
 /// Longest IPv6 text (`ffff:…:255.255.255.255`), and the most start positions tried per run:
@@ -397,6 +421,12 @@ mod tests {
             ["187-141-143-180"]
         );
         assert_eq!(v4("::ffff:192.0.2.1"), ["192.0.2.1"]);
+        // Found whether or not the policy keeps the name's domain.
+        assert_eq!(
+            v4("peer ec2-172-4-197-118.compute-1.amazonaws.com"),
+            ["172-4-197-118"]
+        );
+        assert!(v4("build 2024-10-14-1-2 done").is_empty());
     }
 
     #[test]
@@ -453,5 +483,10 @@ mod tests {
             [("aabb.ccdd.eeff", Label::Mac)]
         );
         assert!(colon("12:30:45:10:11:12:13").is_empty());
+        let header = "f0:66:44:13:49:e9:a4:d3:ea:de:71:e9:08:00";
+        assert_eq!(
+            colon(&format!("OUT= MAC={header} SRC=")),
+            [(header, Label::Mac)]
+        );
     }
 }

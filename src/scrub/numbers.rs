@@ -244,6 +244,10 @@ pub(super) fn find_phone(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
                 digits += 1;
                 j += 1;
                 end = j;
+            } else if (b == b'(' || line.get(j + 1) == Some(&b'(')) && digits >= 6 {
+                // An area code's parentheses come early (`+1 (415)`, `(020)`); later ones
+                // open a remark (`+31 6 5596 1993 (17.2s)`).
+                break;
             } else if matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/')
                 && line
                     .get(j + 1)
@@ -343,6 +347,14 @@ mod tests {
             ["+1 (415) 555-0123"]
         );
         assert_eq!(found(find_phone, "mobile 06-12345678"), ["06-12345678"]);
+        assert_eq!(
+            found(find_phone, "SMS sent to +1-946-352-9478 (217ms)"),
+            ["+1-946-352-9478"]
+        );
+        assert_eq!(
+            found(find_phone, "sent to +31612345678(2543us)"),
+            ["+31612345678"]
+        );
         assert_eq!(
             found(find_phone, "phone: (415) 555-0123 x"),
             ["(415) 555-0123"]

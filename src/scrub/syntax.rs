@@ -225,11 +225,13 @@ fn prose(line: &[u8], mut v: usize, hits: &mut Vec<Hit>) {
     ];
     let window = &line[v..line.len().min(v + 48)];
     // A colon only over plain words (`password for the new hire: X`), not over a printed
-    // object (`token Token{2d16dfd kind: X}`).
+    // object (`token Token{2d16dfd kind: X}`), nor after one word that names another field
+    // (`Signature Algorithm: X`, `Password Policy: X`), unless that word is `value`.
     let words_only = |i: usize| {
-        window[..i]
-            .iter()
+        let over = &window[..i];
+        over.iter()
             .all(|b| b.is_ascii_alphabetic() || *b == b' ' || *b >= 0x80)
+            && (over.contains(&b' ') || eq_fold(over, b"value"))
     };
     if let Some(at) = LATER
         .iter()
@@ -513,6 +515,8 @@ mod tests {
             "session token refresh scheduled",
             "AUTH LOGIN",
             "the key to success is here",
+            "Signature Algorithm: sha256WithRSAEncryption",
+            "Password Policy: complex",
         ] {
             assert!(found(line).is_empty(), "{line}: {:?}", found(line));
         }

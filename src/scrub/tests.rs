@@ -99,7 +99,7 @@ fn secrets_in_their_many_forms_are_masked() {
         ),
         (
             "url https://admin:S3cret@db.example.com:5432/x",
-            "url https://[user_name]:[secret]@db.example.com:5432/x",
+            "url https://[user_name]:[secret]@[hostname]:5432/x",
         ),
         (
             "curl -u elastic:P@ssw0rd$1 https://localhost:9200",
@@ -382,11 +382,11 @@ fn url_passwords_keep_their_unescaped_reserved_characters() {
     for (input, expected) in [
         (
             "postgres://app:p#ss/w?rd@db.example:5432/x",
-            "postgres://[user_name]:[secret]@db.example:5432/x",
+            "postgres://[user_name]:[secret]@[hostname]:5432/x",
         ),
         (
             "amqp://guest:gu/e#st@mq.example/vhost",
-            "amqp://[user_name]:[secret]@mq.example/vhost",
+            "amqp://[user_name]:[secret]@[hostname]/vhost",
         ),
         ("redis://:a@b%c@cache:6379", "redis://:[secret]@cache:6379"),
         (
@@ -439,7 +439,7 @@ fn macs_bare_after_their_word_and_with_short_octets() {
         ),
         (
             "dsn mongodb+srv://lralt0:9/s%U/Kmx@db.ronu.com/db",
-            "dsn mongodb+srv://[user_name]:[secret]@db.ronu.com/db",
+            "dsn mongodb+srv://[user_name]:[secret]@[hostname]/db",
         ),
     ] {
         assert_eq!(masked(input), expected, "{input}");

@@ -4,7 +4,8 @@
 
 use super::classes::{Class, Classes};
 use super::values::{inside_token, is_user_byte, push, skip_blanks, user_like};
-use super::{Detector, Hit, Label, is_token};
+use super::vocabulary::USER_KEYS;
+use super::{Detector, Hit, Label, eq_fold, is_token};
 
 /// Words after which a name stands (`username 'bob'`, `gebruiker bob is ingelogd`); `user name`
 /// too, matched as two words.
@@ -107,7 +108,7 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             let e = c - 1;
             if let Some((a, b)) = name_before(line, e) {
                 let lead = line[..a].trim_ascii_end();
-                if lead.ends_with(b"sudo:") {
+                if lead.ends_with(b"sudo:") || sudo_with_pid(lead) {
                     user(hits, Some((a, b)));
                 }
             }
@@ -134,6 +135,10 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         for m in finder!(b"\" <").find_iter(line) {
             display_name(line, m, hits);
         }
+        user_elements(line, classes, hits);
+    }
+    if line.len() > 8 && line[0].is_ascii_hexdigit() {
+        remote_user(line, hits);
     }
     for m in finder!(b"ame:").find_iter(line) {
         if m > 0 && matches!(line[m - 1], b'N' | b'n') {
@@ -161,6 +166,56 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             if v == bs + 1 {
                 user(hits, name_at(line, v));
             }
+        }
+    }
+}
+
+/// `sudo[2181]:`, as journald and rsyslog write the program with its process id.
+fn sudo_with_pid(lead: &[u8]) -> bool {
+    let Some(rest) = lead.strip_suffix(b"]:") else {
+        return false;
+    };
+    let digits = rest.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0 && rest[..rest.len() - digits].ends_with(b"sudo[")
+}
+
+/// An access log's remote user: `ADDRESS - NAME [date] "GET …"` (`-` when there is none).
+fn remote_user(line: &[u8], hits: &mut Vec<Hit>) {
+    let Some(sp) = memchr::memchr(b' ', line) else {
+        return;
+    };
+    let address = &line[..sp];
+    if address.is_empty()
+        || !address
+            .iter()
+            .all(|&b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+        || !line[sp..].starts_with(b" - ")
+    {
+        return;
+    }
+    if let Some((a, b)) = name_at(line, sp + 3)
+        && line[b..].starts_with(b" [")
+    {
+        user(hits, Some((a, b)));
+    }
+}
+
+/// `<login>NAME</login>`, `<username>NAME</username>`: an element named by a user key.
+fn user_elements(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    for lt in classes.ones(Class::Lt) {
+        let mut j = lt + 1;
+        while j < line.len() && (line[j].is_ascii_alphanumeric() || matches!(line[j], b'_' | b'-'))
+        {
+            j += 1;
+        }
+        let tag = &line[lt + 1..j];
+        if line.get(j) != Some(&b'>') || !USER_KEYS.iter().any(|k| eq_fold(k.as_bytes(), tag)) {
+            continue;
+        }
+        if let Some((a, b)) = name_at(line, j + 1)
+            && line[b..].starts_with(b"</")
+        {
+            user(hits, Some((a, b)));
         }
     }
 }
@@ -293,6 +348,18 @@ mod tests {
         assert_eq!(
             found("from '\"Jan de Vries\" <sip:jdv@pbx.local>'"),
             ["Jan de Vries"]
+        );
+        assert_eq!(
+            found("web01 sudo[2181]:    noahm : TTY=pts/9 ; PWD=/x"),
+            ["noahm"]
+        );
+        assert_eq!(
+            found("192.0.2.7 - orossi [23/Mar/2024:09:12:11 +0000] \"GET / HTTP/1.1\" 200"),
+            ["orossi"]
+        );
+        assert_eq!(
+            found("<user><login>a.devries</login><Username>bx7</Username>"),
+            ["a.devries", "bx7"]
         );
     }
 

@@ -113,6 +113,9 @@ pub(super) const USER_KEYS: &[&str] = &[
     "display_name",
     "fullname",
     "full_name",
+    "account",
+    "user.name",
+    "remote_user",
 ];
 /// Keys whose value identifies a user, as the identifier's last word (`userId`,
 /// `X-User-Id`, `customer_id`).
