@@ -128,4 +128,9 @@ fn a_policy_that_sends_free_text_raw_says_so_in_its_notice() {
     let plain = notice(&scrubbed, Lang::En);
     assert!(!plain.contains("without scrubbing"), "{plain}");
     assert!(plain.contains("Not looked for: personal names in running text"));
+    let custom = format!(
+        "{head}[[scrub.pattern]]\nname = \"ticket\"\nregex = \"TCK-[0-9]{{5}}\"\n[category.service-logs]\npurpose = \"service-operational\"\nscrub = [\"message\"]\n"
+    );
+    assert!(notice(&custom, Lang::En).contains("- ticket (a pattern set by the administrator)"));
+    assert!(notice(&custom, Lang::Nl).contains("- ticket (een patroon van de beheerder)"));
 }

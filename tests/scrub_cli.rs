@@ -153,3 +153,46 @@ fn the_same_value_gets_the_same_token_on_this_host_across_runs() {
         "another host key"
     );
 }
+
+#[test]
+fn admin_patterns_scrub_count_stay_idempotent_and_are_checked_where_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = policy(
+        tmp.path(),
+        "p.toml",
+        &tmp.path().join("state"),
+        "[[scrub.pattern]]\nname = \"employee\"\nregex = \"EMP-[0-9]{6}\"\nkeywords = [\"badge\"]\n\n[[scrub.pattern]]\nname = \"account_no\"\nregex = \"\\\\b[0-9]{9}\\\\b\"\nvalidator = \"bsn\"\naction = \"mask\"\n",
+    );
+    let input = b"badge EMP-004211 used, EMP-004211 again\nledger 111222333 vs 111222334\nno keyword here: EMP-004211\n";
+    let out = scrub_stdin(&p, &["--stats"], input);
+    assert!(out.status.success(), "{}", text(&out));
+    let scrubbed = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = scrubbed.lines().collect();
+    let token = lines[0].split(' ').nth(1).unwrap();
+    assert!(
+        token.starts_with("[employee:h:") && token.ends_with(']'),
+        "{scrubbed}"
+    );
+    assert_eq!(lines[0], format!("badge {token} used, {token} again"));
+    assert_eq!(lines[1], "ledger [account_no] vs 111222334");
+    assert_eq!(
+        lines[2], "no keyword here: EMP-004211",
+        "the keyword gates the pattern"
+    );
+    let stats = String::from_utf8_lossy(&out.stderr);
+    assert!(stats.lines().any(|l| l == "pattern 3"), "{stats}");
+    let again = scrub_stdin(&p, &[], scrubbed.as_bytes());
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), scrubbed);
+
+    let broken = policy(
+        tmp.path(),
+        "broken.toml",
+        &tmp.path().join("state"),
+        "[[scrub.pattern]]\nname = \"employee\"\nregex = \"EMP-([0-9]{6}\"\n",
+    );
+    let out = run(&["policy", "check", broken.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.toml:11:9"), "{err}");
+    assert!(err.contains("invalid regex: unclosed group"), "{err}");
+}

@@ -74,7 +74,7 @@ pub struct Filter<'a> {
     lines: u64,
     changed: u64,
     dirty: bool,
-    per_detector: [u64; Detector::COUNT],
+    per_detector: [u64; Detector::COUNT + 1],
     /// Length of the context kept at the front of `line` for an overlong line, if any.
     carried: Option<usize>,
 }
@@ -92,7 +92,7 @@ impl<'a> Filter<'a> {
             lines: 0,
             changed: 0,
             dirty: false,
-            per_detector: [0; Detector::COUNT],
+            per_detector: [0; Detector::COUNT + 1],
             carried: None,
         }
     }
@@ -227,6 +227,10 @@ impl<'a> Filter<'a> {
         let mut s = format!("lines {}\nlines_changed {}\n", self.lines, self.changed);
         for d in Detector::ALL {
             s.push_str(&format!("{} {}\n", d, self.per_detector[d.index()]));
+        }
+        let custom = self.per_detector[Detector::Pattern.index()];
+        if custom > 0 {
+            s.push_str(&format!("{} {custom}\n", Detector::Pattern));
         }
         s
     }

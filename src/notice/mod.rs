@@ -45,6 +45,8 @@ pub struct Notice {
     pub categories: Vec<CategoryNotice>,
     /// Detectors on for free text, and whether hits are pseudonymised (else masked).
     pub scrub: (Vec<Detector>, bool),
+    /// The names of the administrator's own patterns, also looked for.
+    pub patterns: Vec<String>,
     /// Categories whose free text goes out unscrubbed (the admin acknowledged it).
     pub raw_free_text: Vec<Category>,
     /// Unsent and sent-history retention per purpose, in days (rounded up).
@@ -129,6 +131,12 @@ impl Notice {
                 p.scrub.detectors.clone(),
                 p.scrub.action == crate::scrub::ScrubAction::Pseudonymize,
             ),
+            patterns: p
+                .scrub
+                .pattern
+                .iter()
+                .map(|pat| pat.name.get_ref().clone())
+                .collect(),
             raw_free_text: p
                 .categories
                 .iter()

@@ -68,10 +68,17 @@ fn blocks(n: &Notice, lang: Lang) -> Vec<Block> {
         } else {
             "scrub_mask"
         })));
+        let custom = n.patterns.iter().map(|name| {
+            format!(
+                "{name} ({})",
+                detector(lang, crate::scrub::Detector::Pattern)
+            )
+        });
         out.push(Block::List(
             detectors
                 .iter()
                 .map(|d| detector(lang, *d).to_owned())
+                .chain(custom)
                 .collect(),
         ));
         out.push(Block::Para(p("scrub_limits")));

@@ -180,6 +180,10 @@ pub fn detector(lang: Lang, d: Detector) -> &'static str {
         ),
         Detector::Hostname => ("host names", "hostnamen"),
         Detector::UserId => ("user identifiers", "gebruikers-ID's"),
+        Detector::Pattern => (
+            "a pattern set by the administrator",
+            "een patroon van de beheerder",
+        ),
     };
     match lang {
         Lang::En => en,

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::schema::CategoryRules;
 use super::{Policy, PseudonymKey};
 use crate::record::{Action, Category, Draft, Provenance, Purpose, Record, RecordId, rfc3339};
-use crate::scrub::{Detector, Label, LineState, Scratch, ScrubAction};
+use crate::scrub::{Detector, LineState, Scratch};
 
 /// The text that replaces a masked value.
 pub const MASK: &str = "[masked]";
@@ -275,14 +275,18 @@ impl Walker<'_> {
         };
         let field: Arc<str> = field.into();
         for h in hits {
-            let action = if h.label == Label::Secret || scrubber.action() == ScrubAction::Mask {
+            let action = if scrubber.masks(h.label) {
                 Action::Masked
             } else {
                 Action::Pseudonymized
             };
+            let rule = match scrubber.pattern_name(h.label) {
+                Some(name) => Arc::from(format!("scrub.pattern.{name}")),
+                None => Arc::clone(&self.scrub_rules[h.detector.index()]),
+            };
             self.provenance.push(Provenance {
                 field: Arc::clone(&field),
-                rule: Arc::clone(&self.scrub_rules[h.detector.index()]),
+                rule,
                 action,
                 span: Some((h.start, h.end)),
             });
@@ -509,6 +513,22 @@ mod tests {
             evaluate(&p, &key(), d),
             Verdict::Refuse(Refusal::NoUsageConsent)
         );
+    }
+
+    #[test]
+    fn admin_pattern_hits_carry_their_name_as_provenance() {
+        let p = policy(
+            "[[scrub.pattern]]\nname = \"ticket\"\nregex = \"TCK-[0-9]{5}\"\n[category.service-logs]\npurpose = \"service-operational\"\nscrub = [\"message\"]\n",
+        );
+        let mut d = draft(Category::ServiceLogs, json!({}));
+        d.fields
+            .insert("message".into(), json!("closed TCK-00042 for 192.0.2.9"));
+        let r = keep(&p, d);
+        let message = r.fields["message"].as_str().unwrap();
+        assert!(message.starts_with("closed [ticket:h:"), "{message}");
+        let rules: Vec<_> = r.provenance.iter().map(|p| &*p.rule).collect();
+        assert!(rules.contains(&"scrub.pattern.ticket"), "{rules:?}");
+        assert!(rules.contains(&"scrub.ipv4"), "{rules:?}");
     }
 
     #[test]

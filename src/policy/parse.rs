@@ -10,6 +10,8 @@ use serde::de::IntoDeserializer;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::scrub::PatternError;
+
 use super::schema::{
     CollectorSection, HostConfigSpec, HostMetricsSpec, IngestSpec, JournaldSpec, LogFileSpec,
     PolicyFile, SourceSpec,
@@ -47,7 +49,37 @@ pub(super) fn policy_file(text: &str) -> Result<PolicyFile, Fault> {
         check_collector(c)?;
     }
     check_free_text(text, &file)?;
+    check_patterns(&file)?;
     Ok(file)
+}
+
+/// Admin patterns: a well-formed, unique name and a regex that compiles within its limits and
+/// cannot match the empty string; reported at the name or the regex.
+fn check_patterns(file: &PolicyFile) -> Result<(), Fault> {
+    let patterns = &file.scrub.pattern;
+    if patterns.len() > crate::scrub::MAX_PATTERNS {
+        return Err(Fault {
+            span: Some(patterns[crate::scrub::MAX_PATTERNS].name.span()),
+            message: crate::scrub::PatternError::TooMany.to_string(),
+        });
+    }
+    let mut taken: Vec<&str> = Vec::new();
+    for p in patterns {
+        if let Err(e) = crate::scrub::check_pattern(&p.config(), &taken) {
+            let span = match e {
+                PatternError::Name(_) | PatternError::Taken(_) | PatternError::TooMany => {
+                    p.name.span()
+                }
+                _ => p.regex.span(),
+            };
+            return Err(Fault {
+                span: Some(span),
+                message: format!("[[scrub.pattern]] `{}`: {e}", p.name.get_ref()),
+            });
+        }
+        taken.push(p.name.get_ref());
+    }
+    Ok(())
 }
 
 /// Fail closed on free text: a category that allows a free-text field without scrubbing it,

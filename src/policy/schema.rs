@@ -10,10 +10,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use toml::Spanned;
 
 use super::glob::PathGlob;
 use crate::record::{Category, Purpose};
-use crate::scrub::{Detector, ScrubAction, ScrubConfig};
+use crate::scrub::{Detector, PatternConfig, ScrubAction, ScrubConfig, Validator};
 
 /// The whole policy file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,6 +121,41 @@ pub struct ScrubSection {
     /// scrubbing, or every detector off) is sent as it is; without it such a policy is refused.
     #[serde(default)]
     pub send_unscrubbed_free_text: bool,
+    /// `[[scrub.pattern]]`: the admin's own patterns, checked when the policy loads.
+    #[serde(default)]
+    pub pattern: Vec<PatternSection>,
+}
+
+/// `[[scrub.pattern]]`: a name, a regex, an optional keyword prefilter, checksum and action.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternSection {
+    /// The token label and provenance name (`[NAME:h:…]`, `scrub.pattern.NAME`).
+    pub name: Spanned<String>,
+    /// What to find, in Rust regex syntax.
+    pub regex: Spanned<String>,
+    /// Words of which one must be on the line for the regex to run.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// `luhn`, `mod97` or `bsn`: a checksum each match must pass.
+    #[serde(default)]
+    pub validator: Option<Validator>,
+    /// `pseudonymize` or `mask`; the `[scrub]` action if not said.
+    #[serde(default)]
+    pub action: Option<ScrubAction>,
+}
+
+impl PatternSection {
+    /// The scrubber's form of this pattern.
+    pub fn config(&self) -> PatternConfig {
+        PatternConfig {
+            name: self.name.get_ref().clone(),
+            regex: self.regex.get_ref().clone(),
+            keywords: self.keywords.clone(),
+            validator: self.validator,
+            action: self.action,
+        }
+    }
 }
 
 fn all_detectors() -> Vec<Detector> {
@@ -134,6 +170,7 @@ impl Default for ScrubSection {
             user_names: Vec::new(),
             keep_domains: Vec::new(),
             send_unscrubbed_free_text: false,
+            pattern: Vec::new(),
         }
     }
 }
@@ -146,6 +183,7 @@ impl ScrubSection {
             action: self.action,
             user_names: self.user_names.clone(),
             keep_domains: self.keep_domains.clone(),
+            patterns: self.pattern.iter().map(PatternSection::config).collect(),
         }
     }
 }

@@ -373,3 +373,29 @@ fn policies_that_differ_in_one_value_are_not_equal() {
     assert_eq!(a, Policy::parse(EXAMPLE, "again").unwrap());
     assert_ne!(a, b);
 }
+
+#[test]
+fn admin_patterns_are_checked_at_their_name_or_regex() {
+    let notice = "[notice]\ntitle = \"t\"\nversion = \"1\"\ncontact = \"c\"\n";
+    let policy = |body: &str| Policy::parse(&format!("{notice}{body}"), "p");
+    let err = policy("[[scrub.pattern]]\nname = \"emp\"\nregex = \"E(\\\\d+\"\n").unwrap_err();
+    assert_eq!(err.position, Some((7, 9)), "{err}");
+    assert!(err.message.contains("invalid regex"), "{err}");
+    let err = policy("[[scrub.pattern]]\nname = \"emp\"\nregex = \"\\\\d*\"\n").unwrap_err();
+    assert_eq!(err.position, Some((7, 9)), "{err}");
+    assert!(err.message.contains("empty string"), "{err}");
+    let err = policy("[[scrub.pattern]]\nname = \"ipv4\"\nregex = \"x\\\\d\"\n").unwrap_err();
+    assert_eq!(err.position, Some((6, 8)), "{err}");
+    let err = policy("[[scrub.pattern]]\nname = \"emp\"\nregex = \"x\"\ncolour = 1\n").unwrap_err();
+    assert!(err.message.contains("colour"), "{err}");
+    let ok = policy(
+        "[[scrub.pattern]]\nname = \"employee\"\nregex = \"EMP-\\\\d{6}\"\nkeywords = [\"employee\"]\naction = \"mask\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let scrubber = ok.scrubber();
+    let key = crate::policy::PseudonymKey::from_bytes(&[3; crate::policy::KEY_LEN]);
+    let (out, _) = scrubber
+        .scrub_text(&key, "employee EMP-123456 badge")
+        .expect("a hit");
+    assert_eq!(out, "employee [employee] badge");
+}

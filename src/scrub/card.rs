@@ -170,7 +170,7 @@ fn plausible(d: &[u8]) -> bool {
     network && luhn(d)
 }
 
-fn luhn(d: &[u8]) -> bool {
+pub(super) fn luhn(d: &[u8]) -> bool {
     let sum: u32 = d
         .iter()
         .rev()

@@ -44,6 +44,7 @@ mod net;
 mod normalise;
 mod numbers;
 mod paths;
+mod pattern;
 mod stream;
 mod syntax;
 mod token;
@@ -58,6 +59,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::policy::PseudonymKey;
 
+pub use pattern::{MAX_PATTERNS, PatternConfig, PatternError, Validator, check as check_pattern};
 pub use stream::LineState;
 
 /// A kind of personal data or secret the scrubber looks for; each can be switched off.
@@ -94,6 +96,9 @@ pub enum Detector {
     Hostname,
     /// Identifiers next to user keys (`user_id=…`, `"userId": …`).
     UserId,
+    /// The administrator's own patterns (`[[scrub.pattern]]`); on whenever one is defined, so
+    /// not in [`Detector::ALL`] and not a name the detector list takes.
+    Pattern,
 }
 
 impl Detector {
@@ -137,6 +142,7 @@ impl Detector {
             Detector::HomePath => "home_path",
             Detector::Hostname => "hostname",
             Detector::UserId => "user_id",
+            Detector::Pattern => "pattern",
         }
     }
 
@@ -145,6 +151,10 @@ impl Detector {
         self as usize
     }
 }
+
+// Per-detector tables have `COUNT` slots for the switchable detectors and one more for the
+// admin's patterns, which must therefore come last.
+const _: () = assert!(Detector::Pattern as usize == Detector::COUNT);
 
 impl fmt::Display for Detector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -200,11 +210,31 @@ pub enum Label {
     NationalId,
     /// A payment card number.
     CreditCard,
+    /// A match of the administrator's pattern with this index.
+    Pattern(u8),
     /// A secret; never pseudonymised.
     Secret,
 }
 
 impl Label {
+    /// The built-in labels, whose names no admin pattern may take.
+    const BUILT_IN: [Label; 13] = [
+        Label::Hostname,
+        Label::UserName,
+        Label::UserId,
+        Label::Mac,
+        Label::Ipv4,
+        Label::Ipv6,
+        Label::Gps,
+        Label::Phone,
+        Label::Email,
+        Label::Iban,
+        Label::NationalId,
+        Label::CreditCard,
+        Label::Secret,
+    ];
+
+    /// The token's label; an admin pattern's is its name, which the scrubber holds.
     fn as_str(self) -> &'static str {
         match self {
             Label::Hostname => "hostname",
@@ -219,6 +249,7 @@ impl Label {
             Label::Iban => "iban",
             Label::NationalId => "national_id",
             Label::CreditCard => "credit_card",
+            Label::Pattern(_) => "pattern",
             Label::Secret => "secret",
         }
     }
@@ -249,6 +280,8 @@ pub struct ScrubConfig {
     /// Domains whose host names are infrastructure, kept as written (`example.com` keeps
     /// `mx.example.com`).
     pub keep_domains: Vec<String>,
+    /// The administrator's own patterns, checked by the policy.
+    pub patterns: Vec<PatternConfig>,
 }
 
 impl Default for ScrubConfig {
@@ -258,6 +291,7 @@ impl Default for ScrubConfig {
             action: ScrubAction::Pseudonymize,
             user_names: Vec::new(),
             keep_domains: Vec::new(),
+            patterns: Vec::new(),
         }
     }
 }
@@ -301,6 +335,7 @@ pub struct Scrubber {
     names: Option<aho_corasick::AhoCorasick>,
     /// `keep_domains`, lower case, without a leading dot.
     keep_domains: Vec<Vec<u8>>,
+    patterns: Option<pattern::Patterns>,
 }
 
 impl fmt::Debug for Scrubber {
@@ -348,6 +383,26 @@ impl Scrubber {
                 })
                 .filter(|d| !d.is_empty())
                 .collect(),
+            patterns: pattern::Patterns::new(&config.patterns),
+        }
+    }
+
+    /// Whether a hit with `label` is written as its kind alone (`[secret]`, `[email]`) rather
+    /// than with a pseudonym.
+    pub fn masks(&self, label: Label) -> bool {
+        let action = match (label, &self.patterns) {
+            (Label::Secret, _) => return true,
+            (Label::Pattern(i), Some(p)) => p.action(usize::from(i)).unwrap_or(self.action),
+            _ => self.action,
+        };
+        action == ScrubAction::Mask
+    }
+
+    /// The name of the admin pattern a [`Label::Pattern`] stands for.
+    pub fn pattern_name(&self, label: Label) -> Option<&str> {
+        match (label, &self.patterns) {
+            (Label::Pattern(i), Some(p)) => Some(p.name(usize::from(i))),
+            _ => None,
         }
     }
 
@@ -595,6 +650,9 @@ impl Scrubber {
         if self.on[Detector::Hostname.index()] {
             hosts::find(line, classes, &self.keep_domains, hits);
         }
+        if let Some(patterns) = &self.patterns {
+            patterns.find(line, hits);
+        }
     }
 
     fn write_token(
@@ -606,8 +664,9 @@ impl Scrubber {
         out: &mut Vec<u8>,
     ) {
         out.push(b'[');
-        out.extend_from_slice(label.as_str().as_bytes());
-        if label != Label::Secret && self.action == ScrubAction::Pseudonymize {
+        let name = self.pattern_name(label).unwrap_or(label.as_str());
+        out.extend_from_slice(name.as_bytes());
+        if !self.masks(label) {
             let digest = cache.digest(key, value);
             out.extend_from_slice(b":h:");
             const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -710,22 +769,10 @@ fn is_token(text: &[u8]) -> bool {
         Some(c) => (&inner[..c], Some(&inner[c + 1..])),
         None => (inner, None),
     };
-    const LABELS: [Label; 13] = [
-        Label::Hostname,
-        Label::UserName,
-        Label::UserId,
-        Label::Mac,
-        Label::Ipv4,
-        Label::Ipv6,
-        Label::Gps,
-        Label::Phone,
-        Label::Email,
-        Label::Iban,
-        Label::NationalId,
-        Label::CreditCard,
-        Label::Secret,
-    ];
-    LABELS.iter().any(|l| l.as_str().as_bytes() == label)
+    (Label::BUILT_IN
+        .iter()
+        .any(|l| l.as_str().as_bytes() == label)
+        || pattern::is_label(label))
         && rest.is_none_or(|r| {
             r.len() == 10 && r.starts_with(b"h:") && r[2..].iter().all(|b| b.is_ascii_hexdigit())
         })

@@ -45,14 +45,16 @@ fn clean_left(line: &[u8], start: usize, sep: u8) -> bool {
     match start.checked_sub(1).map(|i| line[i]) {
         None => true,
         Some(b) if b.is_ascii_digit() => false,
-        Some(b) if b == sep => !(start >= 2 && line[start - 2].is_ascii_digit()) || {
-            // `ec2-172-4-197-118`: a dashed address after a label that merely ends in a digit.
-            let label = line[..start - 1]
-                .iter()
-                .rev()
-                .take_while(|b| b.is_ascii_alphanumeric());
-            sep == b'-' && label.clone().any(u8::is_ascii_alphabetic)
-        },
+        Some(b) if b == sep => {
+            !(start >= 2 && line[start - 2].is_ascii_digit()) || {
+                // `ec2-172-4-197-118`: a dashed address after a label that merely ends in a digit.
+                let label = line[..start - 1]
+                    .iter()
+                    .rev()
+                    .take_while(|b| b.is_ascii_alphanumeric());
+                sep == b'-' && label.clone().any(u8::is_ascii_alphabetic)
+            }
+        }
         Some(_) => true,
     }
 }

@@ -91,7 +91,7 @@ pub(super) fn find_iban(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
 }
 
 /// The IBAN check: the first four characters moved to the end, letters as 10–35, mod 97 is 1.
-fn mod97(iban: &[u8]) -> bool {
+pub(super) fn mod97(iban: &[u8]) -> bool {
     let mut rem = 0u32;
     for &b in iban[4..].iter().chain(&iban[..4]) {
         let v = if b.is_ascii_digit() {
@@ -203,7 +203,7 @@ pub(super) fn find_national_id(line: &[u8], classes: &Classes, hits: &mut Vec<Hi
 }
 
 /// The BSN 11-check: 9·d1 + 8·d2 + … + 2·d8 − d9 is a multiple of 11 (and not zero).
-fn eleven_check(d: &[u8; 9]) -> bool {
+pub(super) fn eleven_check(d: &[u8; 9]) -> bool {
     let sum: i32 = (0..8)
         .map(|i| (9 - i as i32) * i32::from(d[i]))
         .sum::<i32>()
