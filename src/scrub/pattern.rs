@@ -245,7 +245,7 @@ impl Patterns {
             for m in c.regex.find_iter(line) {
                 let (s, e) = (m.start(), m.end());
                 if s == e
-                    || inside_token(line, s, e)
+                    || super::values::inside_token(line, s)
                     || !c.validator.is_none_or(|v| valid(v, m.as_bytes()))
                 {
                     continue;
@@ -259,23 +259,6 @@ impl Patterns {
             }
         }
     }
-}
-
-/// Whether `line[s..e]` lies inside one of our tokens (`[name:h:1f3a9c0d]`).
-fn inside_token(line: &[u8], s: usize, e: usize) -> bool {
-    let from = s.saturating_sub(48);
-    let Some(open) = line[from..s]
-        .iter()
-        .rposition(|&b| b == b'[')
-        .map(|p| from + p)
-    else {
-        return false;
-    };
-    let to = line.len().min(e + 48);
-    let Some(close) = line[e..to].iter().position(|&b| b == b']').map(|p| e + p) else {
-        return false;
-    };
-    !line[open + 1..s].contains(&b']') && super::is_token(&line[open..=close])
 }
 
 fn valid(v: Validator, text: &[u8]) -> bool {

@@ -7,9 +7,10 @@ use memchr::memmem;
 use super::vocabulary::{COOKIE_ATTRIBUTES, SCHEMES};
 use super::{Detector, Hit, Label, is_token, is_word};
 
-/// Whether a match at `s` lies inside one of our own tokens, such as `[user_name:h:…]`.
+/// Whether a match at `s` lies inside one of our own tokens, such as `[user_name:h:…]` (or an
+/// admin pattern's, whose name is up to 32 bytes).
 pub(super) fn inside_token(line: &[u8], s: usize) -> bool {
-    let from = s.saturating_sub(16);
+    let from = s.saturating_sub(48);
     let Some(open) = line[from..s]
         .iter()
         .rposition(|&b| b == b'[')
