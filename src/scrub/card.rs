@@ -8,13 +8,20 @@ use super::{Detector, Hit, Label};
 const MIN_DIGITS: usize = 12;
 const MAX_DIGITS: usize = 19;
 
-/// Whether four digits, a dot and four digits stand somewhere (`4111.1111`).
+/// Whether a group of four digits, a dot and a group of four to six digits followed by a dot
+/// stand somewhere (`4111.1111.`, Amex's `3782.822463.`), as a card grouped by dots starts; a
+/// decimal (`60553.433321`) is no such group.
 fn dotted_groups(line: &[u8], classes: &Classes) -> bool {
     classes.ones_after(Class::Dot, Class::Digit).any(|p| {
+        let next = line[p + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         p >= 4
-            && line.len() >= p + 5
+            && (p == 4 || !line[p - 5].is_ascii_digit())
             && line[p - 4..p].iter().all(u8::is_ascii_digit)
-            && line[p + 1..p + 5].iter().all(u8::is_ascii_digit)
+            && (4..=6).contains(&next)
+            && line.get(p + 1 + next) == Some(&b'.')
     })
 }
 
@@ -212,8 +219,8 @@ mod tests {
         );
     }
 
-    /// The densest stretch of digits joined by spaces or dashes, or four digits, a dot and four
-    /// more, byte by byte: what the prefilter must agree with.
+    /// The densest stretch of digits joined by spaces or dashes, or a dotted card's first
+    /// groups, byte by byte: what the prefilter must agree with.
     fn dense_naive(line: &[u8]) -> bool {
         let (mut run, mut best) = (0, 0);
         for &b in line {
@@ -227,9 +234,15 @@ mod tests {
             best = best.max(run);
         }
         let digits = line.iter().filter(|b| b.is_ascii_digit()).count();
-        let dotted = line
-            .windows(9)
-            .any(|w| w[4] == b'.' && w[..4].iter().chain(&w[5..]).all(u8::is_ascii_digit));
+        let digit = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
+        let dotted = (4..line.len()).any(|i| {
+            let after = (i + 1..).take_while(|&k| digit(k)).count();
+            line[i] == b'.'
+                && (i - 4..i).all(digit)
+                && (i == 4 || !digit(i - 5))
+                && (4..=6).contains(&after)
+                && line.get(i + 1 + after) == Some(&b'.')
+        });
         best >= MIN_DIGITS || (dotted && digits >= MIN_DIGITS)
     }
 
@@ -252,6 +265,7 @@ mod tests {
         let dense = |l: &[u8]| dense_digits(l, &Classes::of(l));
         assert!(dense(b"card 4111 1111 1111 1111 ok"));
         assert!(dense(b"card 4111.1111.1111.1111 ok"));
+        assert!(!dense(b"[60553.433321] EXT4-fs 1234 5678 (sda1)"));
         assert!(!dense(
             b"from 192.0.2.144 port 14055 ssh2 pid 40453 uid 1000"
         ));

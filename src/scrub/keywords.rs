@@ -161,6 +161,11 @@ impl Keywords {
 
     /// A `=` or `:` at `p`: URL credentials after `://`, else the key before it.
     fn at_separator(&self, line: &[u8], p: usize, hits: &mut Vec<Hit>) {
+        // Between two digits (`00:01:36`, `2024-01-01T10:00`) it joins a number, not a key.
+        if p > 0 && line[p - 1].is_ascii_digit() && line.get(p + 1).is_some_and(u8::is_ascii_digit)
+        {
+            return;
+        }
         if line[p] == b':' && line[p + 1..].starts_with(b"//") {
             if self.url && !inside_token(line, p) {
                 url_credentials(line, p + 3, hits);

@@ -121,7 +121,7 @@ fn tab_field(line: &[u8], t: usize, hits: &mut Vec<Hit>) {
 /// Command lines written as quoted arguments (auditd's `a3="--password" a4="X"`, a JSON array
 /// `["mongosh", "-p", "X"]`): a secret flag's argument is the next quoted string.
 fn quoted_flags(line: &[u8], hits: &mut Vec<Hit>) {
-    for q in memmem::find_iter(line, b"\"-") {
+    for q in finder!(b"\"-").find_iter(line) {
         let a = q + 1;
         let Some(close) = memchr::memchr(b'"', &line[a..]).map(|c| a + c) else {
             continue;
@@ -233,15 +233,18 @@ fn prose(line: &[u8], mut v: usize, hits: &mut Vec<Hit>) {
             .all(|b| b.is_ascii_alphabetic() || *b == b' ' || *b >= 0x80)
             && (over.contains(&b' ') || eq_fold(over, b"value"))
     };
-    if let Some(at) = LATER
+    // Every later word starts with a blank or a colon: one walk over those finds the first.
+    let later = window
         .iter()
-        .filter_map(|w| {
-            memmem::find(window, w)
-                .filter(|&i| *w != b": " || words_only(i))
-                .map(|i| v + i + w.len())
-        })
-        .min()
-    {
+        .enumerate()
+        .filter(|&(_, &b)| b == b' ' || b == b':')
+        .find_map(|(i, _)| {
+            LATER
+                .iter()
+                .find(|w| window[i..].starts_with(w) && (**w != b": " || words_only(i)))
+                .map(|w| v + i + w.len())
+        });
+    if let Some(at) = later {
         verb = true;
         v = skip_blanks(line, at);
     }
