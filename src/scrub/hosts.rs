@@ -67,6 +67,7 @@ const TLDS: &[&[u8]] = &[
     b"nz",
     b"za",
     b"co",
+    b"arpa",
 ];
 
 /// First labels of reverse-DNS names (Java and Android packages), which are not hosts.

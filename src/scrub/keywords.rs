@@ -71,7 +71,7 @@ pub(super) struct Keywords {
     /// Keys matched anywhere in an identifier (lower case).
     contained: Vec<(&'static [u8], Key)>,
     /// For each pair of letters, the `contained` keys that start with it (bit i: key i).
-    pairs: Vec<u32>,
+    pairs: Vec<u64>,
     /// Keys matched as an identifier's last word (lower case).
     exact: Vec<(&'static [u8], Key)>,
     /// For each last letter, the `exact` keys that end with it (bit i: key i).
@@ -111,8 +111,8 @@ impl Keywords {
                     .map(|k| (k.as_bytes(), Key::UserId)),
             );
         }
-        assert!(contained.len() <= 32, "one bit per contained key");
-        let mut pairs = vec![0u32; 27 * 27];
+        assert!(contained.len() <= 64, "one bit per contained key");
+        let mut pairs = vec![0u64; 27 * 27];
         for (i, (k, _)) in contained.iter().enumerate() {
             pairs[letter(k[0]) * 27 + letter(k[1])] |= 1 << i;
         }
@@ -287,10 +287,17 @@ impl Keywords {
     /// phrase that ends there, if any.
     fn at_space(&self, line: &[u8], p: usize, hits: &mut Vec<Hit>) {
         let before = &line[..p];
-        // Every phrase ends in `user`, `for` or `as`: one look at the last word spares the rest.
-        let phrase_word = [&b"user"[..], b"for", b"as"]
-            .iter()
-            .any(|w| ends_with_ignore_case(before, w));
+        // Every phrase ends in one of these words: one look at the last word spares the rest.
+        let phrase_word = [
+            &b"user"[..],
+            b"for",
+            b"as",
+            b"benutzer",
+            b"utilisateur",
+            b"gebruiker",
+        ]
+        .iter()
+        .any(|w| ends_with_ignore_case(before, w));
         if self.user && phrase_word {
             for phrase in USER_PHRASES {
                 let phrase = &phrase.as_bytes()[..phrase.len() - 1];

@@ -28,7 +28,7 @@ fn octet(line: &[u8], i: usize) -> Option<usize> {
 }
 
 /// Four octets joined by `sep` starting at `start`; returns the end.
-fn quad(line: &[u8], start: usize, sep: u8) -> Option<usize> {
+pub(super) fn quad(line: &[u8], start: usize, sep: u8) -> Option<usize> {
     let mut i = octet(line, start)?;
     for _ in 0..3 {
         if line.get(i) != Some(&sep) {

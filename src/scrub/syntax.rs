@@ -43,17 +43,20 @@ fn ends_in_secret_word(ident: &[u8]) -> bool {
         return false;
     };
     let tail = [tail[0] | 0x20, tail[1] | 0x20, tail[2] | 0x20];
-    const TAILS: [&[u8; 3]; 15] = [
+    const TAILS: [&[u8; 3]; 17] = [
         b"ord", b"swd", b"ase", b"ret", b"ken", b"key", b"ial", b"_id", b"nid", b"-id", b"ure",
-        b"pwd", b"ass", b"otp", b"ity",
+        b"pwd", b"ass", b"otp", b"ity", b"pas", b"uth",
     ];
     TAILS.contains(&&tail) || tail[1..] == *b"ig" || tail[1..] == *b"id"
 }
 
 /// Last letters of the words this module starts from (`password`, `secret`, `token`, `key`,
-/// `credential`, `pass`, `identified`), lower-cased.
+/// `credential`, `pass`, `identified`, `masterauth`), lower-cased.
 fn ends_a_trigger(b: u8) -> bool {
-    matches!(b | 0x20, b'd' | b'e' | b't' | b'y' | b'l' | b's' | b'n')
+    matches!(
+        b | 0x20,
+        b'd' | b'e' | b't' | b'y' | b'l' | b's' | b'n' | b'h'
+    )
 }
 
 /// Adds a secret hit for every value these syntaxes give in `line`.
@@ -78,6 +81,23 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     }
     if classes.any(Class::Lt) {
         xml(line, hits);
+    }
+    // Redis MONITOR's quoted form: `"AUTH" "user" "X"`.
+    if let Some(m) = finder!(b"\"AUTH\" ").find(line) {
+        auth_command(line, m + 7, hits);
+        // With two arguments the first is the user.
+        if let Some((a, b)) = shell_word(line, m + 7)
+            && (line[b..].starts_with(b"\" \"") || line[b..].starts_with(b" \""))
+        {
+            let quoted = line[a] == b'"';
+            push(
+                hits,
+                a + usize::from(quoted),
+                b - usize::from(quoted && line[b - 1] == b'"'),
+                Detector::UserName,
+                Label::UserName,
+            );
+        }
     }
     for t in classes.ones(Class::Tab) {
         tab_field(line, t, hits);
@@ -172,6 +192,14 @@ fn after_word(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
         }
         return;
     }
+    // Redis' configuration directives: the rest of the line is the password.
+    if ident.eq_ignore_ascii_case(b"requirepass") || ident.eq_ignore_ascii_case(b"masterauth") {
+        let end = v + line[v..].trim_ascii_end().len();
+        if end > v {
+            secret(hits, Some((v, end)));
+        }
+        return;
+    }
     if ident.eq_ignore_ascii_case(b"key") {
         // `using key 11730e835d…`: a bare key, when it is long and shaped like one.
         if let Some((a, b)) = value_at(line, v)
@@ -214,7 +242,7 @@ fn prose(line: &[u8], mut v: usize, hits: &mut Vec<Hit>) {
     ];
     let mut verb = false;
     // `password for admin was set to X`: a verb a few words on.
-    const LATER: [&[u8]; 7] = [
+    const LATER: [&[u8]; 14] = [
         b" set to ",
         b" changed to ",
         b" reset to ",
@@ -222,6 +250,13 @@ fn prose(line: &[u8], mut v: usize, hits: &mut Vec<Hit>) {
         b" was ",
         b" now ",
         b": ",
+        b" naar ",
+        b" gewijzigd in ",
+        b" ingesteld op ",
+        b" auf ",
+        b" zu ",
+        b" chang\xc3\xa9 en ",
+        b" modifi\xc3\xa9 en ",
     ];
     let window = &line[v..line.len().min(v + 48)];
     // A colon only over plain words (`password for the new hire: X`), not over a printed
@@ -413,10 +448,23 @@ fn short_flag(line: &[u8], d: usize, hits: &mut Vec<Hit>) {
 fn xml(line: &[u8], hits: &mut Vec<Hit>) {
     for lt in memchr::memchr_iter(b'<', line) {
         let mut j = lt + 1;
-        while j < line.len() && is_ident(line[j]) {
+        while j < line.len() && (is_ident(line[j]) || line[j] == b':') {
             j += 1;
         }
-        if line.get(j) == Some(&b'>') && is_secret_key(&line[lt + 1..j]) {
+        // A namespaced element by its local name, its attributes skipped
+        // (`<wsse:Password Type="#PasswordText">X</wsse:Password>`).
+        let name = &line[lt + 1..j];
+        let name = name.rsplit(|&b| b == b':').next().unwrap_or(name);
+        if line.get(j) == Some(&b' ')
+            && !name.is_empty()
+            && is_secret_key(name)
+            && let Some(close) = memchr::memchr(b'>', &line[j..]).map(|c| j + c)
+            && !line[j..close].contains(&b'<')
+            && line[close - 1] != b'/'
+        {
+            j = close;
+        }
+        if line.get(j) == Some(&b'>') && !name.is_empty() && is_secret_key(name) {
             let end = memchr::memchr(b'<', &line[j + 1..]).map_or(line.len(), |e| j + 1 + e);
             let a = skip_blanks(line, j + 1);
             let b = a + line[a..end].trim_ascii_end().len();
@@ -502,6 +550,22 @@ mod tests {
         assert_eq!(
             found("Tijdelijk wachtwoord voor medewerker: jESOvlQ5b"),
             ["jESOvlQ5b"]
+        );
+        assert_eq!(
+            found("wachtwoord gewijzigd naar \"X8d+7z;\" ok"),
+            ["X8d+7z;"]
+        );
+        assert_eq!(
+            found("masterauth +)k]j,[B))w%{3c=V[!"),
+            ["+)k]j,[B))w%{3c=V[!"]
+        );
+        assert_eq!(
+            found("<wsse:Password Type=\"#PasswordText\">!~^d4D8w</wsse:Password>"),
+            ["!~^d4D8w"]
+        );
+        assert_eq!(
+            found("[0 10.0.0.1:9200] \"AUTH\" \"j.becker\" \"q~ifM&;[-O1\""),
+            ["j.becker", "\"q~ifM&;[-O1\""]
         );
     }
 

@@ -146,7 +146,75 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         }
     }
     mentions(line, classes, hits);
+    at_addresses(line, classes, hits);
+    // Squid's user column, before the hierarchy code (`… ameliaweber HIER_DIRECT/10.0.0.1 …`).
+    if let Some(h) = finder!(b" HIER_").find(line) {
+        user(
+            hits,
+            name_before(line, h).filter(|&(a, b)| &line[a..b] != b"-"),
+        );
+    }
+    // Elasticsearch's `Authentication of [NAME]` and `failed to authenticate user [NAME]`.
+    for m in finder!(b" of [")
+        .find_iter(line)
+        .chain(finder!(b"ate user [").find_iter(line))
+    {
+        let (a, named) = if line[m..].starts_with(b" of [") {
+            (
+                m + 5,
+                m >= 14 && eq_fold(&line[m - 14..m], b"authentication"),
+            )
+        } else {
+            (m + 10, m >= 9 && eq_fold(&line[m - 9..m], b"authentic"))
+        };
+        let b = word_end(line, a);
+        if named && b > a && line.get(b) == Some(&b']') {
+            user(hits, Some((a, b)));
+        }
+    }
+    for m in finder!(b":user/").find_iter(line) {
+        // An AWS ARN's IAM user: `arn:aws:iam::123456789012:user/NAME`.
+        user(
+            hits,
+            name_at(line, m + 6).map(|(a, b)| (a, b.min(word_end(line, a)))),
+        );
+    }
+    if classes.any(Class::Paren) {
+        for open in classes.ones(Class::Paren) {
+            dovecot_passdb(line, open, hits);
+        }
+    }
+    for p in classes.ones(Class::Separator) {
+        // A connection string's `User Id=NAME;`.
+        if line[p] == b'=' && p >= 7 && eq_fold(&line[p - 7..p], b"user id") {
+            user(
+                hits,
+                name_at(line, p + 1).map(|(a, b)| (a, b.min(word_end(line, a)))),
+            );
+        }
+        // OpenVPN's `NAME/192.0.2.7:1194`: the user and the client's address.
+        if line[p] == b':' {
+            openvpn_peer(line, p, hits);
+        }
+    }
+    if let Some(m) = finder!(b" login ").find(line) {
+        // `docker login -u NAME`, `podman login --username NAME`.
+        for flag in [&b" -u "[..], b" --username "] {
+            if let Some(f) = memchr::memmem::find(&line[m..], flag) {
+                user(hits, name_at(line, m + f + flag.len()));
+            }
+        }
+    }
     for bs in classes.ones(Class::Backslash) {
+        // Samba's `[CORP]\[NAME]`.
+        if bs > 0 && line[bs - 1] == b']' && line.get(bs + 1) == Some(&b'[') {
+            let a = bs + 2;
+            let b = word_end(line, a);
+            if b > a && line.get(b) == Some(&b']') {
+                user(hits, Some((a, b)));
+            }
+            continue;
+        }
         // `CORP\NAME`: an upper-case domain word, a backslash, a name.
         let mut d = bs;
         while d > 0
@@ -167,6 +235,97 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
                 user(hits, name_at(line, v));
             }
         }
+    }
+}
+
+/// The end of the run of name bytes at `a` without `@` (an ARN's or connection string's name
+/// ends at `;`, `/`, `"`).
+fn word_end(line: &[u8], a: usize) -> usize {
+    a + line[a..]
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        .count()
+}
+
+/// `NAME@192.0.2.7` (ssh's and SIP's user at an address; not an e-mail address) and Kerberos'
+/// `NAME@REALM` (an upper-case realm).
+fn at_addresses(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    for at in classes.ones(Class::At) {
+        let after = at + 1;
+        let address = line.get(after).is_some_and(u8::is_ascii_digit)
+            && super::net::quad(line, after, b'.').is_some();
+        let realm_len = line[after..]
+            .iter()
+            .take_while(|b| {
+                b.is_ascii_uppercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-')
+            })
+            .count();
+        let realm = realm_len >= 2
+            && line[after].is_ascii_uppercase()
+            && !line
+                .get(after + realm_len)
+                .is_some_and(|&b| b.is_ascii_lowercase() || b == b'@');
+        if !(address || realm) {
+            continue;
+        }
+        let mut s = at;
+        while s > 0
+            && (line[s - 1].is_ascii_alphanumeric() || matches!(line[s - 1], b'.' | b'_' | b'-'))
+        {
+            s -= 1;
+        }
+        // A service principal (`HTTP/host@REALM`) names a host, and URL userinfo is the URL rule's.
+        if s == at || (s > 0 && matches!(line[s - 1], b'/' | b'@')) || line[..s].ends_with(b"//") {
+            continue;
+        }
+        if !is_token(&line[s..at]) && !inside_token(line, s) {
+            user(hits, Some((s, at)));
+        }
+    }
+}
+
+/// OpenVPN's peer `NAME/ADDRESS:PORT`, the colon at `colon`.
+fn openvpn_peer(line: &[u8], colon: usize, hits: &mut Vec<Hit>) {
+    let Some(slash) = line[colon.saturating_sub(16)..colon]
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map(|s| colon.saturating_sub(16) + s)
+    else {
+        return;
+    };
+    if super::net::quad(line, slash + 1, b'.') != Some(colon) {
+        return;
+    }
+    let mut s = slash;
+    while s > 0
+        && (line[s - 1].is_ascii_alphanumeric() || matches!(line[s - 1], b'.' | b'_' | b'-'))
+    {
+        s -= 1;
+    }
+    if s < slash && (s == 0 || line[s - 1] == b' ') && !is_token(&line[s..slash]) {
+        user(hits, Some((s, slash)));
+    }
+}
+
+/// Dovecot's `passwd-file(NAME,192.0.2.7)`, `pam(NAME,…)`, `sql(NAME,…)`, `ldap(NAME,…)`: the
+/// password database, the user and the client address.
+fn dovecot_passdb(line: &[u8], open: usize, hits: &mut Vec<Hit>) {
+    const PASSDBS: [&[u8]; 6] = [
+        b"passwd-file",
+        b"passwd",
+        b"pam",
+        b"sql",
+        b"ldap",
+        b"shadow",
+    ];
+    if !PASSDBS.iter().any(|p| line[..open].ends_with(p)) {
+        return;
+    }
+    let a = open + 1;
+    let b = word_end(line, a);
+    if b > a && line.get(b) == Some(&b',') && line.get(b + 1).is_some_and(|c| c.is_ascii_hexdigit())
+    {
+        user(hits, Some((a, b)));
     }
 }
 
@@ -204,11 +363,14 @@ fn remote_user(line: &[u8], hits: &mut Vec<Hit>) {
 fn user_elements(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for lt in classes.ones(Class::Lt) {
         let mut j = lt + 1;
-        while j < line.len() && (line[j].is_ascii_alphanumeric() || matches!(line[j], b'_' | b'-'))
+        while j < line.len()
+            && (line[j].is_ascii_alphanumeric() || matches!(line[j], b'_' | b'-' | b':'))
         {
             j += 1;
         }
+        // A namespaced element (`<wsse:Username>`) by its local name.
         let tag = &line[lt + 1..j];
+        let tag = tag.rsplit(|&b| b == b':').next().unwrap_or(tag);
         if line.get(j) != Some(&b'>') || !USER_KEYS.iter().any(|k| eq_fold(k.as_bytes(), tag)) {
             continue;
         }
@@ -275,9 +437,12 @@ fn mentions(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         if at > 0 && !matches!(line[at - 1], b' ' | b'(' | b'"' | b'\'') {
             continue;
         }
+        // `"@timestamp":` is a JSON key.
+        let key = |b: usize| at > 0 && line[at - 1] == b'"' && line[b..].starts_with(b"\":");
         if let Some((a, b)) = name_at(line, at + 1)
             && b - a >= 3
             && !matches!(line.get(b), Some(b'/' | b'.' | b'@' | b'('))
+            && !key(b)
             && !line[a..b].contains(&b'@')
             && !line[a..b].eq_ignore_ascii_case(b"here")
             && !line[a..b].eq_ignore_ascii_case(b"channel")
@@ -360,6 +525,36 @@ mod tests {
         assert_eq!(
             found("<user><login>a.devries</login><Username>bx7</Username>"),
             ["a.devries", "bx7"]
+        );
+        assert_eq!(found("<wsse:Username>f.vries</wsse:Username>"), ["f.vries"]);
+        assert_eq!(
+            found("ssh: noor.smith@172.24.129.90: denied"),
+            ["noor.smith"]
+        );
+        assert_eq!(found("<sip:l.wagner@172.24.171.250:5060>"), ["l.wagner"]);
+        assert_eq!(
+            found("svc_billing@CORP for HTTP/erp23.ad.example@CORP"),
+            ["svc_billing"]
+        );
+        assert_eq!(
+            found("arn:aws:iam::322302752051:user/h_girard\","),
+            ["h_girard"]
+        );
+        assert_eq!(found("auth: passwd-file(cdek,fe80::1): mismatch"), ["cdek"]);
+        assert_eq!(
+            found("2023-06-16 10:00 clau/172.21.104.80:27017 MULTI"),
+            ["clau"]
+        );
+        assert_eq!(found("user [CORP]\\[a.dubois] at"), ["a.dubois"]);
+        assert_eq!(found("Database=Crm;User Id=lot14;Password=x"), ["lot14"]);
+        assert_eq!(found("+ docker login -u l.wilson -p x reg"), ["l.wilson"]);
+        assert_eq!(
+            found("GET http://x/a.csv amw HIER_DIRECT/10.0.0.1 text"),
+            ["amw"]
+        );
+        assert_eq!(
+            found("Authentication of [wag551] failed; authenticate user [kim3]"),
+            ["wag551", "kim3"]
         );
     }
 

@@ -26,9 +26,18 @@ pub(super) const SECRET_KEYS: &[&str] = &[
     "wachtwoord",
     "wachtzin",
     "toegangscode",
+    "passwort",
+    "kennwort",
+    "motdepasse",
+    "mot_de_passe",
+    "contraseña",
+    "contrasena",
+    "senha",
+    "requirepass",
+    "masterauth",
 ];
 /// Short secret keys, taken only as whole words (`pwd=`, `sig=`).
-pub(super) const EXACT_SECRET_KEYS: &[&str] = &["pwd", "pass", "sig", "sid", "otp"];
+pub(super) const EXACT_SECRET_KEYS: &[&str] = &["pwd", "pass", "sig", "sid", "otp", "passe"];
 /// Token prefixes (case-sensitive) and how many token bytes must follow to take it whole.
 pub(super) const PREFIXES: &[(&str, usize)] = &[
     ("AKIA", 16),
@@ -116,6 +125,12 @@ pub(super) const USER_KEYS: &[&str] = &[
     "account",
     "user.name",
     "remote_user",
+    "acct",
+    "auid",
+    "ruid",
+    "suid",
+    "principalname",
+    "samaccountname",
 ];
 /// Keys whose value identifies a user, as the identifier's last word (`userId`,
 /// `X-User-Id`, `customer_id`).
@@ -140,6 +155,11 @@ pub(super) const EXACT_USER_ID_KEYS: &[&str] = &["sub"];
 pub(super) const USER_PHRASES: &[&str] = &[
     "invalid user ",
     "illegal user ",
+    "für benutzer ",
+    "pour l'utilisateur ",
+    "de l'utilisateur ",
+    "voor gebruiker ",
+    "van gebruiker ",
     "for user ",
     "by user ",
     "of user ",
