@@ -192,10 +192,6 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
                 name_at(line, p + 1).map(|(a, b)| (a, b.min(word_end(line, a)))),
             );
         }
-        // OpenVPN's `NAME/192.0.2.7:1194`: the user and the client's address.
-        if line[p] == b':' {
-            openvpn_peer(line, p, hits);
-        }
     }
     if let Some(m) = finder!(b" login ").find(line) {
         // `docker login -u NAME`, `podman login --username NAME`.
@@ -274,36 +270,21 @@ fn at_addresses(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         {
             s -= 1;
         }
-        // A service principal (`HTTP/host@REALM`) names a host, and URL userinfo is the URL rule's.
-        if s == at || (s > 0 && matches!(line[s - 1], b'/' | b'@')) || line[..s].ends_with(b"//") {
+        // The name stands on its own (`ssh: NAME@…`, `<sip:NAME@…>`), not glued to a class
+        // (`Connector@0.0.0.0`); a service principal (`HTTP/host@REALM`) names a host, and URL
+        // userinfo is the URL rule's.
+        let alone = s == 0
+            || matches!(
+                line[s - 1],
+                b' ' | b'"' | b'\'' | b'<' | b':' | b'(' | b'[' | b','
+            );
+        if s == at || !alone || line[..s].ends_with(b"//") || line[after..].starts_with(b"0.0.0.0")
+        {
             continue;
         }
         if !is_token(&line[s..at]) && !inside_token(line, s) {
             user(hits, Some((s, at)));
         }
-    }
-}
-
-/// OpenVPN's peer `NAME/ADDRESS:PORT`, the colon at `colon`.
-fn openvpn_peer(line: &[u8], colon: usize, hits: &mut Vec<Hit>) {
-    let Some(slash) = line[colon.saturating_sub(16)..colon]
-        .iter()
-        .rposition(|&b| b == b'/')
-        .map(|s| colon.saturating_sub(16) + s)
-    else {
-        return;
-    };
-    if super::net::quad(line, slash + 1, b'.') != Some(colon) {
-        return;
-    }
-    let mut s = slash;
-    while s > 0
-        && (line[s - 1].is_ascii_alphanumeric() || matches!(line[s - 1], b'.' | b'_' | b'-'))
-    {
-        s -= 1;
-    }
-    if s < slash && (s == 0 || line[s - 1] == b' ') && !is_token(&line[s..slash]) {
-        user(hits, Some((s, slash)));
     }
 }
 
@@ -532,6 +513,8 @@ mod tests {
             ["noor.smith"]
         );
         assert_eq!(found("<sip:l.wagner@172.24.171.250:5060>"), ["l.wagner"]);
+        assert!(found("Started HttpServer2$Connector@0.0.0.0:62267").is_empty());
+        assert!(found("at msra-sa-41/10.190.173.170:8030 ok").is_empty());
         assert_eq!(
             found("svc_billing@CORP for HTTP/erp23.ad.example@CORP"),
             ["svc_billing"]
@@ -541,10 +524,6 @@ mod tests {
             ["h_girard"]
         );
         assert_eq!(found("auth: passwd-file(cdek,fe80::1): mismatch"), ["cdek"]);
-        assert_eq!(
-            found("2023-06-16 10:00 clau/172.21.104.80:27017 MULTI"),
-            ["clau"]
-        );
         assert_eq!(found("user [CORP]\\[a.dubois] at"), ["a.dubois"]);
         assert_eq!(found("Database=Crm;User Id=lot14;Password=x"), ["lot14"]);
         assert_eq!(found("+ docker login -u l.wilson -p x reg"), ["l.wilson"]);
