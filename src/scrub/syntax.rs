@@ -43,26 +43,26 @@ fn ends_in_secret_word(ident: &[u8]) -> bool {
         return false;
     };
     let tail = [tail[0] | 0x20, tail[1] | 0x20, tail[2] | 0x20];
-    const TAILS: [&[u8; 3]; 17] = [
+    const TAILS: [&[u8; 3]; 15] = [
         b"ord", b"swd", b"ase", b"ret", b"ken", b"key", b"ial", b"_id", b"nid", b"-id", b"ure",
-        b"pwd", b"ass", b"otp", b"ity", b"pas", b"uth",
+        b"pwd", b"ass", b"otp", b"ity",
     ];
     TAILS.contains(&&tail) || tail[1..] == *b"ig" || tail[1..] == *b"id"
 }
 
 /// Last letters of the words this module starts from (`password`, `secret`, `token`, `key`,
-/// `credential`, `pass`, `identified`, `masterauth`), lower-cased.
+/// `credential`, `pass`, `identified`), lower-cased.
 fn ends_a_trigger(b: u8) -> bool {
-    matches!(
-        b | 0x20,
-        b'd' | b'e' | b't' | b'y' | b'l' | b's' | b'n' | b'h'
-    )
+    matches!(b | 0x20, b'd' | b'e' | b't' | b'y' | b'l' | b's' | b'n')
 }
 
 /// Adds a secret hit for every value these syntaxes give in `line`.
 #[inline(never)]
 pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for p in classes.ones_after(Class::Space, Class::Word) {
+        if matches!(p, 10 | 11) && redis_directive(line, p, hits) {
+            continue;
+        }
         if p >= 4 && &line[p - 4..p] == b"AUTH" && (p == 4 || line[p - 5] == b' ') {
             auth_command(line, p + 1, hits);
             continue;
@@ -118,6 +118,18 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             secret(hits, value_at(line, q + 1));
         }
     }
+}
+
+/// Redis' `requirepass X` and `masterauth X` starting a line: the rest of it is the password.
+fn redis_directive(line: &[u8], p: usize, hits: &mut Vec<Hit>) -> bool {
+    let word = &line[..p];
+    if !(eq_fold(word, b"requirepass") || eq_fold(word, b"masterauth")) {
+        return false;
+    }
+    let v = skip_blanks(line, p);
+    let end = v + line[v..].trim_ascii_end().len();
+    secret(hits, Some((v, end)).filter(|&(a, b)| b > a));
+    true
 }
 
 /// `password<TAB>X`: a tab-separated record whose field names a secret; the next field is it.
@@ -189,14 +201,6 @@ fn after_word(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
             && line[v + 2] == b' ';
         if by {
             secret(hits, value_at(line, skip_blanks(line, v + 3)));
-        }
-        return;
-    }
-    // Redis' configuration directives: the rest of the line is the password.
-    if ident.eq_ignore_ascii_case(b"requirepass") || ident.eq_ignore_ascii_case(b"masterauth") {
-        let end = v + line[v..].trim_ascii_end().len();
-        if end > v {
-            secret(hits, Some((v, end)));
         }
         return;
     }
@@ -276,7 +280,11 @@ fn prose(line: &[u8], mut v: usize, hits: &mut Vec<Hit>) {
         .find_map(|(i, _)| {
             LATER
                 .iter()
-                .find(|w| window[i..].starts_with(w) && (**w != b": " || words_only(i)))
+                .find(|w| {
+                    w.get(1) == window.get(i + 1)
+                        && window[i..].starts_with(w)
+                        && (**w != b": " || words_only(i))
+                })
                 .map(|w| v + i + w.len())
         });
     if let Some(at) = later {

@@ -80,6 +80,18 @@ fn user(hits: &mut Vec<Hit>, span: Option<(usize, usize)>) {
 #[inline(never)]
 pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for p in classes.ones_after(Class::Space, Class::Word) {
+        match line.get(p + 1) {
+            Some(b'[') => bracketed(line, p, hits),
+            // Squid's user column, before the hierarchy code (`… amw HIER_DIRECT/10.0.0.1 …`).
+            Some(b'H') if line[p + 1..].starts_with(b"HIER_") => {
+                user(
+                    hits,
+                    name_before(line, p).filter(|&(a, b)| &line[a..b] != b"-"),
+                );
+            }
+            Some(b'-') if p >= 6 && &line[p - 6..p] == b" login" => registry_login(line, p, hits),
+            _ => {}
+        }
         // The last letters of `by` and of the naming words.
         if !matches!(line[p - 1] | 0x20, b'y' | b'r' | b'e' | b'm' | b't' | b'o') {
             continue;
@@ -147,58 +159,30 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     }
     mentions(line, classes, hits);
     at_addresses(line, classes, hits);
-    // Squid's user column, before the hierarchy code (`… ameliaweber HIER_DIRECT/10.0.0.1 …`).
-    if let Some(h) = finder!(b" HIER_").find(line) {
-        user(
-            hits,
-            name_before(line, h).filter(|&(a, b)| &line[a..b] != b"-"),
-        );
-    }
-    // Elasticsearch's `Authentication of [NAME]` and `failed to authenticate user [NAME]`.
-    for m in finder!(b" of [")
-        .find_iter(line)
-        .chain(finder!(b"ate user [").find_iter(line))
-    {
-        let (a, named) = if line[m..].starts_with(b" of [") {
-            (
-                m + 5,
-                m >= 14 && eq_fold(&line[m - 14..m], b"authentication"),
-            )
-        } else {
-            (m + 10, m >= 9 && eq_fold(&line[m - 9..m], b"authentic"))
-        };
-        let b = word_end(line, a);
-        if named && b > a && line.get(b) == Some(&b']') {
-            user(hits, Some((a, b)));
-        }
-    }
-    for m in finder!(b":user/").find_iter(line) {
-        // An AWS ARN's IAM user: `arn:aws:iam::123456789012:user/NAME`.
-        user(
-            hits,
-            name_at(line, m + 6).map(|(a, b)| (a, b.min(word_end(line, a)))),
-        );
-    }
     if classes.any(Class::Paren) {
         for open in classes.ones(Class::Paren) {
             dovecot_passdb(line, open, hits);
         }
     }
     for p in classes.ones(Class::Separator) {
+        // An AWS ARN's IAM user: `arn:aws:iam::123456789012:user/NAME`.
+        if line.get(p + 1) == Some(&b'u') && line[p] == b':' && line[p + 1..].starts_with(b"user/")
+        {
+            user(
+                hits,
+                name_at(line, p + 6).map(|(a, b)| (a, b.min(word_end(line, a)))),
+            );
+        }
         // A connection string's `User Id=NAME;`.
-        if line[p] == b'=' && p >= 7 && eq_fold(&line[p - 7..p], b"user id") {
+        if p >= 7
+            && line[p - 1] | 0x20 == b'd'
+            && line[p] == b'='
+            && eq_fold(&line[p - 7..p], b"user id")
+        {
             user(
                 hits,
                 name_at(line, p + 1).map(|(a, b)| (a, b.min(word_end(line, a)))),
             );
-        }
-    }
-    if let Some(m) = finder!(b" login ").find(line) {
-        // `docker login -u NAME`, `podman login --username NAME`.
-        for flag in [&b" -u "[..], b" --username "] {
-            if let Some(f) = memchr::memmem::find(&line[m..], flag) {
-                user(hits, name_at(line, m + f + flag.len()));
-            }
         }
     }
     for bs in classes.ones(Class::Backslash) {
@@ -284,6 +268,28 @@ fn at_addresses(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         }
         if !is_token(&line[s..at]) && !inside_token(line, s) {
             user(hits, Some((s, at)));
+        }
+    }
+}
+
+/// Elasticsearch's `Authentication of [NAME]` and `failed to authenticate user [NAME]`, the
+/// space before `[` at `p`.
+fn bracketed(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
+    let named = p >= 17
+        && (eq_fold(&line[p - 17..p], b"authentication of")
+            || eq_fold(&line[p - 17..p], b"authenticate user"));
+    let a = p + 2;
+    let b = word_end(line, a);
+    if named && b > a && line.get(b) == Some(&b']') {
+        user(hits, Some((a, b)));
+    }
+}
+
+/// `docker login -u NAME`, `podman login --username NAME`, the space after `login` at `p`.
+fn registry_login(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
+    for flag in [&b" -u "[..], b" --username "] {
+        if let Some(f) = memchr::memmem::find(&line[p..], flag) {
+            user(hits, name_at(line, p + f + flag.len()));
         }
     }
 }
