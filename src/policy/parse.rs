@@ -79,7 +79,11 @@ fn check_patterns(file: &PolicyFile) -> Result<(), Fault> {
         }
         taken.push(p.name.get_ref());
     }
-    Ok(())
+    let configs: Vec<_> = patterns.iter().map(|p| p.config()).collect();
+    crate::scrub::check_pattern_set(&configs).map_err(|e| Fault {
+        span: patterns.first().map(|p| p.name.span()),
+        message: format!("[[scrub.pattern]]: {e}"),
+    })
 }
 
 /// Fail closed on free text: a category that allows a free-text field without scrubbing it,

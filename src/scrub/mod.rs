@@ -58,7 +58,10 @@ use std::fmt;
 use crate::policy::PseudonymKey;
 
 pub use kinds::{Detector, Hit, Label, ScrubAction};
-pub use pattern::{MAX_PATTERNS, PatternConfig, PatternError, Validator, check as check_pattern};
+pub use pattern::{
+    MAX_PATTERNS, PatternConfig, PatternError, Validator, check as check_pattern,
+    check_set as check_pattern_set,
+};
 pub use stream::LineState;
 
 /// The scrubber's settings: the policy's `[scrub]` section.

@@ -17,6 +17,8 @@ pub const MAX_PATTERNS: usize = 64;
 const MAX_REGEX_LEN: usize = 1024;
 /// Most memory one compiled regex may take; a larger one is refused as pathological.
 const SIZE_LIMIT: usize = 1 << 20;
+/// Most memory the compiled set of all of a policy's patterns may take.
+const SET_LIMIT: usize = 4 << 20;
 
 /// A checksum a match must pass to count, as the built-in detectors' own do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +77,11 @@ pub enum PatternError {
     /// A keyword is blank.
     #[error("keywords must not be empty strings")]
     EmptyKeyword,
+    /// The patterns together compile larger than allowed.
+    #[error(
+        "the patterns together compile larger than {SET_LIMIT} bytes: simplify them or use fewer"
+    )]
+    SetTooLarge,
 }
 
 /// Compiles one regex with the limits every pattern gets.
@@ -120,6 +127,24 @@ pub fn check(pattern: &PatternConfig, taken: &[&str]) -> Result<(), PatternError
     compile(&pattern.regex).map(|_| ())
 }
 
+/// Checks that all `patterns` (each already checked) compile together into one set within its
+/// memory limit, as the scrubber will compile them.
+pub fn check_set(patterns: &[PatternConfig]) -> Result<(), PatternError> {
+    if patterns.is_empty() {
+        return Ok(());
+    }
+    set(patterns.iter().map(|p| p.regex.as_str()))
+        .map(|_| ())
+        .map_err(|_| PatternError::SetTooLarge)
+}
+
+fn set<'a>(regexes: impl IntoIterator<Item = &'a str>) -> Result<RegexSet, regex::Error> {
+    RegexSetBuilder::new(regexes)
+        .size_limit(SET_LIMIT)
+        .dfa_size_limit(SET_LIMIT)
+        .build()
+}
+
 /// Labels of the patterns compiled in this process, so that their tokens are recognised as
 /// tokens wherever [`super::is_token`] asks (scrubbing output again must change nothing).
 static LABELS: RwLock<Vec<String>> = RwLock::new(Vec::new());
@@ -149,8 +174,8 @@ pub(super) struct Patterns {
 }
 
 impl Patterns {
-    /// Compiles `patterns`, which the policy has already checked; one that fails anyway is
-    /// left out (and counted by none), never a panic.
+    /// Compiles `patterns`, which the policy has already checked one by one and as a set
+    /// ([`check`], [`check_set`]); a pattern that fails anyway is left out, never a panic.
     pub(super) fn new(patterns: &[PatternConfig]) -> Option<Patterns> {
         let ok: Vec<(&PatternConfig, Regex)> = patterns
             .iter()
@@ -160,11 +185,7 @@ impl Patterns {
         if ok.is_empty() {
             return None;
         }
-        let set = RegexSetBuilder::new(ok.iter().map(|(p, _)| p.regex.as_str()))
-            .size_limit(SIZE_LIMIT * ok.len())
-            .dfa_size_limit(SIZE_LIMIT * ok.len())
-            .build()
-            .ok()?;
+        let set = set(ok.iter().map(|(p, _)| p.regex.as_str())).ok()?;
         let mut always = 0u64;
         let mut words: Vec<String> = Vec::new();
         let mut masks: Vec<u64> = Vec::new();
@@ -323,6 +344,17 @@ mod tests {
             Err(PatternError::TooLarge)
         );
         assert_eq!(check1(pattern("emp", "E\\d{6}")), Ok(()));
+    }
+
+    #[test]
+    fn patterns_that_fit_alone_but_not_together_are_refused() {
+        let one = pattern("word", "\\w{12}-[0-9]{4}");
+        assert_eq!(check(&one, &[]), Ok(()));
+        let many: Vec<PatternConfig> = (0..MAX_PATTERNS)
+            .map(|i| pattern(&format!("p{i}"), &format!("\\w{{12}}-{i}[0-9]{{4}}")))
+            .collect();
+        assert_eq!(check_set(&many), Err(PatternError::SetTooLarge));
+        assert_eq!(check_set(&many[..2]), Ok(()));
     }
 
     #[test]
