@@ -21,8 +21,11 @@ const NAMING_WORDS: [&[u8]; 8] = [
 ];
 
 /// What follows a named account in a log phrase.
-const FOLLOWERS: [&[u8]; 24] = [
+const FOLLOWERS: [&[u8]; 27] = [
     b"locked",
+    b"not found",
+    b"heeft",
+    b"inici\xc3\xb3",
     b"unlocked",
     b"created",
     b"deleted",
@@ -89,7 +92,7 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
                     name_before(line, p).filter(|&(a, b)| &line[a..b] != b"-"),
                 );
             }
-            Some(b'-') if p >= 6 && &line[p - 6..p] == b" login" => registry_login(line, p, hits),
+            Some(b'-') => command_user(line, p, hits),
             _ => {}
         }
         // The last letters of `by` and of the naming words.
@@ -285,10 +288,29 @@ fn bracketed(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
     }
 }
 
-/// `docker login -u NAME`, `podman login --username NAME`, the space after `login` at `p`.
-fn registry_login(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
-    for flag in [&b" -u "[..], b" --username "] {
-        if let Some(f) = memchr::memmem::find(&line[p..], flag) {
+/// The user flag of the commands that take one (`docker login -u NAME`, `mysql -u NAME`,
+/// `psql -U NAME`, `mongosh --username NAME`), the space after the command's word at `p`.
+fn command_user(line: &[u8], p: usize, hits: &mut Vec<Hit>) {
+    const COMMANDS: [&[u8]; 7] = [
+        b"login",
+        b"mysql",
+        b"mysqldump",
+        b"mariadb",
+        b"psql",
+        b"mongo",
+        b"mongosh",
+    ];
+    let word = &line[p - line[..p]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count()..p];
+    if !COMMANDS.contains(&word) {
+        return;
+    }
+    let rest = &line[p..line.len().min(p + 64)];
+    for flag in [&b" -u "[..], b" -U ", b" --user ", b" --username "] {
+        if let Some(f) = memchr::memmem::find(rest, flag) {
             user(hits, name_at(line, p + f + flag.len()));
         }
     }
@@ -533,6 +555,13 @@ mod tests {
         assert_eq!(found("user [CORP]\\[a.dubois] at"), ["a.dubois"]);
         assert_eq!(found("Database=Crm;User Id=lot14;Password=x"), ["lot14"]);
         assert_eq!(found("+ docker login -u l.wilson -p x reg"), ["l.wilson"]);
+        assert_eq!(found("$ mysql -h db -u app_rw -p shop"), ["app_rw"]);
+        assert_eq!(found("AH01618: user kdevr not found: /admin"), ["kdevr"]);
+        assert_eq!(found("Gebruiker jdv12 heeft ingelogd"), ["jdv12"]);
+        assert_eq!(
+            found("El usuario mgarcia inici\u{f3} sesi\u{f3}n"),
+            ["mgarcia"]
+        );
         assert_eq!(
             found("GET http://x/a.csv amw HIER_DIRECT/10.0.0.1 text"),
             ["amw"]

@@ -148,6 +148,7 @@ pub(super) const USER_ID_KEYS: &[&str] = &[
     "gebruiker_id",
     "gebruikerid",
     "klant_id",
+    "user.id",
 ];
 /// Short keys whose value identifies a user, as whole words (a token's `sub` claim).
 pub(super) const EXACT_USER_ID_KEYS: &[&str] = &["sub"];
