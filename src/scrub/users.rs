@@ -224,10 +224,21 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
 /// The end of the run of name bytes at `a` without `@` (an ARN's or connection string's name
 /// ends at `;`, `/`, `"`).
 fn word_end(line: &[u8], a: usize) -> usize {
-    a + line[a..]
+    a + line[a..].iter().take_while(|&&b| is_name_byte(b)).count()
+}
+
+/// The start of the run of name bytes that ends at `e` (the name before an `@`).
+fn word_start(line: &[u8], e: usize) -> usize {
+    e - line[..e]
         .iter()
-        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        .rev()
+        .take_while(|&&b| is_name_byte(b))
         .count()
+}
+
+/// Letters, digits, `.`, `_` and `-`: what the position-based rules take as a name.
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')
 }
 
 /// `NAME@192.0.2.7` (ssh's and SIP's user at an address; not an e-mail address) and Kerberos'
@@ -251,12 +262,7 @@ fn at_addresses(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         if !(address || realm) {
             continue;
         }
-        let mut s = at;
-        while s > 0
-            && (line[s - 1].is_ascii_alphanumeric() || matches!(line[s - 1], b'.' | b'_' | b'-'))
-        {
-            s -= 1;
-        }
+        let s = word_start(line, at);
         // The name stands on its own (`ssh: NAME@…`, `<sip:NAME@…>`), not glued to a class
         // (`Connector@0.0.0.0`); a service principal (`HTTP/host@REALM`) names a host, and URL
         // userinfo is the URL rule's.
