@@ -4,6 +4,7 @@
 //! the provenance `scrub.pattern.NAME`.
 
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use aho_corasick::AhoCorasick;
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
@@ -148,12 +149,16 @@ fn set<'a>(regexes: impl IntoIterator<Item = &'a str>) -> Result<RegexSet, regex
 /// Labels of the patterns compiled in this process, so that their tokens are recognised as
 /// tokens wherever [`super::is_token`] asks (scrubbing output again must change nothing).
 static LABELS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// Whether any label was registered: most policies define no pattern, and `is_token` runs on
+/// every bracketed span the detectors meet.
+static ANY_LABEL: AtomicBool = AtomicBool::new(false);
 
 /// Whether `label` is an admin-defined pattern's.
 pub(super) fn is_label(label: &[u8]) -> bool {
-    LABELS
-        .read()
-        .is_ok_and(|l| l.iter().any(|n| n.as_bytes() == label))
+    ANY_LABEL.load(Ordering::Acquire)
+        && LABELS
+            .read()
+            .is_ok_and(|l| l.iter().any(|n| n.as_bytes() == label))
 }
 
 struct Compiled {
@@ -220,6 +225,7 @@ impl Patterns {
                     labels.push(n.clone());
                 }
             }
+            ANY_LABEL.store(true, Ordering::Release);
         }
         Some(Patterns {
             set,
