@@ -65,11 +65,15 @@ pub enum PatternError {
     /// The regex does not parse.
     #[error("invalid regex: {0}")]
     Invalid(String),
-    /// The regex matches the empty string, so it would match on every line.
+    /// The regex can match empty text, so it would match everywhere (and an empty match
+    /// preferred at a position hides the value a longer branch would find there).
     #[error(
-        "regex matches the empty string, so it would match everywhere: make it require at least one character"
+        "regex can match empty text, so it would match everywhere: make every branch require at least one character"
     )]
     Empty,
+    /// The regex can never match anything.
+    #[error("regex can never match anything: it would scrub nothing")]
+    Never,
     /// The regex is longer or compiles larger than allowed.
     #[error(
         "regex is too large (over {MAX_REGEX_LEN} bytes or {SIZE_LIMIT} bytes compiled): simplify or split it"
@@ -103,10 +107,19 @@ pub fn compile(regex: &str) -> Result<Regex, PatternError> {
                 PatternError::Invalid(reason.trim_start_matches("error: ").to_owned())
             }
         })?;
-    if re.is_match(b"") {
-        return Err(PatternError::Empty);
+    // The shortest match any branch can make: zero for `\b`, `a*` or `\b|X` (whose empty branch
+    // wins at every word boundary), none for `[^\s\S]`.
+    let shortest = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(regex)
+        .map_err(|e| PatternError::Invalid(e.to_string()))?
+        .properties()
+        .minimum_len();
+    match shortest {
+        Some(0) => Err(PatternError::Empty),
+        None => Err(PatternError::Never),
+        Some(_) => Ok(re),
     }
-    Ok(re)
 }
 
 /// Checks a pattern's name, keywords and regex; `taken` holds the names defined before it.
@@ -119,7 +132,10 @@ pub fn check(pattern: &PatternConfig, taken: &[&str]) -> Result<(), PatternError
     if !well_formed {
         return Err(PatternError::Name(name.to_owned()));
     }
-    if Label::BUILT_IN.iter().any(|l| l.as_str() == name) || taken.contains(&name) {
+    let built_in = Label::BUILT_IN.iter().any(|l| l.as_str() == name)
+        || Detector::ALL.iter().any(|d| d.as_str() == name)
+        || name == Detector::Pattern.as_str();
+    if built_in || taken.contains(&name) {
         return Err(PatternError::Taken(name.to_owned()));
     }
     if pattern.keywords.iter().any(|k| k.trim().is_empty()) {
@@ -273,6 +289,7 @@ impl Patterns {
                 let (s, e) = (m.start(), m.end());
                 if s == e
                     || super::values::inside_token(line, s)
+                    || overlaps_token(line, s, e)
                     || !c.validator.is_none_or(|v| valid(v, m.as_bytes()))
                 {
                     continue;
@@ -286,6 +303,20 @@ impl Patterns {
             }
         }
     }
+}
+
+/// Whether one of our tokens (`[secret]`, `[email:h:1f3a9c0d]`) overlaps `line[s..e]`: a pattern
+/// that matches tokens must not rewrite them, or scrubbing output again would change it.
+fn overlaps_token(line: &[u8], s: usize, e: usize) -> bool {
+    let from = s.saturating_sub(48);
+    line[from..e].iter().enumerate().any(|(k, &b)| {
+        let open = from + k;
+        b == b'['
+            && line[open..line.len().min(open + 64)]
+                .iter()
+                .position(|&c| c == b']')
+                .is_some_and(|c| open + c >= s && super::is_token(&line[open..=open + c]))
+    })
 }
 
 fn valid(v: Validator, text: &[u8]) -> bool {
@@ -346,6 +377,20 @@ mod tests {
         assert_eq!(check1(pattern("emp", "\\d*")), Err(PatternError::Empty));
         assert_eq!(check1(pattern("emp", "a|")), Err(PatternError::Empty));
         assert_eq!(
+            check1(pattern("emp", "\\b|SECRET")),
+            Err(PatternError::Empty)
+        );
+        assert_eq!(
+            check1(pattern("emp", "[^\\s\\S]")),
+            Err(PatternError::Never)
+        );
+        for name in ["url_credentials", "home_path", "pattern"] {
+            assert_eq!(
+                check1(pattern(name, "x\\d")),
+                Err(PatternError::Taken(name.into()))
+            );
+        }
+        assert_eq!(
             check1(pattern("emp", "\\w{1000}\\w{1000}")),
             Err(PatternError::TooLarge)
         );
@@ -361,6 +406,17 @@ mod tests {
             .collect();
         assert_eq!(check_set(&many), Err(PatternError::SetTooLarge));
         assert_eq!(check_set(&many[..2]), Ok(()));
+    }
+
+    #[test]
+    fn our_tokens_are_never_matched_again() {
+        let p = Patterns::new(&[pattern("tok", "\\[secret\\]"), pattern("word", "[^ ]+")])
+            .expect("compiles");
+        let line = b"password=[secret] mail [email:h:1543fc6a] plain";
+        let mut hits = Vec::new();
+        p.find(line, &mut hits);
+        let found: Vec<&[u8]> = hits.iter().map(|h| &line[h.start..h.end]).collect();
+        assert_eq!(found, [&b"mail"[..], b"plain"]);
     }
 
     #[test]
