@@ -86,6 +86,21 @@ impl Classes {
         }
     }
 
+    /// Clears every class of the first `n` bytes, which hold nothing to detect (a leading
+    /// timestamp): detectors then neither start there nor count it.
+    pub(super) fn mute(&mut self, n: usize) {
+        let n = n.min(self.len);
+        if n == 0 {
+            return;
+        }
+        for class in 0..CLASSES {
+            let words = &mut self.masks[class * self.words..(class + 1) * self.words];
+            for (w, word) in words.iter_mut().enumerate().take(n.div_ceil(64)) {
+                *word &= !low_bits(n - w * 64);
+            }
+        }
+    }
+
     /// The classes of `line`, for tests of one detector.
     #[cfg(test)]
     pub(super) fn of(line: &[u8]) -> Classes {
@@ -533,6 +548,21 @@ mod tests {
                 prop_assert_eq!(c.any(class), !want.is_empty());
             }
         }
+    }
+
+    #[test]
+    fn mute_clears_every_class_before_its_end_and_nothing_after() {
+        let line = format!("{} 12:34 x={}", "Jan  1 00:00:23", "9".repeat(70));
+        let mut c = Classes::of(line.as_bytes());
+        let before: Vec<Vec<usize>> = ALL.iter().map(|&k| c.ones(k).collect()).collect();
+        c.mute(15);
+        for (k, was) in ALL.iter().zip(before) {
+            let now: Vec<usize> = c.ones(*k).collect();
+            let kept: Vec<usize> = was.into_iter().filter(|&i| i >= 15).collect();
+            assert_eq!(now, kept, "{k:?}");
+        }
+        c.mute(70);
+        assert_eq!(c.ones(Class::Digit).next(), Some(70));
     }
 
     #[test]

@@ -48,6 +48,7 @@ mod paths;
 mod pattern;
 mod stream;
 mod syntax;
+mod timestamp;
 mod token;
 mod users;
 mod values;
@@ -269,6 +270,7 @@ impl Scrubber {
         out: &mut Vec<u8>,
     ) -> bool {
         scratch.found.clear();
+        scratch.classes.mute(timestamp::leading(line));
         self.find(line, &scratch.classes, entry, &mut scratch.found);
         if scratch.classes.any(classes::Class::Escape)
             && normalise::decode(line, &mut scratch.decoded)
@@ -277,6 +279,7 @@ impl Scrubber {
             // where they stand in the original.
             let decoded = &scratch.decoded;
             scratch.classes.scan(&decoded.bytes);
+            scratch.classes.mute(timestamp::leading(&decoded.bytes));
             scratch.found_decoded.clear();
             self.find(
                 &decoded.bytes,

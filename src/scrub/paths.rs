@@ -2,10 +2,6 @@
 //! `C:\Users\X`, `/media/X`, `\\server\home$\X`), pseudonymised with the rest of the path kept,
 //! and the identifier in a REST path (`/users/<id>/…`).
 
-use std::sync::LazyLock;
-
-use aho_corasick::AhoCorasick;
-
 use super::values::push;
 use super::{Detector, Hit, Label, is_token};
 
@@ -31,16 +27,31 @@ const NOBODY: &[&[u8]] = &[
     b".",
 ];
 
-static FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::new(HOMES).expect("a handful of literal prefixes always compiles")
-});
+/// The home prefixes at `line[at..]`, which is a `/` or `\\`: the index of the one it starts
+/// with. Every prefix starts with a separator, so none can hide another.
+fn home_at(line: &[u8], at: usize) -> Option<usize> {
+    if !matches!(line.get(at + 1), Some(b'h' | b'U' | b'u' | b'm')) {
+        return None;
+    }
+    HOMES
+        .iter()
+        .position(|h| line[at..].starts_with(h.as_bytes()))
+}
 
 /// Adds a hit for the user component of every home path, when `home` is on, and the id of
 /// every REST user path, when `ids` is on.
 #[inline(never)]
 pub(super) fn find(line: &[u8], home: bool, ids: bool, hits: &mut Vec<Hit>) {
-    for m in FINDER.find_iter(line) {
-        let a = m.end();
+    let mut from = 0;
+    for at in memchr::memchr2_iter(b'/', b'\\', line) {
+        if at < from {
+            continue;
+        }
+        let Some(prefix) = home_at(line, at) else {
+            continue;
+        };
+        let a = at + HOMES[prefix].len();
+        from = a;
         let mut b = a;
         while b < line.len()
             && !matches!(
@@ -54,7 +65,7 @@ pub(super) fn find(line: &[u8], home: bool, ids: bool, hits: &mut Vec<Hit>) {
         if b == a || is_token(&line[a..b]) || NOBODY.contains(&&line[a..b]) {
             continue;
         }
-        let rest = HOMES[m.pattern().as_usize()] == "/users/";
+        let rest = HOMES[prefix] == "/users/";
         if rest {
             let id = &line[a..b];
             if ids && id.iter().any(u8::is_ascii_digit) {

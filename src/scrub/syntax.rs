@@ -83,7 +83,11 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         xml(line, hits);
     }
     // Redis MONITOR's quoted form: `"AUTH" "user" "X"`.
-    if let Some(m) = finder!(b"\"AUTH\" ").find(line) {
+    if let Some(m) = classes
+        .ones(Class::Upper)
+        .find(|&u| u > 0 && line[u - 1] == b'"' && line[u..].starts_with(b"AUTH\" "))
+        .map(|u| u - 1)
+    {
         auth_command(line, m + 7, hits);
         // With two arguments the first is the user.
         if let Some((a, b)) = shell_word(line, m + 7)
@@ -103,7 +107,10 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         tab_field(line, t, hits);
     }
     // Quoted flags (`"--password"`) and secret-named functions (`PASSWORD('X')`).
-    if finder!(b"\"-").find(line).is_some() {
+    if classes
+        .ones(Class::Dash)
+        .any(|d| d > 0 && line[d - 1] == b'"')
+    {
         quoted_flags(line, hits);
     }
     for q in classes

@@ -130,7 +130,11 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         }
     }
     // vsftpd's `[NAME] OK LOGIN` and `[NAME] FAIL LOGIN`, cron's `(NAME) CMD (…)`.
-    for m in finder!(b" LOGIN").find_iter(line) {
+    for u in classes.ones_after(Class::Upper, Class::Space) {
+        if !line[u..].starts_with(b"LOGIN") {
+            continue;
+        }
+        let m = u - 1;
         for verdict in [&b"] OK"[..], b"] FAIL"] {
             if line[..m].ends_with(verdict) {
                 let end = m - verdict.len();
@@ -155,9 +159,9 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     if line.len() > 8 && line[0].is_ascii_hexdigit() {
         remote_user(line, hits);
     }
-    for m in finder!(b"ame:").find_iter(line) {
-        if m > 0 && matches!(line[m - 1], b'N' | b'n') {
-            account_name(line, m - 1, m + 4, hits);
+    for c in classes.ones(Class::Colon) {
+        if c >= 4 && &line[c - 3..c] == b"ame" && matches!(line[c - 4], b'N' | b'n') {
+            account_name(line, c - 4, c + 1, hits);
         }
     }
     mentions(line, classes, hits);
