@@ -111,6 +111,196 @@ pub(super) fn find(line: &[u8], classes: &Classes, keep: &[Vec<u8>], hits: &mut 
         }
     }
     windows_machine_names(line, classes, hits);
+    device_names(line, classes, hits);
+}
+
+/// Whether `name` (after a host key, or in a syslog header) is a single-label machine name
+/// to hide: letters in it, not `localhost` or a placeholder, not under a kept domain.
+pub(super) fn single_label(name: &[u8], keep: &[Vec<u8>]) -> bool {
+    name.iter().all(|&b| is_label(b))
+        && name.iter().any(u8::is_ascii_alphabetic)
+        && !name.eq_ignore_ascii_case(b"localhost")
+        && !name.eq_ignore_ascii_case(b"none")
+        && !keep.iter().any(|k| name.eq_ignore_ascii_case(k))
+}
+
+/// The host field of a syslog header after its timestamp at `stamp` (`Jan  1 00:00:00 web01
+/// sshd[7]:`): a machine's name, hidden like any other. A dotted name is [`find`]'s.
+pub(super) fn syslog_host(line: &[u8], stamp: usize, keep: &[Vec<u8>], hits: &mut Vec<Hit>) {
+    if stamp == 0 {
+        return;
+    }
+    let a = stamp + 1;
+    let Some(len) = line[a.min(line.len())..].iter().position(|&b| b == b' ') else {
+        return;
+    };
+    let b = a + len;
+    // The program's tag follows: `sshd[7]:`, `kernel:`.
+    let tag = &line[b + 1..];
+    let tag_len = tag
+        .iter()
+        .take_while(|&&t| is_label(t) || matches!(t, b'/' | b'.' | b'(' | b')'))
+        .count();
+    // RFC 5424 writes `HOST APP PROCID MSGID`.
+    let rfc5424 = super::timestamp::rfc5424_prefix(line) > 0;
+    let tagged = tag_len > 0
+        && (matches!(tag.get(tag_len), Some(b'[' | b':'))
+            || (rfc5424 && tag.get(tag_len) == Some(&b' ')));
+    if tagged && single_label(&line[a..b], keep) {
+        push(hits, a, b, Detector::Hostname, Label::Hostname);
+    }
+}
+
+/// Phone and tablet brands: with any other word beside them a device's name carries its
+/// owner (`Annas-iPhone`, `Galaxy-S23-Kiara63`, `OnePlus-14-alice`, `android-5ebb4e6f…`).
+const PHONE_BRANDS: &[&[u8]] = &[
+    b"iphone", b"ipad", b"ipod", b"galaxy", b"pixel", b"android", b"oneplus", b"xiaomi", b"redmi",
+    b"huawei", b"oppo", b"nokia", b"moto",
+];
+
+/// Computer words: a device's name with one of them carries its owner when another word is
+/// possessive (`olgas-laptop`, `Johns-MacBook-Pro`), not otherwise (`build-pc-01`).
+const COMPUTER_WORDS: &[&[u8]] = &[
+    b"macbook",
+    b"macbookpro",
+    b"macbookair",
+    b"mbp",
+    b"imac",
+    b"laptop",
+    b"desktop",
+    b"pc",
+    b"surface",
+    b"thinkpad",
+    b"chromebook",
+    b"notebook",
+];
+
+/// Model words in a device name, which name no owner (`MacBook-Pro`, `Galaxy-S23-Ultra`).
+const MODEL_WORDS: &[&[u8]] = &[
+    b"pro",
+    b"max",
+    b"plus",
+    b"ultra",
+    b"air",
+    b"mini",
+    b"lite",
+    b"fold",
+    b"flip",
+    b"edge",
+    b"note",
+    b"tab",
+    b"watch",
+    b"phone",
+    b"pad",
+    b"book",
+    b"home",
+    b"work",
+    b"office",
+    b"sdk",
+    b"studio",
+    b"buds",
+    b"app",
+    b"apps",
+    b"tools",
+    b"sim",
+    b"simulator",
+    b"emulator",
+    b"device",
+    b"devices",
+    b"build",
+    b"builds",
+    b"test",
+    b"tests",
+    b"windows",
+    b"linux",
+    b"mac",
+    b"ios",
+    b"series",
+    b"users",
+    b"uploads",
+    b"downloads",
+    b"settings",
+    b"sync",
+];
+
+fn is_in(words: &[&[u8]], word: &[u8]) -> bool {
+    words.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+fn is_brand(word: &[u8]) -> bool {
+    is_in(PHONE_BRANDS, word) || is_in(COMPUTER_WORDS, word)
+}
+
+/// A personal device's name: dash-joined words of which one is a brand or computer word and
+/// another names its owner (see [`PHONE_BRANDS`], [`COMPUTER_WORDS`]) or is the device's hex
+/// id. A name with no owner in it (`Galaxy-S23`, `MacBook-Pro`) stays.
+fn device_names(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
+    let word_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut next_free = 0;
+    for d in classes.ones(Class::Dash) {
+        if d < next_free || d == 0 {
+            continue;
+        }
+        let mut l = d;
+        while l > 0 && word_byte(line[l - 1]) {
+            l -= 1;
+        }
+        let mut r = d + 1;
+        while r < line.len() && word_byte(line[r]) {
+            r += 1;
+        }
+        if !(is_brand(&line[l..d]) || is_brand(&line[d + 1..r])) {
+            continue;
+        }
+        let mut s = d;
+        while s > 0 && is_label(line[s - 1]) {
+            s -= 1;
+        }
+        let mut e = d;
+        while e < line.len() && is_label(line[e]) {
+            e += 1;
+        }
+        next_free = e;
+        let bounded = (s == 0 || !matches!(line[s - 1], b'.' | b'/' | b'[' | b':'))
+            && !matches!(line.get(e), Some(b'.' | b'/' | b':' | b']'));
+        let name = &line[s..e];
+        let android = name.len() > 8 && name[..8].eq_ignore_ascii_case(b"android-");
+        let phone = name.split(|&b| b == b'-').any(|p| is_in(PHONE_BRANDS, p));
+        let owned = name.split(|&b| b == b'-').any(|part| {
+            let letters = part.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+            let named = letters >= 3
+                && part[letters..].iter().all(u8::is_ascii_digit)
+                && !is_brand(part)
+                && !is_in(MODEL_WORDS, &part[..letters]);
+            let possessive = named && part[..letters].ends_with(b"s");
+            let hex_id = android && part.len() >= 8 && part.iter().all(u8::is_ascii_hexdigit);
+            (named && (phone || possessive)) || hex_id
+        });
+        if bounded && owned {
+            push(hits, s, e, Detector::Hostname, Label::Hostname);
+        }
+    }
+    // `Anna's iPhone`: the owner before the possessive.
+    for q in memchr::memchr_iter(b'\'', line) {
+        if !line[q + 1..].starts_with(b"s ") || q == 0 {
+            continue;
+        }
+        let brand_end = line[q + 3..]
+            .iter()
+            .position(|&b| !word_byte(b))
+            .map_or(line.len(), |n| q + 3 + n);
+        let mut s = q;
+        while s > 0 && line[s - 1].is_ascii_alphabetic() {
+            s -= 1;
+        }
+        if is_brand(&line[q + 3..brand_end])
+            && q - s >= 2
+            && line[s].is_ascii_uppercase()
+            && (s == 0 || !word_byte(line[s - 1]))
+        {
+            push(hits, s, q, Detector::Hostname, Label::Hostname);
+        }
+    }
 }
 
 /// Windows' generated machine names, which carry no dot: `DESKTOP-9J4YOMS`, `LAPTOP-…`,

@@ -15,12 +15,14 @@ use memchr::memmem;
 
 use super::classes::{Class, Classes};
 use super::values::{
-    azure, cookie_values, inside_token, is_count, key_value, past_scheme, phrase_user, prefixed,
-    push, service_account, shell_word, skip_blanks, url_credentials, user_like, value_at,
+    azure, cookie_values, inside_token, is_count, key_value, object_id, past_scheme, person_name,
+    phrase_user, prefixed, push, service_account, shell_word, skip_blanks, url_credentials,
+    user_like, value_at,
 };
 use super::vocabulary::{
-    EXACT_SECRET_KEYS, EXACT_USER_ID_KEYS, PREFIXES, SCHEMES, SECRET_KEYS, SLACK_WEBHOOK,
-    USER_ID_KEYS, USER_KEYS, USER_PHRASES, WEBHOOK_HOSTS, WEBHOOK_PATH,
+    EXACT_SECRET_KEYS, EXACT_USER_ID_KEYS, HOLDER_WORDS, HOST_KEYS, PERSON_KEYS, PERSON_OBJECTS,
+    PREFIXES, SCHEMES, SECRET_KEYS, SLACK_WEBHOOK, USER_ID_KEYS, USER_KEYS, USER_PHRASES,
+    WEBHOOK_HOSTS, WEBHOOK_PATH,
 };
 use super::{Detector, Hit, Label, eq_fold, is_word};
 
@@ -39,6 +41,11 @@ enum Key {
     User,
     /// A key whose value identifies a user (`user_id`, `customerId`, `sub`).
     UserId,
+    /// A key whose value is a machine's name (`hostname=`): a single-label name (dotted ones
+    /// are [`super::hosts`]'s, which knows the kept domains).
+    Host,
+    /// A generic key (`name`, `naam`) whose value is a person's name when written as one.
+    Person,
     /// HTTP Digest's `response`: a secret when it is a hash (16+ hex digits).
     DigestResponse,
     /// `APP_KEY`, `stripeKey`: a secret when the value is long and shaped like one (a cache
@@ -75,15 +82,17 @@ pub(super) struct Keywords {
     /// Keys matched as an identifier's last word (lower case).
     exact: Vec<(&'static [u8], Key)>,
     /// For each last letter, the `exact` keys that end with it (bit i: key i).
-    last_letters: [u64; 27],
+    last_letters: [u128; 27],
     /// Token prefixes, case-sensitive; `None` when secrets are off.
     prefixes: Option<Prefixes>,
     hooks: memmem::Finder<'static>,
     service_account: memmem::Finder<'static>,
+    /// The policy's kept domains (lower case), for the names after host keys.
+    keep: Vec<Vec<u8>>,
 }
 
 impl Keywords {
-    pub(super) fn new(on: &[bool; Detector::COUNT]) -> Keywords {
+    pub(super) fn new(on: &[bool; Detector::COUNT], keep: &[Vec<u8>]) -> Keywords {
         let secret = on[Detector::Secret.index()];
         let user = on[Detector::UserName.index()];
         let mut contained: Vec<(&'static [u8], Key)> = Vec::new();
@@ -102,6 +111,7 @@ impl Keywords {
         }
         if user {
             exact.extend(USER_KEYS.iter().map(|k| (k.as_bytes(), Key::User)));
+            exact.extend(PERSON_KEYS.iter().map(|k| (k.as_bytes(), Key::Person)));
         }
         if on[Detector::UserId.index()] {
             exact.extend(
@@ -111,13 +121,16 @@ impl Keywords {
                     .map(|k| (k.as_bytes(), Key::UserId)),
             );
         }
+        if on[Detector::Hostname.index()] {
+            exact.extend(HOST_KEYS.iter().map(|k| (k.as_bytes(), Key::Host)));
+        }
         assert!(contained.len() <= 64, "one bit per contained key");
         let mut pairs = vec![0u64; 27 * 27];
         for (i, (k, _)) in contained.iter().enumerate() {
             pairs[letter(k[0]) * 27 + letter(k[1])] |= 1 << i;
         }
-        assert!(exact.len() <= 64, "one bit per exact key");
-        let mut last_letters = [0u64; 27];
+        assert!(exact.len() <= 128, "one bit per exact key");
+        let mut last_letters = [0u128; 27];
         for (i, (k, _)) in exact.iter().enumerate() {
             last_letters[letter(k[k.len() - 1])] |= 1 << i;
         }
@@ -133,6 +146,7 @@ impl Keywords {
             prefixes,
             hooks: memmem::Finder::new(b"hooks"),
             service_account: memmem::Finder::new(b"service_account"),
+            keep: keep.to_vec(),
         }
     }
 
@@ -232,6 +246,12 @@ impl Keywords {
                 push(hits, a, b, Detector::Secret, Label::Secret);
             }
         };
+        if matches!(key, Key::User | Key::UserId)
+            && let Some((a, b)) = object_id(line, e)
+        {
+            push(hits, a, b, Detector::UserName, Label::UserId);
+            return;
+        }
         match key {
             Key::Secret | Key::ExactSecret => {
                 let v = key_value(line, s, e, key == Key::ExactSecret)
@@ -268,9 +288,43 @@ impl Keywords {
             ),
             Key::User => {
                 if let Some((a, b)) = key_value(line, s, e, true).filter(|&(a, b)| {
-                    user_like(&line[a..b]) && !system_uid(&line[s..e], &line[a..b])
+                    user_like(&line[a..b]) && !system_uid(line, s, e, &line[a..b])
                 }) {
-                    push(hits, a, b, Detector::UserName, Label::UserName);
+                    // A number after a user key is the account's id (`auid=1000`).
+                    let label = if line[a..b].iter().all(u8::is_ascii_digit) {
+                        Label::UserId
+                    } else {
+                        Label::UserName
+                    };
+                    push(hits, a, b, Detector::UserName, label);
+                }
+            }
+            Key::Person => {
+                let mut v = skip_blanks(line, e);
+                if matches!(line.get(v), Some(b'"' | b'\'')) {
+                    v += 1;
+                }
+                v = skip_blanks(line, v);
+                if matches!(line.get(v), Some(b'=' | b':')) {
+                    v = skip_blanks(line, v + 1);
+                }
+                if matches!(line.get(v), Some(b'"' | b'\'')) {
+                    v += 1;
+                }
+                // `name` alone says nothing: only a person's object's `name` is one.
+                let generic = line[s..e].eq_ignore_ascii_case(b"name");
+                if v > e
+                    && (!generic || in_person_object(line, s))
+                    && let Some(end) = person_name(line, v)
+                {
+                    push(hits, v, end, Detector::UserName, Label::UserName);
+                }
+            }
+            Key::Host => {
+                if let Some((a, b)) = key_value(line, s, e, true)
+                    .filter(|&(a, b)| super::hosts::single_label(&line[a..b], &self.keep))
+                {
+                    push(hits, a, b, Detector::Hostname, Label::Hostname);
                 }
             }
             Key::UserId => {
@@ -298,6 +352,15 @@ impl Keywords {
         ]
         .iter()
         .any(|w| ends_with_ignore_case(before, w));
+        if self.user
+            && matches!(before.last().map(|b| b | 0x20), Some(b'r'))
+            && HOLDER_WORDS
+                .iter()
+                .any(|w| ends_with_ignore_case(before, w.as_bytes()))
+            && let Some(end) = person_name(line, p + 1)
+        {
+            push(hits, p + 1, end, Detector::UserName, Label::UserName);
+        }
         if self.user && phrase_word {
             for phrase in USER_PHRASES {
                 let phrase = &phrase.as_bytes()[..phrase.len() - 1];
@@ -526,13 +589,48 @@ fn is_setting(line: &[u8], s: usize, e: usize, (a, b): (usize, usize), exact: bo
         || (exact && number && value.len() <= 3)
 }
 
-/// `uid=0`, `euid=33`, `uid=10113`: an account's number, which names no person.
-fn system_uid(key: &[u8], value: &[u8]) -> bool {
+/// Whether the key at `s` stands in a JSON or Ruby object that a [`PERSON_OBJECTS`] key
+/// holds (`"customer":{"name":…`).
+fn in_person_object(line: &[u8], s: usize) -> bool {
+    let Some(open) = memchr::memrchr(b'{', &line[..s]) else {
+        return false;
+    };
+    if memchr::memrchr(b'}', &line[..s]).is_some_and(|close| close > open) {
+        return false;
+    }
+    let before = line[..open]
+        .trim_ascii_end()
+        .strip_suffix(b"=>")
+        .or_else(|| line[..open].trim_ascii_end().strip_suffix(b":"))
+        .map(<[u8]>::trim_ascii_end)
+        .unwrap_or_default();
+    let before = before
+        .strip_suffix(b"\"")
+        .or_else(|| before.strip_suffix(b"'"))
+        .unwrap_or(before);
+    PERSON_OBJECTS
+        .iter()
+        .any(|k| ends_with_ignore_case(before, k.as_bytes()))
+}
+
+/// `uid=0`, `euid=33`, `uid=10113`: an account's number, which names no person. Two numbers
+/// do: the audit uid (`auid=`, the person who logged in; unset is 4294967295), and the uid a
+/// named user's session carries (PAM's `for user NAME(uid=1000)`).
+fn system_uid(line: &[u8], s: usize, e: usize, value: &[u8]) -> bool {
     // A uid is an account's number (Android gives one to every app), not a name; `user=0` is
     // Android's owner profile.
     let number = !value.is_empty() && value.len() <= 6 && value.iter().all(u8::is_ascii_digit);
-    let lower = key.to_ascii_lowercase();
-    number && (lower.ends_with(b"uid") || (lower == b"user" && value.len() <= 2))
+    let lower = line[s..e].to_ascii_lowercase();
+    if lower == b"auid" {
+        return value == b"0" || value == b"4294967295";
+    }
+    let of_named_user = lower == b"uid"
+        && s >= 2
+        && line[s - 1] == b'('
+        && (line[s - 2].is_ascii_alphanumeric() || matches!(line[s - 2], b'_' | b'.' | b'-'));
+    number
+        && !(of_named_user && value != b"0")
+        && (lower.ends_with(b"uid") || (lower == b"user" && value.len() <= 2))
 }
 
 /// `curl -u user:pass`, `--user user:pass`: the credentials, on a curl command line only.

@@ -57,6 +57,31 @@ fn after_key(line: &[u8], s: usize) -> bool {
         .any(|k| key.len() >= k.len() && key[key.len() - k.len()..].eq_ignore_ascii_case(k))
 }
 
+/// NMEA 0183's degrees and minutes at `dot`: `ddmm.mmmm,N` (latitude) or `dddmm.mmmm,E`
+/// (longitude) between commas, as `$GPGGA`/`$GPRMC` sentences carry them.
+fn nmea_at(line: &[u8], dot: usize) -> Option<(usize, usize)> {
+    let mut s = dot;
+    while s > 0 && line[s - 1].is_ascii_digit() {
+        s -= 1;
+    }
+    let mut e = dot + 1;
+    while e < line.len() && line[e].is_ascii_digit() {
+        e += 1;
+    }
+    let hemisphere = match dot - s {
+        4 => [b'N', b'S'],
+        5 => [b'E', b'W'],
+        _ => return None,
+    };
+    let fields = s > 0
+        && line[s - 1] == b','
+        && e > dot + 1
+        && line.get(e) == Some(&b',')
+        && line.get(e + 1).is_some_and(|h| hemisphere.contains(h))
+        && matches!(line.get(e + 2), None | Some(b',' | b'*'));
+    fields.then_some((s, e))
+}
+
 /// Adds a hit for each coordinate of every pair, and every keyed coordinate.
 #[inline(never)]
 pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
@@ -64,6 +89,11 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     let mut last: Option<(usize, usize, f64)> = None;
     for dot in classes.ones(Class::Dot) {
         if dot < next_free {
+            continue;
+        }
+        if let Some((s, e)) = nmea_at(line, dot) {
+            push(hits, s, e, Detector::Gps, Label::Gps);
+            next_free = e;
             continue;
         }
         let Some((s, e, v)) = decimal_at(line, dot) else {

@@ -164,22 +164,23 @@ impl Scrubber {
                 .build(&names)
                 .expect("a handful of literal names always compiles")
         });
+        let keep_domains: Vec<Vec<u8>> = config
+            .keep_domains
+            .iter()
+            .map(|d| {
+                d.trim()
+                    .trim_start_matches('.')
+                    .to_ascii_lowercase()
+                    .into_bytes()
+            })
+            .filter(|d| !d.is_empty())
+            .collect();
         Scrubber {
             on,
             action: config.action,
-            keywords: keywords::Keywords::new(&on),
+            keywords: keywords::Keywords::new(&on, &keep_domains),
             names,
-            keep_domains: config
-                .keep_domains
-                .iter()
-                .map(|d| {
-                    d.trim()
-                        .trim_start_matches('.')
-                        .to_ascii_lowercase()
-                        .into_bytes()
-                })
-                .filter(|d| !d.is_empty())
-                .collect(),
+            keep_domains,
             patterns: pattern::Patterns::new(&config.patterns),
         }
     }
@@ -306,6 +307,12 @@ impl Scrubber {
         let mut at = from;
         for h in &scratch.merged {
             out.extend_from_slice(&line[at..h.start]);
+            // A token is text: where it replaces a JSON number (`"lat":52.37`), it is quoted
+            // so that the record still parses.
+            let quote = bare_json_value(line, h.start, h.end);
+            if quote {
+                out.push(b'"');
+            }
             self.write_token(
                 key,
                 &line[h.start..h.end],
@@ -313,6 +320,9 @@ impl Scrubber {
                 &mut scratch.digests,
                 out,
             );
+            if quote {
+                out.push(b'"');
+            }
             at = h.end;
         }
         out.extend_from_slice(&line[at..]);
@@ -448,6 +458,7 @@ impl Scrubber {
         }
         if self.on[Detector::Hostname.index()] {
             hosts::find(line, classes, &self.keep_domains, hits);
+            hosts::syslog_host(line, timestamp::leading(line), &self.keep_domains, hits);
         }
         if let Some(patterns) = &self.patterns {
             patterns.find(line, hits);
@@ -476,6 +487,19 @@ impl Scrubber {
         }
         out.push(b']');
     }
+}
+
+/// Whether `line[start..end]` is a whole unquoted JSON value: after `"key":`, before `,`, `}`
+/// or `]`.
+fn bare_json_value(line: &[u8], start: usize, end: usize) -> bool {
+    let before = line[..start].trim_ascii_end();
+    let Some(key_close) = before.strip_suffix(b":").map(<[u8]>::trim_ascii_end) else {
+        return false;
+    };
+    let after = line[end..].trim_ascii_start();
+    key_close.ends_with(b"\"")
+        && !line[start..end].starts_with(b"\"")
+        && matches!(after.first(), None | Some(b',' | b'}' | b']'))
 }
 
 /// The secret a line holds because of the lines before it (a private key's body, a secret's

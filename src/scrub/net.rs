@@ -288,12 +288,22 @@ const MAC_WORDS: &[&[u8]] = &[
     b"mac_address",
     b"macaddress",
     b"bssid",
+    b"sta",
+    b"station",
+    b"ieeeaddr",
+    b"ieee_address",
+    b"eui64",
 ];
 
-/// Adds a MAC address for 12 bare hex digits that a MAC word (key or label) stands before.
+/// Adds a MAC address for 12 bare hex digits (or an EUI-64, `0x` and 16, as Zigbee writes
+/// it) that a MAC word (key or label) stands before.
 fn bare_mac(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for (s, e) in classes.long_runs(Class::Word, 12) {
-        if e - s != 12 || !line[s..e].iter().all(|&b| is_hex(b)) {
+        let run = &line[s..e];
+        let eui48 = run.len() == 12 && run.iter().all(|&b| is_hex(b));
+        let eui64 =
+            run.len() == 18 && run.starts_with(b"0x") && run[2..].iter().all(|&b| is_hex(b));
+        if !(eui48 || eui64) {
             continue;
         }
         let mut k = s;
@@ -305,10 +315,15 @@ fn bare_mac(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             w -= 1;
         }
         let word = &line[w..k];
+        // A DHCP server's `DHCPACK on ADDR to MAC`, `DHCPDISCOVER from MAC`.
+        let dhcp = || {
+            [&b"to"[..], b"from", b"for"].contains(&word)
+                && memchr::memmem::find(&line[..w], b"DHCP").is_some()
+        };
         if k < s
-            && MAC_WORDS.iter().any(|m| {
+            && (MAC_WORDS.iter().any(|m| {
                 word.len() >= m.len() && word[word.len() - m.len()..].eq_ignore_ascii_case(m)
-            })
+            }) || dhcp())
         {
             hits.push(hit(s, e, Detector::Mac, Label::Mac));
         }

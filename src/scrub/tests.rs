@@ -31,7 +31,7 @@ fn log_lines_keep_their_shape() {
     let cases = [
         (
             "Jan  1 00:00:07 host01 sshd[4242]: Failed password for invalid user mallory from 192.0.2.7 port 52311 ssh2",
-            "Jan  1 00:00:07 host01 sshd[4242]: Failed password for invalid user [user_name] from [ipv4] port 52311 ssh2",
+            "Jan  1 00:00:07 [hostname] sshd[4242]: Failed password for invalid user [user_name] from [ipv4] port 52311 ssh2",
         ),
         (
             "2001:db8::5 - - [01/Jan/2024:00:00:07 +0000] \"GET /login?email=bob.ann3@example.com HTTP/1.1\" 200 512",
@@ -454,5 +454,80 @@ fn every_user_phrase_ends_in_a_word_the_space_rule_looks_for() {
             ["user", "for", "as", "benutzer", "utilisateur", "gebruiker"].contains(&word),
             "{phrase}"
         );
+    }
+}
+
+#[test]
+fn json_records_still_parse_after_scrubbing() {
+    let record = r#"{"user":{"id":"00uqRoKi6hlXA8UNdZgI","username":"kpz7"},"geo":{"lat":52.370216,"lon":4.895168},"card": 4111111111111111 ,"token":["ab12cd34ef56ab78cd90"],"customer":{"name":"Alba Hernández"}}"#;
+    let out = masked(record);
+    let parsed: serde_json::Value = serde_json::from_str(&out).expect(&out);
+    assert_eq!(parsed["user"]["id"], "[user_id]", "{out}");
+    assert_eq!(parsed["user"]["username"], "[user_name]", "{out}");
+    assert_eq!(parsed["geo"]["lat"], "[gps]", "{out}");
+    assert_eq!(parsed["card"], "[credit_card]", "{out}");
+    assert_eq!(parsed["token"][0], "[secret]", "{out}");
+    assert_eq!(parsed["customer"]["name"], "[user_name]", "{out}");
+    // Scrubbing the output again changes nothing.
+    assert_eq!(masked(&out), out);
+}
+
+#[test]
+fn machines_people_and_places_in_the_forms_devices_write_them() {
+    let cases = [
+        (
+            "Feb 22 04:43:30 backup14 sshd[7]: Disconnected from authenticated user elena619 192.0.2.9 port 1",
+            "Feb 22 04:43:30 [hostname] sshd[7]: Disconnected from authenticated user [user_name] [ipv4] port 1",
+        ),
+        (
+            "<60>1 2024-02-22T04:30:01.966500Z db-p-49 authsvc 3890365 LOC ok",
+            "<60>1 2024-02-22T04:30:01.966500Z [hostname] authsvc 3890365 LOC ok",
+        ),
+        (
+            "dhcpd[1]: DHCPACK on 10.0.0.5 to c8fc966b291d (olgas-laptop) via eth0",
+            "dhcpd[1]: DHCPACK on [ipv4] to [mac] ([hostname]) via eth0",
+        ),
+        (
+            "hostapd: wlan0: STA 84325c8600ad IEEE 802.11: authenticated",
+            "hostapd: wlan0: STA [mac] IEEE 802.11: authenticated",
+        ),
+        (
+            r#"payload '{"ieeeAddr":"0x00178801bb4e6f96","temperature":17.5}'"#,
+            r#"payload '{"ieeeAddr":"[mac]","temperature":17.5}'"#,
+        ),
+        (
+            "$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A",
+            "$GPRMC,123519,A,[gps],N,[gps],E,022.4,084.4,230394,003.1,W*6A",
+        ),
+        (
+            "HOSTNAME=app-tst-64-9056a4ad68 WorkstationName=OnePlus-14-alice hostname=localhost",
+            "HOSTNAME=[hostname] WorkstationName=[hostname] hostname=localhost",
+        ),
+        (
+            "session opened for user bob(uid=44757) by (uid=0); auid=6785 ses=3 auid=4294967295",
+            "session opened for user [user_name](uid=[user_id]) by (uid=0); auid=[user_id] ses=3 auid=4294967295",
+        ),
+        (
+            "Started by user Anton Peters; account holder Julia de Broek; naam=Jesse van den Berg;",
+            "Started by user [user_name]; account holder [user_name]; naam=[user_name];",
+        ),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(masked(input), expected, "{input}");
+    }
+}
+
+#[test]
+fn products_builds_and_unowned_devices_stay() {
+    for line in [
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Galaxy-S23-Ultra MacBook-Pro",
+        "built android-studio and iphone-sdk on build-pc-01 for windows-desktop-app",
+        r#"{"service":{"id":7},"name":"Checkout Service"} job name=Nightly Build"#,
+        "took 1234.567,N and container 3f4e5d6c7b8a started",
+        "Jan  1 00:00:00 app[509]: level=info",
+        "Feb 22 04:43:30 localhost sshd[1]: started",
+        "uid=10113 uid=1000 user=0",
+    ] {
+        assert_eq!(masked(line), line);
     }
 }

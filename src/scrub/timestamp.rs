@@ -4,7 +4,24 @@
 
 /// The length of the timestamp that starts `line` and is followed by a space, or 0.
 pub(super) fn leading(line: &[u8]) -> usize {
-    syslog(line).or_else(|| iso(line)).unwrap_or(0)
+    let pri = rfc5424_prefix(line);
+    syslog(&line[pri..])
+        .or_else(|| iso(&line[pri..]))
+        .map_or(0, |n| pri + n)
+}
+
+/// RFC 5424's `<PRI>1 ` before the timestamp (its length, or 0).
+pub(super) fn rfc5424_prefix(line: &[u8]) -> usize {
+    if line.first() != Some(&b'<') {
+        return 0;
+    }
+    let digits = line[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let at = 1 + digits;
+    if (1..=3).contains(&digits) && line.get(at..at + 3) == Some(b">1 ") {
+        at + 3
+    } else {
+        0
+    }
 }
 
 fn digits(line: &[u8], at: usize, n: usize) -> bool {
@@ -79,7 +96,7 @@ mod tests {
 
     #[test]
     fn syslog_and_iso_stamps_followed_by_a_space() {
-        let cases: [(&str, usize); 9] = [
+        let cases: [(&str, usize); 11] = [
             ("Jan  1 00:00:23 host01 kernel: x", 15),
             ("Dec 24 23:59:59 h", 15),
             ("2024-01-01T10:00:00Z app", 20),
@@ -89,6 +106,8 @@ mod tests {
             ("2024-01-01T10:00:00+02 x", 0),
             ("Jan  1 00:00:23", 0),
             ("user 1 00:00:23 x", 0),
+            ("<60>1 2024-02-22T04:30:01.966500Z db-p-49 authsvc", 33),
+            ("<60>2 2024-02-22T04:30:01Z x", 0),
         ];
         for (line, want) in cases {
             assert_eq!(leading(line.as_bytes()), want, "{line}");

@@ -83,7 +83,21 @@ pub(super) fn key_value(line: &[u8], s: usize, e: usize, exact: bool) -> Option<
     if equals && !spaced && line.get(i).is_some_and(|&b| b == b' ' || b == b'\t') {
         return None;
     }
-    let v = skip_blanks(line, i);
+    let mut v = skip_blanks(line, i);
+    // A nested object (`"user":{"id":…}`) is not the key's value: its own keys are looked at
+    // one by one, and its braces stay. An array's value is its first element (`"token":["…"]`).
+    if line.get(v) == Some(&b'{') {
+        return None;
+    }
+    if line.get(v) == Some(&b'[') {
+        // `["abc"]`; a token (`[user_name:h:…]`) or a bracketed word is the value itself.
+        let first = skip_blanks(line, v + 1);
+        match line.get(first) {
+            Some(b'"' | b'\'') => v = first,
+            Some(b'{' | b'[') => return None,
+            _ => {}
+        }
+    }
     let word = value_at(line, v)?;
     // A YAML key that starts its line: an unquoted value runs to the line's end, spaces and
     // all, unless another field follows or it starts with a scheme (`Basic …`).
@@ -419,6 +433,43 @@ pub(super) fn user_like(v: &[u8]) -> bool {
     !v.is_empty() && !v.eq_ignore_ascii_case(b"unknown")
 }
 
+/// The `id` of an object that is a user key's value (`"actor":{"id":"00u…"`,
+/// `"user"=>{"id"=>7}`): the person's identifier, written one level down.
+pub(super) fn object_id(line: &[u8], e: usize) -> Option<(usize, usize)> {
+    let mut i = e;
+    if matches!(line.get(i), Some(b'"' | b'\'')) {
+        i += 1;
+    }
+    i = skip_blanks(line, i);
+    i += match line.get(i..i + 2)? {
+        b"=>" => 2,
+        [b':', _] => 1,
+        _ => return None,
+    };
+    i = skip_blanks(line, i);
+    if line.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_blanks(line, i + 1);
+    let quote = *line.get(i)?;
+    if !matches!(quote, b'"' | b'\'') || line.get(i + 1..i + 4)? != [b'i', b'd', quote] {
+        return None;
+    }
+    i = skip_blanks(line, i + 4);
+    i += match line.get(i..i + 2)? {
+        b"=>" => 2,
+        [b':', _] => 1,
+        _ => return None,
+    };
+    let (a, b) = value_at(line, skip_blanks(line, i))?;
+    // An unquoted id ends where the object's syntax goes on (`{"id":7},`).
+    let b = line[a..b]
+        .iter()
+        .position(|c| matches!(c, b',' | b'}' | b']'))
+        .map_or(b, |n| a + n);
+    (b > a).then_some((a, b))
+}
+
 /// The user name after a phrase such as `password for ` (skipping `invalid user `, `user `).
 pub(super) fn phrase_user(line: &[u8], e: usize) -> Option<(usize, usize)> {
     let mut i = skip_blanks(line, e);
@@ -448,6 +499,55 @@ pub(super) fn phrase_user(line: &[u8], e: usize) -> Option<(usize, usize)> {
         name = user_at(line, at);
     }
     name.filter(|&(a, b)| user_like(&line[a..b]) && !is_token(&line[a..b]))
+        // A display name runs on (`Started by user Anton Peters`).
+        .map(|(a, b)| (a, person_name(line, a).map_or(b, |e| e.max(b))))
+}
+
+/// Words that join the parts of a person's name (`Jesse van den Berg`, `Julia de Broek`).
+const NAME_PARTICLES: &[&[u8]] = &[
+    b"van", b"de", b"der", b"den", b"von", b"da", b"di", b"du", b"del", b"la", b"le", b"ten",
+    b"ter", b"bin", b"al", b"dos", b"das",
+];
+
+/// A person's name written out at `a`: two to five words, the first and last capitalised
+/// (`Alba Hernández`, `Annelies van der Berg`), the rest capitalised or name particles,
+/// single spaces between. Its end, if so.
+pub(super) fn person_name(line: &[u8], a: usize) -> Option<usize> {
+    let capitalised = |w: &[u8]| {
+        w.len() >= 2
+            && w[0].is_ascii_uppercase()
+            && w[1..]
+                .iter()
+                .all(|&b| b.is_ascii_lowercase() || b >= 0x80 || b == b'-' || b == b'\'')
+            && w[1..].iter().any(|&b| b.is_ascii_lowercase() || b >= 0x80)
+    };
+    let word_end = |i: usize| {
+        line[i..]
+            .iter()
+            .position(|&b| !(b.is_ascii_alphabetic() || b >= 0x80 || b == b'-' || b == b'\''))
+            .map_or(line.len(), |n| i + n)
+    };
+    let mut i = a;
+    let mut words = 0;
+    let mut end = None;
+    loop {
+        let e = word_end(i);
+        let word = &line[i..e];
+        let particle = words > 0 && NAME_PARTICLES.contains(&word);
+        if capitalised(word) {
+            words += 1;
+            if words >= 2 {
+                end = Some(e);
+            }
+        } else if !particle {
+            break;
+        }
+        if words == 5 || line.get(e) != Some(&b' ') {
+            break;
+        }
+        i = e + 1;
+    }
+    end
 }
 
 /// The run of user-name bytes at `i`, without a trailing `.` or `-`.

@@ -131,6 +131,8 @@ pub(super) const USER_KEYS: &[&str] = &[
     "suid",
     "principalname",
     "samaccountname",
+    "actor",
+    "uname",
 ];
 /// Keys whose value identifies a user, as the identifier's last word (`userId`,
 /// `X-User-Id`, `customer_id`).
@@ -149,9 +151,24 @@ pub(super) const USER_ID_KEYS: &[&str] = &[
     "gebruikerid",
     "klant_id",
     "user.id",
+    "enduser.id",
+    "principalid",
+];
+/// Keys whose value is a machine's name, as the identifier's last word (`HOSTNAME=`,
+/// `"hostname":`, `WorkstationName`).
+pub(super) const HOST_KEYS: &[&str] = &[
+    "hostname",
+    "host_name",
+    "computername",
+    "computer_name",
+    "workstationname",
+    "workstation",
+    "machinename",
+    "devicename",
+    "device_name",
 ];
 /// Short keys whose value identifies a user, as whole words (a token's `sub` claim).
-pub(super) const EXACT_USER_ID_KEYS: &[&str] = &["sub"];
+pub(super) const EXACT_USER_ID_KEYS: &[&str] = &["sub", "customer"];
 /// Log phrases followed by a user name.
 pub(super) const USER_PHRASES: &[&str] = &[
     "invalid user ",
@@ -175,6 +192,30 @@ pub(super) const USER_PHRASES: &[&str] = &[
     "gssapi-with-mic for ",
     "logged in as ",
     "login as ",
+    "authenticated user ",
+];
+/// Words after which a person's name written out is an account holder's (`account holder
+/// Ronald Martinez`, `rekeninghouder Julia de Broek`).
+pub(super) const HOLDER_WORDS: &[&str] = &["holder", "rekeninghouder", "titular", "kontoinhaber"];
+/// Keys whose value is a person's name only when it is written as one (`"name":"Alba
+/// Hernández"`, `naam=Annelies van der Berg;`), as the identifier's last word.
+pub(super) const PERSON_KEYS: &[&str] = &["name", "naam", "identity", "holder"];
+/// Objects whose `name` is a person's (`"customer":{"name":…}`, `"billing_details":{…}`).
+pub(super) const PERSON_OBJECTS: &[&str] = &[
+    "customer",
+    "user",
+    "owner",
+    "author",
+    "contact",
+    "billing_details",
+    "recipient",
+    "patient",
+    "employee",
+    "member",
+    "cardholder",
+    "sender",
+    "buyer",
+    "klant",
 ];
 /// Words that stand between a key and its credential: `token=Bearer abc`.
 pub(super) const SCHEMES: &[&str] = &[
