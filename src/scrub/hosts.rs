@@ -146,7 +146,13 @@ pub(super) fn syslog_host(line: &[u8], stamp: usize, keep: &[Vec<u8>], hits: &mu
     let tagged = tag_len > 0
         && (matches!(tag.get(tag_len), Some(b'[' | b':'))
             || (rfc5424 && tag.get(tag_len) == Some(&b' ')));
-    if tagged && single_label(&line[a..b], keep) {
+    // `2024-01-01 10:00:00 ERROR app: …` puts a level where the host stands.
+    const LEVELS: &[&[u8]] = &[
+        b"trace", b"debug", b"info", b"notice", b"warn", b"warning", b"error", b"err", b"crit",
+        b"critical", b"alert", b"emerg", b"fatal", b"severe", b"fine",
+    ];
+    let level = LEVELS.iter().any(|l| line[a..b].eq_ignore_ascii_case(l));
+    if tagged && !level && single_label(&line[a..b], keep) {
         push(hits, a, b, Detector::Hostname, Label::Hostname);
     }
 }

@@ -526,6 +526,7 @@ fn products_builds_and_unowned_devices_stay() {
         "took 1234.567,N and container 3f4e5d6c7b8a started",
         "Jan  1 00:00:00 app[509]: level=info",
         "Feb 22 04:43:30 localhost sshd[1]: started",
+        "2024-01-01 10:00:00 ERROR app: failed",
         "uid=10113 uid=1000 user=0",
     ] {
         assert_eq!(masked(line), line);
