@@ -114,6 +114,12 @@ pub(super) fn find(line: &[u8], classes: &Classes, keep: &[Vec<u8>], hits: &mut 
     device_names(line, classes, hits);
 }
 
+/// Whether a dotted `name`'s last label is a top-level domain (`db.corp.example`).
+pub(super) fn ends_in_tld(name: &[u8]) -> bool {
+    memchr::memrchr(b'.', name)
+        .is_some_and(|d| TLDS.iter().any(|t| t.eq_ignore_ascii_case(&name[d + 1..])))
+}
+
 /// Whether `name` (after a host key, or in a syslog header) is a single-label machine name
 /// to hide: letters in it, not `localhost` or a placeholder, not under a kept domain.
 pub(super) fn single_label(name: &[u8], keep: &[Vec<u8>]) -> bool {
@@ -148,8 +154,21 @@ pub(super) fn syslog_host(line: &[u8], stamp: usize, keep: &[Vec<u8>], hits: &mu
             || (rfc5424 && tag.get(tag_len) == Some(&b' ')));
     // `2024-01-01 10:00:00 ERROR app: …` puts a level where the host stands.
     const LEVELS: &[&[u8]] = &[
-        b"trace", b"debug", b"info", b"notice", b"warn", b"warning", b"error", b"err", b"crit",
-        b"critical", b"alert", b"emerg", b"fatal", b"severe", b"fine",
+        b"trace",
+        b"debug",
+        b"info",
+        b"notice",
+        b"warn",
+        b"warning",
+        b"error",
+        b"err",
+        b"crit",
+        b"critical",
+        b"alert",
+        b"emerg",
+        b"fatal",
+        b"severe",
+        b"fine",
     ];
     let level = LEVELS.iter().any(|l| line[a..b].eq_ignore_ascii_case(l));
     if tagged && !level && single_label(&line[a..b], keep) {

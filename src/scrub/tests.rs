@@ -508,6 +508,14 @@ fn machines_people_and_places_in_the_forms_devices_write_them() {
             "session opened for user [user_name](uid=[user_id]) by (uid=0); auid=[user_id] ses=3 auid=4294967295",
         ),
         (
+            "subject=\"CN=leonie.hoffmann,O=Acme\" dn: CN=John Smith,OU=Users Group <GP> User <costab> A=dovecot_plain:jguo69 S=1",
+            "subject=\"CN=[user_name],O=Acme\" dn: CN=[user_name],OU=Users Group <GP> User <[user_name]> A=dovecot_plain:[user_name] S=1",
+        ),
+        (
+            "statement: ALTER USER julia.krawczyk WITH LOGIN",
+            "statement: ALTER USER [user_name] WITH LOGIN",
+        ),
+        (
             "Started by user Anton Peters; account holder Julia de Broek; naam=Jesse van den Berg;",
             "Started by user [user_name]; account holder [user_name]; naam=[user_name];",
         ),
@@ -528,6 +536,7 @@ fn products_builds_and_unowned_devices_stay() {
         "Feb 22 04:43:30 localhost sshd[1]: started",
         "2024-01-01 10:00:00 ERROR app: failed",
         "uid=10113 uid=1000 user=0",
+        "issuer=CN=R3,O=Example CA CN=Users CN=kubernetes A=1:2",
     ] {
         assert_eq!(masked(line), line);
     }

@@ -172,6 +172,29 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         }
     }
     for p in classes.ones(Class::Separator) {
+        // Exim's authenticator field: `A=dovecot_plain:NAME`, `A=login:NAME`.
+        if line[p] == b'=' && p >= 1 && line[p - 1] == b'A' && (p == 1 || line[p - 2] == b' ') {
+            let mech = line[p + 1..]
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                .count();
+            if mech > 0
+                && line[p + 1].is_ascii_alphabetic()
+                && line.get(p + 1 + mech) == Some(&b':')
+            {
+                user(hits, name_at(line, p + 2 + mech));
+            }
+        }
+        // A certificate's or directory entry's common name: `CN=leonie.hoffmann,O=…`,
+        // `CN=John Smith,OU=Users`. A login (with `.`, `_` or a digit) or a written-out name;
+        // not a host name, a container (`CN=Users`) or a CA's name.
+        if line[p] == b'='
+            && p >= 2
+            && eq_fold(&line[p - 2..p], b"cn")
+            && (p == 2 || matches!(line[p - 3], b' ' | b',' | b'/' | b'"' | b'(' | b'\''))
+        {
+            common_name(line, p + 1, hits);
+        }
         // An AWS ARN's IAM user: `arn:aws:iam::123456789012:user/NAME`.
         if line.get(p + 1) == Some(&b'u') && line[p] == b':' && line[p + 1..].starts_with(b"user/")
         {
@@ -222,6 +245,36 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
                 user(hits, name_at(line, v));
             }
         }
+    }
+}
+
+fn common_name(line: &[u8], v: usize, hits: &mut Vec<Hit>) {
+    if let Some(end) = super::values::person_name(line, v) {
+        if matches!(
+            line.get(end),
+            None | Some(b',' | b'/' | b'"' | b'\'' | b')' | b'+')
+        ) {
+            user(hits, Some((v, end)));
+        }
+        return;
+    }
+    let Some((a, b)) = name_at(line, v).map(|(a, b)| (a, b.min(word_end(line, a)))) else {
+        return;
+    };
+    let name = &line[a..b];
+    let login = name
+        .iter()
+        .any(|&c| matches!(c, b'.' | b'_') || c.is_ascii_digit())
+        && name.iter().any(u8::is_ascii_alphabetic)
+        && name[0].is_ascii_alphabetic();
+    if login
+        && matches!(
+            line.get(b),
+            None | Some(b',' | b'/' | b'"' | b'\'' | b')' | b'+' | b' ')
+        )
+        && !super::hosts::ends_in_tld(name)
+    {
+        user(hits, Some((a, b)));
     }
 }
 
@@ -381,6 +434,17 @@ fn remote_user(line: &[u8], hits: &mut Vec<Hit>) {
 /// `<login>NAME</login>`, `<username>NAME</username>`: an element named by a user key.
 fn user_elements(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for lt in classes.ones(Class::Lt) {
+        // Cisco's `User <NAME>`.
+        if lt >= 5
+            && line[lt - 1] == b' '
+            && eq_fold(&line[lt - 5..lt - 1], b"user")
+            && (lt == 5 || !line[lt - 6].is_ascii_alphanumeric())
+            && let Some((a, b)) = name_at(line, lt + 1)
+            && line.get(b) == Some(&b'>')
+        {
+            user(hits, Some((a, b)));
+            continue;
+        }
         let mut j = lt + 1;
         while j < line.len()
             && (line[j].is_ascii_alphanumeric() || matches!(line[j], b'_' | b'-' | b':'))

@@ -193,6 +193,9 @@ pub(super) const USER_PHRASES: &[&str] = &[
     "logged in as ",
     "login as ",
     "authenticated user ",
+    "alter user ",
+    "create user ",
+    "drop user ",
 ];
 /// Words after which a person's name written out is an account holder's (`account holder
 /// Ronald Martinez`, `rekeninghouder Julia de Broek`).
