@@ -123,11 +123,24 @@ pub(super) fn ends_in_tld(name: &[u8]) -> bool {
 /// Whether `name` (after a host key, or in a syslog header) is a single-label machine name
 /// to hide: letters in it, not `localhost` or a placeholder, not under a kept domain.
 pub(super) fn single_label(name: &[u8], keep: &[Vec<u8>]) -> bool {
-    name.iter().all(|&b| is_label(b))
+    !is_pod_name(name)
+        && name.iter().all(|&b| is_label(b))
         && name.iter().any(u8::is_ascii_alphabetic)
         && !name.eq_ignore_ascii_case(b"localhost")
         && !name.eq_ignore_ascii_case(b"none")
         && !keep.iter().any(|k| name.eq_ignore_ascii_case(k))
+}
+
+/// A Kubernetes pod's name (`api-7d9f8b6c5-x2k4q`): its last part is five characters of the
+/// alphabet Kubernetes draws suffixes from (no vowels, no `0 1 3`). A workload's replica, not
+/// anybody's machine.
+fn is_pod_name(name: &[u8]) -> bool {
+    const SUFFIX: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let Some(dash) = memchr::memrchr(b'-', name) else {
+        return false;
+    };
+    let suffix = &name[dash + 1..];
+    dash > 0 && suffix.len() == 5 && suffix.iter().all(|b| SUFFIX.contains(b))
 }
 
 /// The host field of a syslog header after its timestamp at `stamp` (`Jan  1 00:00:00 web01

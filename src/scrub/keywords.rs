@@ -276,7 +276,10 @@ impl Keywords {
                     .filter(|&(a, b)| {
                         let v = &line[a..b];
                         // A key has digits; an Objective-C selector (`key:atLOI:ofKind:`) none.
+                        // A UUID after a `…_key` is an identifier (`idempotency_key`,
+                        // `cache_key`); credentials sit under secret words.
                         b - a >= 16
+                            && !is_uuid(v)
                             && super::syntax::credential_shaped(v)
                             && v.iter().any(u8::is_ascii_digit)
                     }),
@@ -587,6 +590,18 @@ fn is_setting(line: &[u8], s: usize, e: usize, (a, b): (usize, usize), exact: bo
         || directory
         || nsswitch
         || (exact && number && value.len() <= 3)
+}
+
+/// `8-4-4-4-12` hex digits.
+fn is_uuid(v: &[u8]) -> bool {
+    v.len() == 36
+        && v.iter().enumerate().all(|(i, &b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
 }
 
 /// Whether the key at `s` stands in a JSON or Ruby object that a [`PERSON_OBJECTS`] key

@@ -489,17 +489,32 @@ impl Scrubber {
     }
 }
 
-/// Whether `line[start..end]` is a whole unquoted JSON value: after `"key":`, before `,`, `}`
-/// or `]`.
+/// Whether `line[start..end]` is a whole unquoted JSON value: after `"key":`, or an element
+/// of a number array that a key holds (`"coordinates":[52.37,4.89]`), before `,`, `}` or `]`.
 fn bare_json_value(line: &[u8], start: usize, end: usize) -> bool {
-    let before = line[..start].trim_ascii_end();
-    let Some(key_close) = before.strip_suffix(b":").map(<[u8]>::trim_ascii_end) else {
+    let after = line[end..].trim_ascii_start();
+    if line[start..end].starts_with(b"\"")
+        || !matches!(after.first(), None | Some(b',' | b'}' | b']'))
+    {
+        return false;
+    }
+    let keyed = |before: &[u8]| {
+        before
+            .trim_ascii_end()
+            .strip_suffix(b":")
+            .is_some_and(|k| k.trim_ascii_end().ends_with(b"\""))
+    };
+    let before = &line[..start];
+    if keyed(before) {
+        return true;
+    }
+    let Some(open) = memchr::memrchr(b'[', before) else {
         return false;
     };
-    let after = line[end..].trim_ascii_start();
-    key_close.ends_with(b"\"")
-        && !line[start..end].starts_with(b"\"")
-        && matches!(after.first(), None | Some(b',' | b'}' | b']'))
+    before[open + 1..]
+        .iter()
+        .all(|b| b.is_ascii_digit() || b".-+eE, ".contains(b))
+        && keyed(&before[..open])
 }
 
 /// The secret a line holds because of the lines before it (a private key's body, a secret's

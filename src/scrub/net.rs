@@ -105,6 +105,10 @@ fn names_no_host(address: &[u8]) -> bool {
         // A large network's number (`10.128.0.0`), not a host's; a small one (`172.16.30.0/29`)
         // can name a customer, and goes.
         || address.ends_with(b".0.0")
+        // X.500 attribute types and X.509 extensions (`2.5.4.3` is CN, `2.5.29.17` SAN): OIDs
+        // that certificate logs print, in two /24 networks no log names as hosts.
+        || address.starts_with(b"2.5.4.")
+        || address.starts_with(b"2.5.29.")
 }
 
 /// A four-part version rather than an address: `v6.1.1.0`, or after a version key or word

@@ -196,7 +196,9 @@ pub(super) fn find_national_id(line: &[u8], classes: &Classes, hits: &mut Vec<Hi
         if n != 9 || line.get(j).is_some_and(u8::is_ascii_alphanumeric) || !eleven_check(&digits) {
             continue;
         }
-        if announced(line, s, 40, NATIONAL_ID_WORDS) {
+        // HL7 v2 names the BSN by its assigning authority: `123456782^^^NLMINBIZA^NNNLD`.
+        let hl7 = line[j..].starts_with(b"^^^NLMINBIZA");
+        if hl7 || announced(line, s, 40, NATIONAL_ID_WORDS) {
             push(hits, s, j, Detector::NationalId, Label::NationalId);
         }
     }

@@ -459,12 +459,13 @@ fn every_user_phrase_ends_in_a_word_the_space_rule_looks_for() {
 
 #[test]
 fn json_records_still_parse_after_scrubbing() {
-    let record = r#"{"user":{"id":"00uqRoKi6hlXA8UNdZgI","username":"kpz7"},"geo":{"lat":52.370216,"lon":4.895168},"card": 4111111111111111 ,"token":["ab12cd34ef56ab78cd90"],"customer":{"name":"Alba Hernández"}}"#;
+    let record = r#"{"user":{"id":"00uqRoKi6hlXA8UNdZgI","username":"kpz7"},"geo":{"lat":52.370216,"lon":4.895168},"route":[52.370216, 4.895168],"card": 4111111111111111 ,"token":["ab12cd34ef56ab78cd90"],"customer":{"name":"Alba Hernández"}}"#;
     let out = masked(record);
     let parsed: serde_json::Value = serde_json::from_str(&out).expect(&out);
     assert_eq!(parsed["user"]["id"], "[user_id]", "{out}");
     assert_eq!(parsed["user"]["username"], "[user_name]", "{out}");
     assert_eq!(parsed["geo"]["lat"], "[gps]", "{out}");
+    assert_eq!(parsed["route"][1], "[gps]", "{out}");
     assert_eq!(parsed["card"], "[credit_card]", "{out}");
     assert_eq!(parsed["token"][0], "[secret]", "{out}");
     assert_eq!(parsed["customer"]["name"], "[user_name]", "{out}");
@@ -512,6 +513,10 @@ fn machines_people_and_places_in_the_forms_devices_write_them() {
             "subject=\"CN=[user_name],O=Acme\" dn: CN=[user_name],OU=Users Group <GP> User <[user_name]> A=dovecot_plain:[user_name] S=1",
         ),
         (
+            "PID|1||320680988^^^NLMINBIZA^NNNLD||Kerkstraat 2^^Delft^^6568DI^NL||^NET^Internet^fivanov@wp.pl",
+            "PID|1||[national_id]^^^NLMINBIZA^NNNLD||Kerkstraat 2^^Delft^^6568DI^NL||^NET^Internet^[email]",
+        ),
+        (
             "statement: ALTER USER julia.krawczyk WITH LOGIN",
             "statement: ALTER USER [user_name] WITH LOGIN",
         ),
@@ -537,6 +542,8 @@ fn products_builds_and_unowned_devices_stay() {
         "2024-01-01 10:00:00 ERROR app: failed",
         "uid=10113 uid=1000 user=0",
         "issuer=CN=R3,O=Example CA CN=Users CN=kubernetes A=1:2",
+        "HOSTNAME=api-7d9f8b6c5-x2k4q idempotency_key=3f2b8c1e-9a4d-4e2f-8b6c-1d2e3f4a5b6c",
+        "extension 2.5.29.17 (subjectAltName) and attribute 2.5.4.3",
     ] {
         assert_eq!(masked(line), line);
     }
