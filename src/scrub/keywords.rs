@@ -314,10 +314,20 @@ impl Keywords {
                 if matches!(line.get(v), Some(b'"' | b'\'')) {
                     v += 1;
                 }
-                // `name` alone says nothing: only a person's object's `name` is one.
+                // `name` alone says nothing: only a person's object's `name` is one, or a
+                // name whose key says whose (`cardHolderName`, `customer_name`).
                 let generic = line[s..e].eq_ignore_ascii_case(b"name");
+                let mut w = s;
+                while w > 0 && (line[w - 1] == b'_' || line[w - 1].is_ascii_alphabetic()) {
+                    w -= 1;
+                }
+                let whose = line[w..s].trim_ascii_end();
+                let whose = whose.strip_suffix(b"_").unwrap_or(whose);
+                let persons = PERSON_OBJECTS
+                    .iter()
+                    .any(|o| ends_with_ignore_case(whose, o.as_bytes()));
                 if v > e
-                    && (!generic || in_person_object(line, s))
+                    && (!generic || persons || in_person_object(line, s))
                     && let Some(end) = person_name(line, v)
                 {
                     push(hits, v, end, Detector::UserName, Label::UserName);

@@ -78,6 +78,13 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         if matches!(line.get(d + 1), Some(b'p' | b'a')) && (d == 0 || line[d - 1] == b' ') {
             short_flag(line, d, hits);
         }
+        // PowerShell's `ConvertTo-SecureString 'X' -AsPlainText`: X is a password.
+        if d >= 9
+            && line[d + 1..].starts_with(b"SecureString ")
+            && line[..d].ends_with(b"ConvertTo")
+        {
+            secret(hits, value_at(line, skip_blanks(line, d + 14)));
+        }
     }
     if classes.any(Class::Lt) {
         xml(line, hits);

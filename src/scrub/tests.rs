@@ -517,6 +517,18 @@ fn machines_people_and_places_in_the_forms_devices_write_them() {
             "PID|1||[national_id]^^^NLMINBIZA^NNNLD||Kerkstraat 2^^Delft^^6568DI^NL||^NET^Internet^[email]",
         ),
         (
+            "2024-07-25 11:45:32 inenie11/203.0.113.9:46220 MULTI_sva: pool returned",
+            "2024-07-25 11:45:32 [user_name]/[ipv4]:46220 MULTI_sva: pool returned",
+        ),
+        (
+            "2024-07-25 12:18:31.847 UTC [30438] meijerl@crm ERROR:  duplicate key",
+            "2024-07-25 12:18:31.847 UTC [30438] [user_name]@crm ERROR:  duplicate key",
+        ),
+        (
+            r#"{"cardHolderName": "Ethan Anderson"} Inhaber Ingrid Byrne, ConvertTo-SecureString 'tDQ!Y6' -AsPlainText"#,
+            r#"{"cardHolderName": "[user_name]"} Inhaber [user_name], ConvertTo-SecureString '[secret]' -AsPlainText"#,
+        ),
+        (
             "statement: ALTER USER julia.krawczyk WITH LOGIN",
             "statement: ALTER USER [user_name] WITH LOGIN",
         ),
@@ -544,6 +556,8 @@ fn products_builds_and_unowned_devices_stay() {
         "issuer=CN=R3,O=Example CA CN=Users CN=kubernetes A=1:2",
         "HOSTNAME=api-7d9f8b6c5-x2k4q idempotency_key=3f2b8c1e-9a4d-4e2f-8b6c-1d2e3f4a5b6c",
         "extension 2.5.29.17 (subjectAltName) and attribute 2.5.4.3",
+        "2015-07-29 17:41:44,747 - INFO  [QuorumPeer] - Revalidating client: host1/10.0.0.0:3888",
+        r#"{"fileName": "Annual Report", "name": "Checkout Service"}"#,
     ] {
         assert_eq!(masked(line), line);
     }

@@ -166,6 +166,7 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     }
     mentions(line, classes, hits);
     at_addresses(line, classes, hits);
+    openvpn_client(line, hits);
     if classes.any(Class::Paren) {
         for open in classes.ones(Class::Paren) {
             dovecot_passdb(line, open, hits);
@@ -300,6 +301,59 @@ fn is_name_byte(b: u8) -> bool {
 
 /// `NAME@192.0.2.7` (ssh's and SIP's user at an address; not an e-mail address) and Kerberos'
 /// `NAME@REALM` (an upper-case realm).
+/// The severities PostgreSQL writes after its line prefix.
+const PG_LEVELS: &[&[u8]] = &[
+    b"LOG:",
+    b"ERROR:",
+    b"FATAL:",
+    b"WARNING:",
+    b"STATEMENT:",
+    b"DETAIL:",
+    b"HINT:",
+    b"NOTICE:",
+    b"PANIC:",
+    b"DEBUG",
+];
+
+/// OpenVPN's client prefix, which starts the message: `NAME/203.0.113.9:51234 MULTI: …`.
+/// Only there: Java prints `host/addr:port` inside its messages.
+fn openvpn_client(line: &[u8], hits: &mut Vec<Hit>) {
+    let stamp = super::timestamp::leading(line);
+    if stamp == 0 {
+        return;
+    }
+    // The message starts right after the stamp, or after the tag that ends in `:` among the
+    // next two words (`vpn openvpn[7]: `).
+    let mut m = stamp + 1;
+    for _ in 0..3 {
+        if m >= line.len() {
+            return;
+        }
+        if let Some((a, b)) = name_at(line, m)
+            && line.get(b) == Some(&b'/')
+            && let Some(end) = super::net::quad(line, b + 1, b'.')
+            && line.get(end) == Some(&b':')
+        {
+            user(hits, Some((a, b)));
+            return;
+        }
+        let word = line[m..].iter().take_while(|&&b| b != b' ').count();
+        if line[m..m + word].ends_with(b":") {
+            m += word + 1;
+            continue;
+        }
+        let next = m + word + 1;
+        let tag = line.get(next..).is_some_and(|rest| {
+            let w = rest.iter().take_while(|&&b| b != b' ').count();
+            rest[..w].ends_with(b":")
+        });
+        if !tag {
+            return;
+        }
+        m = next;
+    }
+}
+
 fn at_addresses(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for at in classes.ones(Class::At) {
         let after = at + 1;
@@ -316,7 +370,16 @@ fn at_addresses(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             && !line
                 .get(after + realm_len)
                 .is_some_and(|&b| b.is_ascii_lowercase() || b == b'@');
-        if !(address || realm) {
+        // PostgreSQL's `%u@%d` prefix: `[30438] NAME@DB ERROR:  …`.
+        let db_end = after
+            + line[after..]
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                .count();
+        let postgres = db_end > after
+            && line.get(db_end) == Some(&b' ')
+            && PG_LEVELS.iter().any(|l| line[db_end + 1..].starts_with(l));
+        if !(address || realm || postgres) {
             continue;
         }
         let s = word_start(line, at);

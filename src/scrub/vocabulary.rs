@@ -199,7 +199,7 @@ pub(super) const USER_PHRASES: &[&str] = &[
 ];
 /// Words after which a person's name written out is an account holder's (`account holder
 /// Ronald Martinez`, `rekeninghouder Julia de Broek`).
-pub(super) const HOLDER_WORDS: &[&str] = &["holder", "rekeninghouder", "titular", "kontoinhaber"];
+pub(super) const HOLDER_WORDS: &[&str] = &["holder", "rekeninghouder", "titular", "inhaber"];
 /// Keys whose value is a person's name only when it is written as one (`"name":"Alba
 /// Hernández"`, `naam=Annelies van der Berg;`), as the identifier's last word.
 pub(super) const PERSON_KEYS: &[&str] = &["name", "naam", "identity", "holder"];
@@ -219,6 +219,8 @@ pub(super) const PERSON_OBJECTS: &[&str] = &[
     "sender",
     "buyer",
     "klant",
+    "holder",
+    "cardholder",
 ];
 /// Words that stand between a key and its credential: `token=Bearer abc`.
 pub(super) const SCHEMES: &[&str] = &[
