@@ -513,8 +513,8 @@ fn machines_people_and_places_in_the_forms_devices_write_them() {
             "subject=\"CN=[user_name],O=Acme\" dn: CN=[user_name],OU=Users Group <GP> User <[user_name]> A=dovecot_plain:[user_name] S=1",
         ),
         (
-            "PID|1||320680988^^^NLMINBIZA^NNNLD||Kerkstraat 2^^Delft^^6568DI^NL||^NET^Internet^fivanov@wp.pl",
-            "PID|1||[national_id]^^^NLMINBIZA^NNNLD||Kerkstraat 2^^Delft^^6568DI^NL||^NET^Internet^[email]",
+            "PID|1||320680988^^^NLMINBIZA^NNNLD||Ferrari^Margot^^^^L||20071024|M|||Kerkstraat 2^^Delft^^6568DI^NL||^NET^Internet^fivanov@wp.pl",
+            "PID|1||[national_id]^^^NLMINBIZA^NNNLD||[user_name]^[user_name]^^^^L||20071024|M|||Kerkstraat 2^^Delft^^6568DI^NL||^NET^Internet^[email]",
         ),
         (
             "2024-07-25 11:45:32 inenie11/203.0.113.9:46220 MULTI_sva: pool returned",

@@ -156,6 +156,9 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         }
         user_elements(line, classes, hits);
     }
+    if line.starts_with(b"PID|") {
+        hl7_patient_names(line, hits);
+    }
     if line.len() > 8 && line[0].is_ascii_hexdigit() {
         remote_user(line, hits);
     }
@@ -301,6 +304,25 @@ fn is_name_byte(b: u8) -> bool {
 
 /// `NAME@192.0.2.7` (ssh's and SIP's user at an address; not an e-mail address) and Kerberos'
 /// `NAME@REALM` (an upper-case realm).
+/// An HL7 v2 PID segment's patient name (PID-5) and alias (PID-9), `Family^Given^…`: each
+/// name component of the field.
+fn hl7_patient_names(line: &[u8], hits: &mut Vec<Hit>) {
+    let mut start = 0;
+    for (field, text) in line.split(|&b| b == b'|').enumerate() {
+        if matches!(field, 5 | 9) {
+            let mut a = start;
+            for part in text.split(|&b| matches!(b, b'^' | b'~')) {
+                // Components past the names are codes (`L` for legal name).
+                if part.len() > 1 && part.iter().any(u8::is_ascii_lowercase) {
+                    user(hits, Some((a, a + part.len())));
+                }
+                a += part.len() + 1;
+            }
+        }
+        start += text.len() + 1;
+    }
+}
+
 /// The severities PostgreSQL writes after its line prefix.
 const PG_LEVELS: &[&[u8]] = &[
     b"LOG:",
