@@ -60,6 +60,8 @@ pub(super) struct Classes {
     words: usize,
     /// `masks[class * words + w]`: bit `i` of word `w` is byte `64 * w + i`.
     masks: Vec<u64>,
+    /// How many leading bytes [`Classes::mute`] cleared: the line's timestamp.
+    muted: usize,
 }
 
 impl Classes {
@@ -69,6 +71,7 @@ impl Classes {
         self.words = line.len().div_ceil(64);
         self.masks.clear();
         self.masks.resize(self.words * CLASSES, 0);
+        self.muted = 0;
         let mut chunks = line.chunks_exact(64);
         let mut w = 0;
         for chunk in chunks.by_ref() {
@@ -90,6 +93,7 @@ impl Classes {
     /// timestamp): detectors then neither start there nor count it.
     pub(super) fn mute(&mut self, n: usize) {
         let n = n.min(self.len);
+        self.muted = n;
         if n == 0 {
             return;
         }
@@ -99,6 +103,11 @@ impl Classes {
                 *word &= !low_bits(n - w * 64);
             }
         }
+    }
+
+    /// The length of the leading timestamp [`Classes::mute`] cleared (0 if none).
+    pub(super) fn stamp(&self) -> usize {
+        self.muted
     }
 
     /// The classes of `line`, for tests of one detector.

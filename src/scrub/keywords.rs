@@ -241,6 +241,14 @@ impl Keywords {
         if inside_token(line, s) {
             return;
         }
+        // Dovecot's process titles (`imap-login: Disconnected`) are not `login:` keys.
+        if key == Key::User
+            && s > 0
+            && line[s - 1] == b'-'
+            && line[s..e].eq_ignore_ascii_case(b"login")
+        {
+            return;
+        }
         let secret = |hits: &mut Vec<Hit>, span: Option<(usize, usize)>| {
             if let Some((a, b)) = span {
                 push(hits, a, b, Detector::Secret, Label::Secret);
@@ -290,8 +298,15 @@ impl Keywords {
                     .filter(|&(a, b)| b - a >= 16 && line[a..b].iter().all(u8::is_ascii_hexdigit)),
             ),
             Key::User => {
+                // A value that is itself a field (`Login: user=<bob>`) is that field's.
+                let field = |v: &[u8]| {
+                    let n = v.iter().take_while(|&&b| is_ident(b)).count();
+                    n > 0 && v.get(n) == Some(&b'=')
+                };
                 if let Some((a, b)) = key_value(line, s, e, true).filter(|&(a, b)| {
-                    user_like(&line[a..b]) && !system_uid(line, s, e, &line[a..b])
+                    user_like(&line[a..b])
+                        && !field(&line[a..b])
+                        && !system_uid(line, s, e, &line[a..b])
                 }) {
                     // A number after a user key is the account's id (`auid=1000`).
                     let label = if line[a..b].iter().all(u8::is_ascii_digit) {

@@ -132,6 +132,8 @@ pub struct Scrubber {
     names: Option<aho_corasick::AhoCorasick>,
     /// `keep_domains`, lower case, without a leading dot.
     keep_domains: Vec<Vec<u8>>,
+    /// The `keep_domains` without a dot: the single-label machine names kept.
+    keep_labels: Vec<Vec<u8>>,
     patterns: Option<pattern::Patterns>,
 }
 
@@ -175,12 +177,18 @@ impl Scrubber {
             })
             .filter(|d| !d.is_empty())
             .collect();
+        let keep_labels: Vec<Vec<u8>> = keep_domains
+            .iter()
+            .filter(|d| !d.contains(&b'.'))
+            .cloned()
+            .collect();
         Scrubber {
             on,
             action: config.action,
-            keywords: keywords::Keywords::new(&on, &keep_domains),
+            keywords: keywords::Keywords::new(&on, &keep_labels),
             names,
             keep_domains,
+            keep_labels,
             patterns: pattern::Patterns::new(&config.patterns),
         }
     }
@@ -458,7 +466,7 @@ impl Scrubber {
         }
         if self.on[Detector::Hostname.index()] {
             hosts::find(line, classes, &self.keep_domains, hits);
-            hosts::syslog_host(line, timestamp::leading(line), &self.keep_domains, hits);
+            hosts::syslog_host(line, classes.stamp(), &self.keep_labels, hits);
         }
         if let Some(patterns) = &self.patterns {
             patterns.find(line, hits);

@@ -529,6 +529,10 @@ fn machines_people_and_places_in_the_forms_devices_write_them() {
             r#"{"cardHolderName": "[user_name]"} Inhaber [user_name], ConvertTo-SecureString '[secret]' -AsPlainText"#,
         ),
         (
+            "dovecot: imap-login: Login: user=<bob.k7>, method=PLAIN, rip=192.0.2.9",
+            "dovecot: imap-login: Login: user=<[user_name]>, method=PLAIN, rip=[ipv4]",
+        ),
+        (
             "statement: ALTER USER julia.krawczyk WITH LOGIN",
             "statement: ALTER USER [user_name] WITH LOGIN",
         ),
@@ -556,6 +560,7 @@ fn products_builds_and_unowned_devices_stay() {
         "issuer=CN=R3,O=Example CA CN=Users CN=kubernetes A=1:2",
         "HOSTNAME=api-7d9f8b6c5-x2k4q idempotency_key=3f2b8c1e-9a4d-4e2f-8b6c-1d2e3f4a5b6c",
         "extension 2.5.29.17 (subjectAltName) and attribute 2.5.4.3",
+        "dovecot: imap-login: Disconnected (no auth attempts in 0 secs)",
         "2015-07-29 17:41:44,747 - INFO  [QuorumPeer] - Revalidating client: host1/10.0.0.0:3888",
         r#"{"fileName": "Annual Report", "name": "Checkout Service"}"#,
     ] {

@@ -169,7 +169,7 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     }
     mentions(line, classes, hits);
     at_addresses(line, classes, hits);
-    openvpn_client(line, hits);
+    openvpn_client(line, classes.stamp(), hits);
     if classes.any(Class::Paren) {
         for open in classes.ones(Class::Paren) {
             dovecot_passdb(line, open, hits);
@@ -339,8 +339,7 @@ const PG_LEVELS: &[&[u8]] = &[
 
 /// OpenVPN's client prefix, which starts the message: `NAME/203.0.113.9:51234 MULTI: …`.
 /// Only there: Java prints `host/addr:port` inside its messages.
-fn openvpn_client(line: &[u8], hits: &mut Vec<Hit>) {
-    let stamp = super::timestamp::leading(line);
+fn openvpn_client(line: &[u8], stamp: usize, hits: &mut Vec<Hit>) {
     if stamp == 0 {
         return;
     }
@@ -351,7 +350,11 @@ fn openvpn_client(line: &[u8], hits: &mut Vec<Hit>) {
         if m >= line.len() {
             return;
         }
-        if let Some((a, b)) = name_at(line, m)
+        let word = line[m..].iter().take_while(|&&b| b != b' ').count();
+        let slash_digit = memchr::memchr(b'/', &line[m..m + word])
+            .is_some_and(|d| line.get(m + d + 1).is_some_and(u8::is_ascii_digit));
+        if slash_digit
+            && let Some((a, b)) = name_at(line, m)
             && line.get(b) == Some(&b'/')
             && let Some(end) = super::net::quad(line, b + 1, b'.')
             && line.get(end) == Some(&b':')
@@ -359,7 +362,6 @@ fn openvpn_client(line: &[u8], hits: &mut Vec<Hit>) {
             user(hits, Some((a, b)));
             return;
         }
-        let word = line[m..].iter().take_while(|&&b| b != b' ').count();
         if line[m..m + word].ends_with(b":") {
             m += word + 1;
             continue;
