@@ -279,8 +279,12 @@ pub(super) fn find_phone(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
                 .iter()
                 .position(|b| !b.is_ascii_digit())
                 .is_some_and(|g| (1..=3).contains(&g));
+        // A Dutch mobile number in its national form, `06-12345678`: a shape of its own.
+        let dutch_mobile = end - start == 11 && line[start..].starts_with(b"06-");
         let ok = if plus || double_zero {
             (8..=15).contains(&digits)
+        } else if dutch_mobile {
+            true
         } else {
             (9..=12).contains(&digits) && announced(line, start, 32, PHONE_WORDS)
         };

@@ -67,6 +67,29 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             auth_command(line, p + 1, hits);
             continue;
         }
+        // Redis' directives in a message (`asks for synchronization; masterauth X`), and
+        // credentials after `basic auth` (`basic auth NAME:PASS rejected`).
+        if p >= 10 && matches!(line[p - 1] | 0x20, b's' | b'h') {
+            let word_start = line[..p]
+                .iter()
+                .rposition(|b| !b.is_ascii_alphabetic())
+                .map_or(0, |i| i + 1);
+            let word = &line[word_start..p];
+            if eq_fold(word, b"requirepass") || eq_fold(word, b"masterauth") {
+                secret(hits, value_at(line, p + 1));
+                continue;
+            }
+            if eq_fold(word, b"auth")
+                && word_start >= 6
+                && eq_fold(&line[word_start - 6..word_start], b"basic ")
+                && let Some((a, b)) = value_at(line, p + 1)
+                && let Some(colon) = memchr::memchr(b':', &line[a..b])
+            {
+                push(hits, a, a + colon, Detector::UserName, Label::UserName);
+                secret(hits, Some((a + colon + 1, b)));
+                continue;
+            }
+        }
         if ends_a_trigger(line[p - 1])
             && (ends_in_secret_word(&line[p.saturating_sub(12)..p])
                 || (p >= 10 && line[p - 10..p].eq_ignore_ascii_case(b"identified")))

@@ -533,6 +533,14 @@ fn machines_people_and_places_in_the_forms_devices_write_them() {
             "dovecot: imap-login: Login: user=<[user_name]>, method=PLAIN, rip=[ipv4]",
         ),
         (
+            r#"error="basic auth jgarcia:Hi1966% rejected"; masterauth Hann2003! (redis) /ntlm:8846f7eaee8fb117ad06bdd830b7586c"#,
+            r#"error="basic auth [user_name]:[secret] rejected"; masterauth [secret] (redis) /ntlm:[secret]"#,
+        ),
+        (
+            "TargetUserSid S-1-5-21-2473421788-3527738465-3968314833-34728 called 06-85981015",
+            "TargetUserSid [user_id] called [phone]",
+        ),
+        (
             "statement: ALTER USER julia.krawczyk WITH LOGIN",
             "statement: ALTER USER [user_name] WITH LOGIN",
         ),
@@ -561,6 +569,7 @@ fn products_builds_and_unowned_devices_stay() {
         "HOSTNAME=api-7d9f8b6c5-x2k4q idempotency_key=3f2b8c1e-9a4d-4e2f-8b6c-1d2e3f4a5b6c",
         "extension 2.5.29.17 (subjectAltName) and attribute 2.5.4.3",
         "dovecot: imap-login: Disconnected (no auth attempts in 0 secs)",
+        "SubjectUserSid S-1-5-18 and S-1-5-21-1-2-3-500 and S-1-5-32-544, build 06-2024",
         "2015-07-29 17:41:44,747 - INFO  [QuorumPeer] - Revalidating client: host1/10.0.0.0:3888",
         r#"{"fileName": "Annual Report", "name": "Checkout Service"}"#,
     ] {

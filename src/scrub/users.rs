@@ -156,6 +156,13 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
         }
         user_elements(line, classes, hits);
     }
+    if classes.any(Class::Upper) {
+        for d in classes.ones(Class::Dash) {
+            if d > 0 && line[d - 1] == b'S' && line[d..].starts_with(b"-1-5-21-") {
+                windows_sid(line, d - 1, hits);
+            }
+        }
+    }
     if line.starts_with(b"PID|") {
         hl7_patient_names(line, hits);
     }
@@ -320,6 +327,29 @@ fn hl7_patient_names(line: &[u8], hits: &mut Vec<Hit>) {
             }
         }
         start += text.len() + 1;
+    }
+}
+
+/// A Windows account's security identifier, `S-1-5-21-<domain>-<domain>-<domain>-<RID>`, whose
+/// RID is 1000 or more: a person's account (lower RIDs are built-in accounts and groups).
+fn windows_sid(line: &[u8], s: usize, hits: &mut Vec<Hit>) {
+    if s > 0 && (line[s - 1].is_ascii_alphanumeric() || line[s - 1] == b'-') {
+        return;
+    }
+    let mut e = s + b"S-1-5-21".len();
+    let mut parts = 0;
+    let mut rid = 0u64;
+    while line.get(e) == Some(&b'-') && line.get(e + 1).is_some_and(u8::is_ascii_digit) {
+        e += 1;
+        rid = 0;
+        while let Some(&b) = line.get(e).filter(|b| b.is_ascii_digit()) {
+            rid = rid.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+            e += 1;
+        }
+        parts += 1;
+    }
+    if parts == 4 && rid >= 1000 && !line.get(e).is_some_and(u8::is_ascii_alphanumeric) {
+        push(hits, s, e, Detector::UserName, Label::UserId);
     }
 }
 

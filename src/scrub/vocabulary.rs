@@ -37,7 +37,8 @@ pub(super) const SECRET_KEYS: &[&str] = &[
     "masterauth",
 ];
 /// Short secret keys, taken only as whole words (`pwd=`, `sig=`).
-pub(super) const EXACT_SECRET_KEYS: &[&str] = &["pwd", "pass", "sig", "sid", "otp", "passe"];
+pub(super) const EXACT_SECRET_KEYS: &[&str] =
+    &["pwd", "pass", "sig", "sid", "otp", "passe", "ntlm"];
 /// Token prefixes (case-sensitive) and how many token bytes must follow to take it whole.
 pub(super) const PREFIXES: &[(&str, usize)] = &[
     ("AKIA", 16),
