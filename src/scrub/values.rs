@@ -119,7 +119,7 @@ pub(super) fn key_value(line: &[u8], s: usize, e: usize, exact: bool) -> Option<
         return Some((v, end.max(word.1)));
     }
     // An angle-bracketed value (`user=<bob@x.org>,`) is what stands between the brackets.
-    if line[word.0] == b'<' {
+    if line.get(word.0) == Some(&b'<') {
         let close = memchr::memchr(b'>', &line[word.0..word.1]).map_or(word.1, |c| word.0 + c);
         return Some((word.0 + 1, close)).filter(|&(a, b)| b > a);
     }
