@@ -541,6 +541,10 @@ fn machines_people_and_places_in_the_forms_devices_write_them() {
             "TargetUserSid [user_id] called [phone]",
         ),
         (
+            "Betaling mislukt, klant 02439; medewerker P659769 verwerkt; Kunde 4471 angelegt",
+            "Betaling mislukt, klant [user_id]; medewerker [user_id] verwerkt; Kunde [user_id] angelegt",
+        ),
+        (
             "statement: ALTER USER julia.krawczyk WITH LOGIN",
             "statement: ALTER USER [user_name] WITH LOGIN",
         ),
@@ -569,6 +573,7 @@ fn products_builds_and_unowned_devices_stay() {
         "HOSTNAME=api-7d9f8b6c5-x2k4q idempotency_key=3f2b8c1e-9a4d-4e2f-8b6c-1d2e3f4a5b6c",
         "extension 2.5.29.17 (subjectAltName) and attribute 2.5.4.3",
         "dovecot: imap-login: Disconnected (no auth attempts in 0 secs)",
+        "customer 3 of 5, member 2.1.0, patient portal v2, employee list",
         "SubjectUserSid S-1-5-18 and S-1-5-21-1-2-3-500 and S-1-5-32-544, build 06-2024",
         "2015-07-29 17:41:44,747 - INFO  [QuorumPeer] - Revalidating client: host1/10.0.0.0:3888",
         r#"{"fileName": "Annual Report", "name": "Checkout Service"}"#,

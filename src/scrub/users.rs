@@ -20,6 +20,22 @@ const NAMING_WORDS: [&[u8]; 8] = [
     b"usuario",
 ];
 
+/// Words a person's number follows in prose (`klant 02439`, `medewerker P659769`, `Kunde
+/// 4471`, `patient 88213`).
+const ID_WORDS: [&[u8]; 11] = [
+    b"klant",
+    b"medewerker",
+    b"werknemer",
+    b"kunde",
+    b"mitarbeiter",
+    b"customer",
+    b"employee",
+    b"patient",
+    b"member",
+    b"cliente",
+    b"empleado",
+];
+
 /// What follows a named account in a log phrase.
 const FOLLOWERS: [&[u8]; 27] = [
     b"locked",
@@ -115,6 +131,8 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
                 && (s == 5 || !line[s - 6].is_ascii_alphanumeric()))
         {
             named(line, p + 1, hits);
+        } else if ID_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w)) {
+            person_number(line, p + 1, hits);
         }
     }
     for c in classes.ones(Class::Colon) {
@@ -327,6 +345,20 @@ fn hl7_patient_names(line: &[u8], hits: &mut Vec<Hit>) {
             }
         }
         start += text.len() + 1;
+    }
+}
+
+/// The number after an [`ID_WORDS`] word: four or more characters, three digits or more, not
+/// a decimal or a version (`customer 3 of 5`, `member 2.1.0` stay).
+fn person_number(line: &[u8], a: usize, hits: &mut Vec<Hit>) {
+    let len = line[a..]
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        .count();
+    let id = &line[a..a + len];
+    let digits = id.iter().filter(|b| b.is_ascii_digit()).count();
+    if len >= 4 && digits >= 3 && !matches!(line.get(a + len), Some(b'.' | b'@' | b'/' | b':')) {
+        push(hits, a, a + len, Detector::UserName, Label::UserId);
     }
 }
 
