@@ -124,7 +124,7 @@ fn from_digits(line: &[u8], start: usize) -> (Option<usize>, usize) {
     // The groups went on past the card: a list of numbers. An ungrouped card (one run of its
     // digits) is a card whatever number follows it (`4111111111111111 3`).
     let best = best
-        .filter(|&(_, bg)| (bg == g || bg == 1) && !overlong)
+        .filter(|&(_, bg)| bg == 1 || (bg == g && !overlong))
         .map(|(end, _)| end);
     (best, best.or(first_group_end).unwrap_or(i))
 }
@@ -214,6 +214,7 @@ mod tests {
         );
         assert_eq!(found("pan:4012888888881881"), ["4012888888881881"]);
         assert_eq!(found(" 4111111111111111 3"), ["4111111111111111"]);
+        assert_eq!(found(" 0 0 4111111111111111 1981"), ["4111111111111111"]);
         assert_eq!(found("2024 4111111111111111"), ["4111111111111111"]);
         assert_eq!(
             found("maestro 630427373398 jcb 180016070420458"),
