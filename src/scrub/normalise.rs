@@ -92,7 +92,18 @@ fn escape_end(line: &[u8], i: usize) -> usize {
             }
             line.len()
         }
-        Some(&b) if (0x20..=0x2f).contains(&b) => (i + 3).min(line.len()),
+        // `ESC ( B`: an intermediate and a final byte. A space after ESC is the text's own (a
+        // lone ESC before a word), and a digit after the intermediate is kept: taken as the
+        // final byte, either would cut the word or number after it short (`ESC SP Bearer x`,
+        // `ESC ( 4111…` would leave a token or fifteen digits of a card in the output).
+        Some(b' ') => i + 1,
+        Some(&b) if (0x21..=0x2f).contains(&b) => {
+            if line.get(i + 2).is_some_and(u8::is_ascii_digit) {
+                i + 2
+            } else {
+                (i + 3).min(line.len())
+            }
+        }
         Some(&b) if (0x40..=0x7e).contains(&b) => i + 2,
         _ => i + 1,
     }
@@ -226,6 +237,11 @@ mod tests {
         // A lone ESC at the end, and an unterminated CSI, end cleanly.
         assert_eq!(stripped(b"abc\x1b"), b"abc");
         assert_eq!(stripped(b"abc\x1b[12"), b"abc12");
+        // A designation (`ESC ( B`) goes whole; a digit after the intermediate stays.
+        assert_eq!(stripped(b"a\x1b(Bb"), b"ab");
+        assert_eq!(stripped(b"\x1b 4111111111111111"), b" 4111111111111111");
+        assert_eq!(stripped(b"\x1b(4111111111111111"), b"4111111111111111");
+        assert_eq!(stripped(b"x\x1b Bearer t"), b"x Bearer t");
     }
 
     #[test]
