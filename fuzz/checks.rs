@@ -65,7 +65,13 @@ pub fn scrub(data: &[u8]) {
         scrubber.scrub_line(&key, line.as_bytes(), &mut state, &mut scratch, &mut out);
         let out = String::from_utf8_lossy(&out);
         let piece = leak::surviving_piece(detector, &line, at..at + value.len(), &out);
-        assert!(piece.is_none(), "{value}: {piece:?} survived in {out:?}");
+        // The input's own text, joined where control bytes were removed (`1111111\x0b11`), may
+        // hold the same piece (`11111111`): only a piece the input lacks came from the plant.
+        let joined: String = data.chars().filter(|c| !c.is_control()).collect();
+        assert!(
+            piece.as_deref().is_none_or(|p| joined.contains(p)),
+            "{value}: {piece:?} survived in {out:?}"
+        );
     }
 }
 
