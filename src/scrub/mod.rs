@@ -37,6 +37,7 @@ mod card;
 mod classes;
 mod digest;
 mod email;
+mod formats;
 mod hosts;
 mod keywords;
 mod kinds;

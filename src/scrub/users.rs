@@ -3,6 +3,7 @@
 //! `sudo: NAME : TTY=…`, cron's `(NAME) CMD (…)`, `DOMAIN\NAME`, `user NAME logged in`.
 
 use super::classes::{Class, Classes};
+use super::formats;
 use super::values::{inside_token, is_user_byte, push, skip_blanks, user_like};
 use super::vocabulary::USER_KEYS;
 use super::{Detector, Hit, Label, eq_fold, is_token};
@@ -68,7 +69,7 @@ const FOLLOWERS: [&[u8]; 27] = [
 ];
 
 /// The run of user-name bytes at `i`, without a trailing `.` or `-`, and not one of our tokens.
-fn name_at(line: &[u8], i: usize) -> Option<(usize, usize)> {
+pub(super) fn name_at(line: &[u8], i: usize) -> Option<(usize, usize)> {
     let mut j = i;
     while j < line.len() && is_user_byte(line[j]) && line[j] != b'\\' {
         j += 1;
@@ -89,7 +90,7 @@ fn name_before(line: &[u8], e: usize) -> Option<(usize, usize)> {
     name_at(line, s).filter(|&(_, b)| b == e)
 }
 
-fn user(hits: &mut Vec<Hit>, span: Option<(usize, usize)>) {
+pub(super) fn user(hits: &mut Vec<Hit>, span: Option<(usize, usize)>) {
     if let Some((a, b)) = span {
         push(hits, a, b, Detector::UserName, Label::UserName);
     }
@@ -177,12 +178,12 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     if classes.any(Class::Upper) {
         for d in classes.ones(Class::Dash) {
             if d > 0 && line[d - 1] == b'S' && line[d..].starts_with(b"-1-5-21-") {
-                windows_sid(line, d - 1, hits);
+                formats::windows_sid(line, d - 1, hits);
             }
         }
     }
     if line.starts_with(b"PID|") {
-        hl7_patient_names(line, hits);
+        formats::hl7_patient_names(line, hits);
     }
     if line.len() > 8 && line[0].is_ascii_hexdigit() {
         remote_user(line, hits);
@@ -194,7 +195,7 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     }
     mentions(line, classes, hits);
     at_addresses(line, classes, hits);
-    openvpn_client(line, classes.stamp(), hits);
+    formats::openvpn_client(line, classes.stamp(), hits);
     if classes.any(Class::Paren) {
         for open in classes.ones(Class::Paren) {
             dovecot_passdb(line, open, hits);
@@ -222,7 +223,7 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
             && eq_fold(&line[p - 2..p], b"cn")
             && (p == 2 || matches!(line[p - 3], b' ' | b',' | b'/' | b'"' | b'(' | b'\''))
         {
-            common_name(line, p + 1, hits);
+            formats::common_name(line, p + 1, hits);
         }
         // An AWS ARN's IAM user: `arn:aws:iam::123456789012:user/NAME`.
         if line.get(p + 1) == Some(&b'u') && line[p] == b':' && line[p + 1..].starts_with(b"user/")
@@ -277,39 +278,9 @@ pub(super) fn find(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     }
 }
 
-fn common_name(line: &[u8], v: usize, hits: &mut Vec<Hit>) {
-    if let Some(end) = super::values::person_name(line, v) {
-        if matches!(
-            line.get(end),
-            None | Some(b',' | b'/' | b'"' | b'\'' | b')' | b'+')
-        ) {
-            user(hits, Some((v, end)));
-        }
-        return;
-    }
-    let Some((a, b)) = name_at(line, v).map(|(a, b)| (a, b.min(word_end(line, a)))) else {
-        return;
-    };
-    let name = &line[a..b];
-    let login = name
-        .iter()
-        .any(|&c| matches!(c, b'.' | b'_') || c.is_ascii_digit())
-        && name.iter().any(u8::is_ascii_alphabetic)
-        && name[0].is_ascii_alphabetic();
-    if login
-        && matches!(
-            line.get(b),
-            None | Some(b',' | b'/' | b'"' | b'\'' | b')' | b'+' | b' ')
-        )
-        && !super::hosts::ends_in_tld(name)
-    {
-        user(hits, Some((a, b)));
-    }
-}
-
 /// The end of the run of name bytes at `a` without `@` (an ARN's or connection string's name
 /// ends at `;`, `/`, `"`).
-fn word_end(line: &[u8], a: usize) -> usize {
+pub(super) fn word_end(line: &[u8], a: usize) -> usize {
     a + line[a..].iter().take_while(|&&b| is_name_byte(b)).count()
 }
 
@@ -329,25 +300,6 @@ fn is_name_byte(b: u8) -> bool {
 
 /// `NAME@192.0.2.7` (ssh's and SIP's user at an address; not an e-mail address) and Kerberos'
 /// `NAME@REALM` (an upper-case realm).
-/// An HL7 v2 PID segment's patient name (PID-5) and alias (PID-9), `Family^Given^…`: each
-/// name component of the field.
-fn hl7_patient_names(line: &[u8], hits: &mut Vec<Hit>) {
-    let mut start = 0;
-    for (field, text) in line.split(|&b| b == b'|').enumerate() {
-        if matches!(field, 5 | 9) {
-            let mut a = start;
-            for part in text.split(|&b| matches!(b, b'^' | b'~')) {
-                // Components past the names are codes (`L` for legal name).
-                if part.len() > 1 && part.iter().any(u8::is_ascii_lowercase) {
-                    user(hits, Some((a, a + part.len())));
-                }
-                a += part.len() + 1;
-            }
-        }
-        start += text.len() + 1;
-    }
-}
-
 /// The number after an [`ID_WORDS`] word: four or more characters, three digits or more, not
 /// a decimal or a version (`customer 3 of 5`, `member 2.1.0` stay).
 fn person_number(line: &[u8], a: usize, hits: &mut Vec<Hit>) {
@@ -359,29 +311,6 @@ fn person_number(line: &[u8], a: usize, hits: &mut Vec<Hit>) {
     let digits = id.iter().filter(|b| b.is_ascii_digit()).count();
     if len >= 4 && digits >= 3 && !matches!(line.get(a + len), Some(b'.' | b'@' | b'/' | b':')) {
         push(hits, a, a + len, Detector::UserName, Label::UserId);
-    }
-}
-
-/// A Windows account's security identifier, `S-1-5-21-<domain>-<domain>-<domain>-<RID>`, whose
-/// RID is 1000 or more: a person's account (lower RIDs are built-in accounts and groups).
-fn windows_sid(line: &[u8], s: usize, hits: &mut Vec<Hit>) {
-    if s > 0 && (line[s - 1].is_ascii_alphanumeric() || line[s - 1] == b'-') {
-        return;
-    }
-    let mut e = s + b"S-1-5-21".len();
-    let mut parts = 0;
-    let mut rid = 0u64;
-    while line.get(e) == Some(&b'-') && line.get(e + 1).is_some_and(u8::is_ascii_digit) {
-        e += 1;
-        rid = 0;
-        while let Some(&b) = line.get(e).filter(|b| b.is_ascii_digit()) {
-            rid = rid.saturating_mul(10).saturating_add(u64::from(b - b'0'));
-            e += 1;
-        }
-        parts += 1;
-    }
-    if parts == 4 && rid >= 1000 && !line.get(e).is_some_and(u8::is_ascii_alphanumeric) {
-        push(hits, s, e, Detector::UserName, Label::UserId);
     }
 }
 
@@ -398,47 +327,6 @@ const PG_LEVELS: &[&[u8]] = &[
     b"PANIC:",
     b"DEBUG",
 ];
-
-/// OpenVPN's client prefix, which starts the message: `NAME/203.0.113.9:51234 MULTI: …`.
-/// Only there: Java prints `host/addr:port` inside its messages.
-fn openvpn_client(line: &[u8], stamp: usize, hits: &mut Vec<Hit>) {
-    if stamp == 0 {
-        return;
-    }
-    // The message starts right after the stamp, or after the tag that ends in `:` among the
-    // next two words (`vpn openvpn[7]: `).
-    let mut m = stamp + 1;
-    for _ in 0..3 {
-        if m >= line.len() {
-            return;
-        }
-        let word = line[m..].iter().take_while(|&&b| b != b' ').count();
-        let slash_digit = memchr::memchr(b'/', &line[m..m + word])
-            .is_some_and(|d| line.get(m + d + 1).is_some_and(u8::is_ascii_digit));
-        if slash_digit
-            && let Some((a, b)) = name_at(line, m)
-            && line.get(b) == Some(&b'/')
-            && let Some(end) = super::net::quad(line, b + 1, b'.')
-            && line.get(end) == Some(&b':')
-        {
-            user(hits, Some((a, b)));
-            return;
-        }
-        if line[m..m + word].ends_with(b":") {
-            m += word + 1;
-            continue;
-        }
-        let next = m + word + 1;
-        let tag = line.get(next..).is_some_and(|rest| {
-            let w = rest.iter().take_while(|&&b| b != b' ').count();
-            rest[..w].ends_with(b":")
-        });
-        if !tag {
-            return;
-        }
-        m = next;
-    }
-}
 
 fn at_addresses(line: &[u8], classes: &Classes, hits: &mut Vec<Hit>) {
     for at in classes.ones(Class::At) {
