@@ -373,11 +373,9 @@ fn host_name(line: &[u8], s: usize, e: usize, keep: &[Vec<u8>]) -> Option<(usize
     if name.first() == Some(&b'.') || name.len() > 253 {
         return None;
     }
-    let last_dot = memchr::memrchr(b'.', name)?;
-    let tld = &name[last_dot + 1..];
     let first = &name[..memchr::memchr(b'.', name)?];
     // Host names' labels hold no `_` (`azurerm_dns_a_record.app` is a resource address).
-    if !TLDS.iter().any(|t| t.eq_ignore_ascii_case(tld))
+    if !ends_in_tld(name)
         || REVERSE_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(first))
         || name.iter().all(|b| b.is_ascii_digit() || *b == b'.')
         || memchr::memchr(b'_', name).is_some()
